@@ -1,0 +1,50 @@
+/* db: the one place that opens a callmine database.
+ *
+ * The writer (callmine-ingest) opens with db_open_rw(): WAL, foreign keys, a busy timeout,
+ * then the sql/ migrations up to DB_SCHEMA_VERSION. Readers (callmine-query) open with
+ * db_open_ro(): read-only, defensive, untrusted schema, and refuse files that are not
+ * callmine mirrors or come from a newer callmine. Small helpers for transactions and the
+ * sync_state key/value table live here too. */
+#ifndef CALLMINE_DB_H
+#define CALLMINE_DB_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define DB_SCHEMA_VERSION 1
+#define DB_BUSY_TIMEOUT_MS 10000
+
+/* Open or create path for writing and migrate it. *out is NULL on failure. */
+int db_open_rw(const char *path, sqlite3 **out, struct err *e);
+
+/* Open an existing mirror read-only for untrusted use: never writes to the file, works on a
+ * read-only file, and refuses corrupt files, non-SQLite files, SQLite files that are not
+ * callmine mirrors, and mirrors with a newer schema. */
+int db_open_ro(const char *path, sqlite3 **out, struct err *e);
+
+/* Check that db is a callmine mirror whose schema this binary can read. */
+int db_check_mirror(sqlite3 *db, const char *path, struct err *e);
+
+/* Run SQL text with no results. ERR_DB with SQLite's message on failure. */
+int db_exec(sqlite3 *db, const char *sql, struct err *e);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK (rollback never fails loudly). */
+int db_begin(sqlite3 *db, struct err *e);
+int db_commit(sqlite3 *db, struct err *e);
+void db_rollback(sqlite3 *db);
+
+/* Prepare a statement; ERR_DB naming the SQL on failure. */
+int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e);
+
+/* sync_state: get returns a malloc'd copy in *value (NULL when absent; caller frees). */
+int db_state_get(sqlite3 *db, const char *key, char **value, struct err *e);
+int db_state_set(sqlite3 *db, const char *key, const char *value, struct err *e);
+int db_state_get_int(sqlite3 *db, const char *key, int64_t dflt, int64_t *value, struct err *e);
+int db_state_set_int(sqlite3 *db, const char *key, int64_t value, struct err *e);
+
+/* Fill e with "what: <sqlite message>" for db and return ERR_DB. */
+int db_error(sqlite3 *db, struct err *e, const char *what);
+
+#endif

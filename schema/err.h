@@ -1,0 +1,41 @@
+/* err: the one error record every fallible function fills.
+ *
+ * A function that can fail returns ERR_OK or one of the codes below and writes a
+ * one-line, lowercase "what failed: why" message into the caller's struct err.
+ * Only main() prints it; code below main() never prints errors or exits. */
+#ifndef CALLMINE_ERR_H
+#define CALLMINE_ERR_H
+
+enum {
+    ERR_OK = 0,
+    ERR_NOMEM,     /* out of memory */
+    ERR_IO,        /* file system: open, write, disk full */
+    ERR_HTTP,      /* network or HTTP failure that outlived its retries */
+    ERR_PARSE,     /* malformed input: JSON, dates, numbers, blobs */
+    ERR_DB,        /* SQLite */
+    ERR_USAGE,     /* bad command line or configuration */
+    ERR_AUTH,      /* 401 or 403: credentials or scope refused */
+    ERR_BUDGET,    /* the daily request budget is spent */
+    ERR_CURSOR,    /* the server says a paging cursor expired */
+    ERR_INTERRUPT, /* SIGINT/SIGTERM asked us to stop */
+    ERR_NOTFOUND   /* a named thing does not exist (call id, file) */
+};
+
+#define ERR_MSG_MAX 256
+
+struct err {
+    int code;              /* ERR_*; ERR_OK when nothing failed */
+    char msg[ERR_MSG_MAX]; /* "what failed: why", no newline, no full stop */
+};
+
+/* Record an error and return its code: `return err_set(e, ERR_DB, "...", ...);`.
+ * e may be NULL (the code is still returned). */
+int err_set(struct err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Prefix the message already in e with more context: "outer: inner". Returns e->code. */
+int err_wrap(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Reset e to ERR_OK with an empty message. */
+void err_clear(struct err *e);
+
+#endif
