@@ -1,0 +1,304 @@
+/* config: parse callmine-ingest's arguments, environment and credentials (see config.h).
+ * Secrets come only from the environment or a 0600 file, never from argv. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "isotime.h"
+
+#include "banned.h"
+
+void config_usage(FILE *f)
+{
+    fputs(
+        "usage: callmine-ingest [--db FILE] [--from WHEN] [--to WHEN] [OPTIONS]\n"
+        "\n"
+        "Mirror Gong calls (users, call details with CRM deal context, transcripts) into one\n"
+        "SQLite file. Only reads from Gong; paces itself under Gong's limits; resumes after\n"
+        "any interruption; later runs sync incrementally.\n"
+        "\n"
+        "  --db FILE            the mirror (default $CALLMINE_DB, else ./callmine.db)\n"
+        "  --from WHEN          start of the window, inclusive (needed on the first run)\n"
+        "  --to WHEN            end of the window, exclusive (default: now)\n"
+        "                       WHEN is YYYY-MM-DD (midnight UTC) or an ISO-8601 date-time\n"
+        "                       with Z or an offset, e.g. 2024-03-01T09:00:00-08:00\n"
+        "  --overlap DURATION   on later runs, re-read this much before the last window's\n"
+        "                       end, since Gong publishes calls late (default 2d)\n"
+        "  --workspace ID       only this Gong workspace\n"
+        "  --no-transcripts     skip transcripts\n"
+        "  --include-private    also fetch transcripts of private calls\n"
+        "  --refresh-deals      re-read open deals of older calls so 'Now' stays current\n"
+        "  --rate R             at most R requests per second (default 3; 0 = no pacing)\n"
+        "  --daily-budget N     at most N requests per UTC day (default 10000)\n"
+        "  --plan               count the calls in the window, estimate requests and time;\n"
+        "                       writes nothing\n"
+        "  --status             describe what the mirror holds and what to do next; no network\n"
+        "  --credentials FILE   read access_key=/access_key_secret= or bearer_token= from a\n"
+        "                       file only you can read (chmod 600)\n"
+        "  --base-url URL       your tenant's API host (default $GONG_BASE_URL, else\n"
+        "                       https://api.gong.io)\n"
+        "  --quiet, --verbose   less or more on stderr\n"
+        "  -h, --help           this text\n"
+        "\n"
+        "Credentials: GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET (Gong API page), or\n"
+        "GONG_BEARER_TOKEN (OAuth), or --credentials FILE. Never on the command line.\n"
+        "\n"
+        "Examples:\n"
+        "  export GONG_ACCESS_KEY=... GONG_ACCESS_KEY_SECRET=...\n"
+        "  callmine-ingest --db calls.db --from 2024-01-01 --plan\n"
+        "  callmine-ingest --db calls.db --from 2024-01-01\n"
+        "  callmine-ingest --db calls.db            # later: incremental sync\n"
+        "  callmine-ingest --db calls.db --status\n"
+        "\n"
+        "Exit status: 0 done; 1 stopped early, progress saved (re-run to resume); 2 usage or\n"
+        "configuration error; 3 authentication or permission refused.\n",
+        f);
+}
+
+static int parse_number(const char *opt, const char *s, double lo, double *out, struct err *e)
+{
+    char *end = NULL;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end != '\0' || v < lo || v != v)
+        return err_set(e, ERR_USAGE, "%s: '%s' is not a number >= %g", opt, s, lo);
+    *out = v;
+    return ERR_OK;
+}
+
+enum {
+    OPT_DB = 256, OPT_FROM, OPT_TO, OPT_WORKSPACE, OPT_NO_TRANSCRIPTS, OPT_PRIVATE, OPT_RATE,
+    OPT_BUDGET, OPT_OVERLAP, OPT_REFRESH, OPT_PLAN, OPT_STATUS, OPT_CREDS, OPT_BASE_URL
+};
+
+static const struct option long_options[] = {
+    {"db", required_argument, NULL, OPT_DB},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"to", required_argument, NULL, OPT_TO},
+    {"workspace", required_argument, NULL, OPT_WORKSPACE},
+    {"no-transcripts", no_argument, NULL, OPT_NO_TRANSCRIPTS},
+    {"include-private", no_argument, NULL, OPT_PRIVATE},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"daily-budget", required_argument, NULL, OPT_BUDGET},
+    {"overlap", required_argument, NULL, OPT_OVERLAP},
+    {"refresh-deals", no_argument, NULL, OPT_REFRESH},
+    {"plan", no_argument, NULL, OPT_PLAN},
+    {"status", no_argument, NULL, OPT_STATUS},
+    {"credentials", required_argument, NULL, OPT_CREDS},
+    {"base-url", required_argument, NULL, OPT_BASE_URL},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static void set_defaults(struct config *c)
+{
+    const char *env;
+
+    memset(c, 0, sizeof *c);
+    env = getenv("CALLMINE_DB");
+    c->db_path = env && *env ? env : CONFIG_DEFAULT_DB;
+    env = getenv("GONG_BASE_URL");
+    c->base_url = env && *env ? env : CONFIG_DEFAULT_BASE_URL;
+    c->from_ms = -1;
+    c->to_ms = -1;
+    c->rate = 3.0;
+    c->daily_budget = 10000;
+    c->overlap_ms = 2 * 86400000LL;
+    c->progress = isatty(2);
+    env = getenv("CALLMINE_BACKOFF_BASE");
+    c->backoff_base_s = env ? atof(env) : 0;
+    env = getenv("CALLMINE_TIMEOUT");
+    c->timeout_s = env ? atol(env) : 0;
+}
+
+int config_parse_args(struct config *c, int argc, char **argv, struct err *e)
+{
+    double v;
+    int opt, rc;
+
+    set_defaults(c);
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":qvh", long_options, NULL)) != -1) {
+        switch (opt) {
+        case OPT_DB: c->db_path = optarg; break;
+        case OPT_FROM:
+            if ((rc = isotime_parse(optarg, 0, &c->from_ms, e)))
+                return err_set(e, ERR_USAGE, "--from: %s", e->msg);
+            break;
+        case OPT_TO:
+            if ((rc = isotime_parse(optarg, 0, &c->to_ms, e)))
+                return err_set(e, ERR_USAGE, "--to: %s", e->msg);
+            break;
+        case OPT_WORKSPACE: c->workspace = optarg; break;
+        case OPT_NO_TRANSCRIPTS: c->no_transcripts = 1; break;
+        case OPT_PRIVATE: c->include_private = 1; break;
+        case OPT_RATE:
+            if ((rc = parse_number("--rate", optarg, 0, &c->rate, e)))
+                return rc;
+            break;
+        case OPT_BUDGET:
+            if ((rc = parse_number("--daily-budget", optarg, 1, &v, e)))
+                return rc;
+            c->daily_budget = (long)v;
+            break;
+        case OPT_OVERLAP:
+            if ((rc = isotime_parse_duration(optarg, &c->overlap_ms, e)))
+                return err_set(e, ERR_USAGE, "--overlap: %s", e->msg);
+            break;
+        case OPT_REFRESH: c->refresh_deals = 1; break;
+        case OPT_PLAN: c->plan = 1; break;
+        case OPT_STATUS: c->status = 1; break;
+        case OPT_CREDS: c->credentials = optarg; break;
+        case OPT_BASE_URL: c->base_url = optarg; break;
+        case 'q': c->quiet = 1; break;
+        case 'v': c->verbose++; break;
+        case 'h': config_usage(stdout); return ERR_NOTFOUND;
+        case ':':
+            return err_set(e, ERR_USAGE, "%s needs a value (see --help)", argv[optind - 1]);
+        default:
+            return err_set(e, ERR_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return err_set(e, ERR_USAGE,
+                       "unexpected argument '%s': secrets and options go in the environment "
+                       "or flags (see --help)",
+                       argv[optind]);
+    if (c->from_ms >= 0 && c->to_ms >= 0 && c->from_ms >= c->to_ms)
+        return err_set(e, ERR_USAGE, "--from must be before --to");
+    if (c->plan && c->status)
+        return err_set(e, ERR_USAGE, "--plan and --status do not go together");
+    if (c->quiet)
+        c->progress = 0;
+    return ERR_OK;
+}
+
+static void copy_secret(char *dst, const char *src)
+{
+    snprintf(dst, CONFIG_SECRET_MAX, "%s", src);
+}
+
+/* Trim spaces and a trailing CR/LF in place. */
+static char *trim(char *s)
+{
+    char *end;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    end = s + strlen(s);
+    while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+        *--end = '\0';
+    return s;
+}
+
+static int read_credentials_file(struct config *c, struct err *e)
+{
+    struct stat sb;
+    char line[CONFIG_SECRET_MAX + 64];
+    FILE *f;
+    int n = 0;
+
+    f = fopen(c->credentials, "r");
+    if (!f)
+        return err_set(e, ERR_USAGE, "credentials file '%s': %s", c->credentials,
+                       strerror(errno));
+    if (fstat(fileno(f), &sb) != 0 || (sb.st_mode & 077)) {
+        fclose(f);
+        return err_set(e, ERR_USAGE,
+                       "credentials file '%s' is readable by others: run chmod 600 '%s'",
+                       c->credentials, c->credentials);
+    }
+    while (fgets(line, sizeof line, f)) {
+        char *s = trim(line), *eq, *key, *val;
+
+        n++;
+        if (*s == '\0' || *s == '#')
+            continue;
+        eq = strchr(s, '=');
+        if (!eq) {
+            fclose(f);
+            return err_set(e, ERR_USAGE, "credentials file '%s' line %d: expected key=value",
+                           c->credentials, n);
+        }
+        *eq = '\0';
+        key = trim(s);
+        val = trim(eq + 1);
+        if (strcmp(key, "access_key") == 0)
+            copy_secret(c->access_key, val);
+        else if (strcmp(key, "access_key_secret") == 0)
+            copy_secret(c->access_secret, val);
+        else if (strcmp(key, "bearer_token") == 0)
+            copy_secret(c->bearer_token, val);
+        else if (strcmp(key, "base_url") == 0) {
+            /* not a secret, but handy to keep beside the key; flags still win */
+        } else {
+            fclose(f);
+            return err_set(e, ERR_USAGE,
+                           "credentials file '%s' line %d: unknown key '%s' (use access_key, "
+                           "access_key_secret or bearer_token)",
+                           c->credentials, n, key);
+        }
+    }
+    memset(line, 0, sizeof line);
+    fclose(f);
+    return ERR_OK;
+}
+
+int config_load_credentials(struct config *c, struct err *e)
+{
+    const char *key = getenv("GONG_ACCESS_KEY");
+    const char *secret = getenv("GONG_ACCESS_KEY_SECRET");
+    const char *token = getenv("GONG_BEARER_TOKEN");
+    int rc;
+
+    if (c->credentials) {
+        if ((rc = read_credentials_file(c, e)))
+            return rc;
+    } else {
+        if (key && *key)
+            copy_secret(c->access_key, key);
+        if (secret && *secret)
+            copy_secret(c->access_secret, secret);
+        if (token && *token)
+            copy_secret(c->bearer_token, token);
+    }
+    if (c->access_key[0] && c->access_secret[0]) {
+        c->auth = GONG_AUTH_BASIC;
+        return ERR_OK;
+    }
+    if (c->bearer_token[0]) {
+        c->auth = GONG_AUTH_BEARER;
+        return ERR_OK;
+    }
+    if (c->access_key[0] || c->access_secret[0])
+        return err_set(e, ERR_USAGE, "need both GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET "
+                                     "(or access_key and access_key_secret in the file)");
+    return err_set(e, ERR_USAGE,
+                   "no Gong credentials: set GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET, or "
+                   "GONG_BEARER_TOKEN, or give --credentials FILE");
+}
+
+void config_wipe_secrets(struct config *c)
+{
+    volatile char *p;
+
+    p = c->access_key;
+    for (size_t i = 0; i < CONFIG_SECRET_MAX; i++)
+        p[i] = 0;
+    p = c->access_secret;
+    for (size_t i = 0; i < CONFIG_SECRET_MAX; i++)
+        p[i] = 0;
+    p = c->bearer_token;
+    for (size_t i = 0; i < CONFIG_SECRET_MAX; i++)
+        p[i] = 0;
+}

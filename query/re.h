@@ -1,0 +1,45 @@
+/* re: the PCRE2 wrapper shared by grep and the SQL functions.
+ *
+ * Patterns are UTF-8 and match by code point (PCRE2_UTF | PCRE2_UCP), compiled with the JIT
+ * when available, with match and depth limits so a catastrophically backtracking pattern
+ * fails fast with a clear error instead of hanging. A subject is checked for valid UTF-8
+ * once by the caller (re_valid_utf8); matching then skips PCRE2's per-call check, which
+ * would otherwise make scanning a buffer quadratic. A struct re owns its match data, so
+ * one struct re serves one thread at a time. */
+#ifndef CALLMINE_RE_H
+#define CALLMINE_RE_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+#define RE_CASELESS 0x1 /* -i */
+
+struct re;
+
+/* Compile pattern (NUL-terminated UTF-8). On a bad pattern: ERR_USAGE with
+ * "bad pattern at offset N: <PCRE2 message>". *out is NULL on failure; free with re_free. */
+int re_compile(const char *pattern, int flags, struct re **out, struct err *e);
+
+/* A second, independent matcher for the same pattern (for another thread). NULL on OOM. */
+struct re *re_clone(const struct re *re);
+
+void re_free(struct re *re); /* NULL ok */
+
+/* Find the first match in subject[start..len). subject must be valid UTF-8 and start must be
+ * on a code point boundary. Returns 1 with the match's byte range in *mstart/*mend, 0 when
+ * there is none, -1 on a matching error (match or depth limit hit: e says "pattern is too
+ * complex ..."). An empty match is reported; the caller advances past it. */
+int re_next(struct re *re, const char *subject, size_t len, size_t start, size_t *mstart,
+            size_t *mend, struct err *e);
+
+/* 1 when s[0..len) is valid UTF-8, else 0. */
+int re_valid_utf8(const char *s, size_t len);
+
+/* A literal that every match must contain, for a fast memmem()/memchr() prefilter before
+ * running the regex on a buffer, or NULL when there is no usable one (borrowed; lives as
+ * long as re). With RE_CASELESS the literal is lowercase ASCII and must be searched
+ * case-insensitively; *caseless says which. */
+const char *re_required_literal(const struct re *re, size_t *len, int *caseless);
+
+#endif
