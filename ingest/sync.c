@@ -85,12 +85,12 @@ static int commit_page(struct run *r, struct err *e)
 
 static void show_progress(struct run *r)
 {
-    long due = 0;
+    int64_t due = 0;
     char t[ISOTIME_MAX];
 
     now_iso(t);
     if (store_pending_count(r->st, t, &due, NULL) == ERR_OK)
-        r->pc.transcripts_due = due;
+        r->pc.transcripts_due = (long)due;
     r->pc.requests = gong_stats(r->g)->requests;
     progress_update(r->p, &r->pc);
 }
@@ -101,17 +101,17 @@ typedef int (*parse_fn)(const char *json, size_t len, void **out, struct err *e)
 
 static int parse_users_v(const char *j, size_t n, void **out, struct err *e)
 {
-    return parse_users(j, n, (struct parse_users **)out, e);
+    return parse_users_page(j, n, (struct parse_users_page **)out, e);
 }
 
 static int parse_calls_v(const char *j, size_t n, void **out, struct err *e)
 {
-    return parse_calls(j, n, (struct parse_calls **)out, e);
+    return parse_calls_page(j, n, (struct parse_calls_page **)out, e);
 }
 
 static int parse_transcripts_v(const char *j, size_t n, void **out, struct err *e)
 {
-    return parse_transcripts(j, n, (struct parse_transcripts **)out, e);
+    return parse_transcripts_page(j, n, (struct parse_transcripts_page **)out, e);
 }
 
 /* GET (post_body NULL, query in r->req) or POST (body in r->req) path, then parse the
@@ -148,7 +148,7 @@ static int sync_users(struct run *r, struct err *e)
 
     for (;;) {
         const char *q[] = {"cursor", cursor, NULL};
-        struct parse_users *page = NULL;
+        struct parse_users_page *page = NULL;
         struct store_counts n = {0};
 
         if ((rc = request_query(q, &r->req, e)))
@@ -169,7 +169,7 @@ static int sync_users(struct run *r, struct err *e)
             rc = commit_page(r, e);
         else
             db_rollback(r->db);
-        r->s->users += n.new_rows + n.updated;
+        r->s->users += n.n_new + n.n_updated;
         free(cursor);
         cursor = page->cursor ? strdup(page->cursor) : NULL;
         parse_users_free(page);
@@ -181,13 +181,6 @@ static int sync_users(struct run *r, struct err *e)
 }
 
 /* ---- transcripts ------------------------------------------------------------------- */
-
-static void free_ids(char **ids, size_t n)
-{
-    for (size_t i = 0; ids && i < n; i++)
-        free(ids[i]);
-    free(ids);
-}
 
 /* Fetch one batch of due transcripts (up to SYNC_BATCH). *asked is how many were due. */
 static int transcript_batch(struct run *r, size_t *asked, struct err *e)
@@ -208,7 +201,7 @@ static int transcript_batch(struct run *r, size_t *asked, struct err *e)
         goto done;
     }
     for (;;) {
-        struct parse_transcripts *page = NULL;
+        struct parse_transcripts_page *page = NULL;
         struct store_counts c = {0};
 
         if ((rc = request_transcripts(ids, n, cursor, &r->req, e)))
@@ -216,7 +209,7 @@ static int transcript_batch(struct run *r, size_t *asked, struct err *e)
         rc = fetch(r, 1, "/v2/calls/transcript", parse_transcripts_v, (void **)&page, e);
         if (rc || !page)
             break;
-        for (size_t i = 0; i < page->n; i++)
+        for (size_t i = 0; i < page->n_items; i++)
             for (size_t j = 0; j < n; j++)
                 if (!got[j] && strcmp(ids[j], page->items[i].call_id) == 0)
                     got[j] = 1;
@@ -225,7 +218,7 @@ static int transcript_batch(struct run *r, size_t *asked, struct err *e)
             rc = commit_page(r, e);
         else
             db_rollback(r->db);
-        r->s->transcripts += c.new_rows + c.updated;
+        r->s->transcripts += c.n_new + c.n_updated;
         r->pc.transcripts = r->s->transcripts;
         free(cursor);
         cursor = page->cursor ? strdup(page->cursor) : NULL;
@@ -244,7 +237,7 @@ static int transcript_batch(struct run *r, size_t *asked, struct err *e)
                 ids[j] = tmp;
             }
         if (w && !(rc = db_begin(r->db, e)) &&
-            !(rc = store_mark_waiting(r->st, ids, w, isotime_now_ms(), e)))
+            !(rc = store_mark_waiting(r->st, (const char *const *)ids, w, isotime_now_ms(), e)))
             rc = commit_page(r, e);
         else if (rc)
             db_rollback(r->db);
@@ -253,7 +246,7 @@ static int transcript_batch(struct run *r, size_t *asked, struct err *e)
 done:
     free(got);
     free(cursor);
-    free_ids(ids, n);
+    free(ids); /* one block: the array and its strings */
     show_progress(r);
     return rc;
 }
@@ -262,7 +255,7 @@ done:
 static int sync_transcripts(struct run *r, long min_due, struct err *e)
 {
     char t[ISOTIME_MAX];
-    long due = 0;
+    int64_t due = 0;
     size_t asked;
     int rc;
 
@@ -293,7 +286,7 @@ static int sync_transcripts(struct run *r, long min_due, struct err *e)
 /* ---- calls ------------------------------------------------------------------------- */
 
 /* Store one page of calls with the checkpoint that says where the next page starts. */
-static int store_calls_page(struct run *r, struct parse_calls *page, int64_t seq_started,
+static int store_calls_page(struct run *r, struct parse_calls_page *page, int64_t seq_started,
                             int64_t pages_done, struct err *e)
 {
     struct store_counts n = {0};
@@ -311,16 +304,16 @@ static int store_calls_page(struct run *r, struct parse_calls *page, int64_t seq
     if (!rc)
         rc = db_state_set_int(r->db, "pages_done", pages_done, e);
     if (!rc)
-        rc = db_state_set_int(r->db, "calls_total", page->total, e);
+        rc = db_state_set_int(r->db, "calls_total", page->total_records, e);
     if (!rc)
         rc = commit_page(r, e);
     else
         db_rollback(r->db);
-    r->s->calls_new += n.new_rows;
-    r->s->calls_updated += n.updated;
-    r->s->calls_unchanged += n.unchanged;
-    r->pc.calls_done += (long)page->n;
-    r->pc.calls_total = page->total;
+    r->s->calls_new += n.n_new;
+    r->s->calls_updated += n.n_updated;
+    r->s->calls_unchanged += n.n_unchanged;
+    r->pc.calls_done += (long)page->n_calls;
+    r->pc.calls_total = (long)page->total_records;
     return rc;
 }
 
@@ -362,7 +355,7 @@ static int sync_calls(struct run *r, int64_t from, int64_t to, struct err *e)
         }
     }
     for (;;) {
-        struct parse_calls *page = NULL;
+        struct parse_calls_page *page = NULL;
 
         if (!cursor) {
             started = isotime_now_ms();
@@ -419,7 +412,7 @@ static int refresh_deals(struct run *r, int64_t from, struct err *e)
     for (;;) {
         char *ids[SYNC_BATCH];
         size_t n = 0;
-        struct parse_calls *page = NULL;
+        struct parse_calls_page *page = NULL;
         char *cursor = NULL;
 
         sqlite3_bind_text(sel, 1, from_iso, -1, SQLITE_STATIC);
@@ -437,7 +430,7 @@ static int refresh_deals(struct run *r, int64_t from, struct err *e)
                 !page)
                 break;
             rc = store_calls_page(r, page, 0, 0, e);
-            r->s->deals_refreshed += (long)page->n;
+            r->s->deals_refreshed += (long)page->n_calls;
             free(cursor);
             cursor = page->cursor ? strdup(page->cursor) : NULL;
             parse_calls_free(page);
@@ -573,7 +566,8 @@ int sync_plan(const struct config *c, sqlite3 *db, struct gong_client *g, FILE *
     struct gong_result res = {0};
     char a[ISOTIME_MAX], b[ISOTIME_MAX], wall[32];
     int64_t from, to;
-    long total = 0, requests;
+    int64_t total = 0;
+    long requests;
     double secs;
     int rc;
 
@@ -592,7 +586,7 @@ int sync_plan(const struct config *c, sqlite3 *db, struct gong_client *g, FILE *
     }
     if ((rc = gong_get(g, "/v2/calls", q.data, &body, &res, e)))
         goto done;
-    if (!res.empty && (rc = parse_total(body.data, body.len, &total, e)))
+    if (!res.empty && (rc = parse_total_records(body.data, body.len, &total, e)))
         goto done;
     /* users (1 page per 100), extensive pages, transcript batches, this count */
     requests = 1 + 1 + 2 * ((total + SYNC_BATCH - 1) / SYNC_BATCH);
