@@ -73,6 +73,13 @@ static int parse_number(const char *opt, const char *s, double lo, double *out, 
     return ERR_OK;
 }
 
+/* A parse error in an option's value becomes a usage error naming the option. */
+static int usage_error(struct err *e, const char *opt)
+{
+    e->code = ERR_USAGE;
+    return err_wrap(e, "%s", opt);
+}
+
 enum {
     OPT_DB = 256, OPT_FROM, OPT_TO, OPT_WORKSPACE, OPT_NO_TRANSCRIPTS, OPT_PRIVATE, OPT_RATE,
     OPT_BUDGET, OPT_OVERLAP, OPT_REFRESH, OPT_PLAN, OPT_STATUS, OPT_CREDS, OPT_BASE_URL
@@ -132,12 +139,12 @@ int config_parse_args(struct config *c, int argc, char **argv, struct err *e)
         switch (opt) {
         case OPT_DB: c->db_path = optarg; break;
         case OPT_FROM:
-            if ((rc = isotime_parse(optarg, 0, &c->from_ms, e)))
-                return err_set(e, ERR_USAGE, "--from: %s", e->msg);
+            if (isotime_parse(optarg, 0, &c->from_ms, e))
+                return usage_error(e, "--from");
             break;
         case OPT_TO:
-            if ((rc = isotime_parse(optarg, 0, &c->to_ms, e)))
-                return err_set(e, ERR_USAGE, "--to: %s", e->msg);
+            if (isotime_parse(optarg, 0, &c->to_ms, e))
+                return usage_error(e, "--to");
             break;
         case OPT_WORKSPACE: c->workspace = optarg; break;
         case OPT_NO_TRANSCRIPTS: c->no_transcripts = 1; break;
@@ -152,8 +159,8 @@ int config_parse_args(struct config *c, int argc, char **argv, struct err *e)
             c->daily_budget = (long)v;
             break;
         case OPT_OVERLAP:
-            if ((rc = isotime_parse_duration(optarg, &c->overlap_ms, e)))
-                return err_set(e, ERR_USAGE, "--overlap: %s", e->msg);
+            if (isotime_parse_duration(optarg, &c->overlap_ms, e))
+                return usage_error(e, "--overlap");
             break;
         case OPT_REFRESH: c->refresh_deals = 1; break;
         case OPT_PLAN: c->plan = 1; break;
