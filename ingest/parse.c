@@ -621,6 +621,11 @@ static int key_match(const char *k, size_t n, const char *want)
             }
             i += 2;
         }
+        /* A NUL (raw, or \u0000) ends the key as cJSON compares it (strcmp on the decoded
+         * text). Fuzzing found (tests/fuzz/regress/parse/key-with-nul-byte): comparing the NUL
+         * with want's terminator and going on read past the end of want. */
+        if (u[0] == 0)
+            return *w == '\0';
         for (size_t j = 0; j < un; j++)
             if (*w++ != u[j])
                 return 0;

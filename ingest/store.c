@@ -133,7 +133,7 @@ static const char *const sql[S_COUNT] = {
     [S_INS_TRACKER] = "INSERT INTO trackers(call_id, tracker_id, name, type, count) "
                       "VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_INS_OCCURRENCE] = "INSERT INTO tracker_occurrences(call_id, tracker_id, start_s, "
-                         "speaker_id) VALUES (?1, ?2, ?3, ?4)",
+                         "speaker_id, ord) VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_INS_SPEAKER] = "INSERT INTO speakers(call_id, speaker, user_id, talk_time) "
                       "VALUES (?1, ?2, ?3, ?4)",
     [S_INS_STAT] = "INSERT INTO interaction_stats(call_id, name, value) VALUES (?1, ?2, ?3)",
@@ -588,6 +588,7 @@ static int put_children(struct store *s, const struct parse_call *c, const char 
         b_text(s, st, 2, c->occurrences[i].tracker_id);
         b_f64(s, st, 3, c->occurrences[i].start_s);
         b_text(s, st, 4, c->occurrences[i].speaker_id);
+        sqlite3_bind_int64(st, 5, (sqlite3_int64)i);
         if ((rc = run(s, st)))
             return rc;
     }

@@ -120,7 +120,7 @@ int db_open_rw(const char *path, sqlite3 **out, struct err *e)
     sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(db, 1);
     if ((rc = db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
-                          "PRAGMA synchronous=NORMAL",
+                          "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768",
                       e))) {
         err_wrap(e, "open '%s'", path);
         if (strstr(e->msg, "not a database"))

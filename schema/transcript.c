@@ -7,15 +7,39 @@
 
 #include "banned.h"
 
+/* Write v in decimal at out (room for 21 bytes); returns the length. Called for every
+ * sentence, so it avoids printf. */
+static size_t put_int(char *out, int64_t v)
+{
+    char tmp[24];
+    size_t n = 0, len = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = tmp[--n];
+    return len;
+}
+
 int transcript_append(struct buf *b, int64_t start_ms, int64_t end_ms, const char *speaker,
                       const char *text, size_t text_len, struct err *e)
 {
     const char *p = text, *end = text + text_len;
     int rc;
 
-    rc = buf_printf(b, e, "%" PRId64 "\t%" PRId64 "\t%s\t", start_ms, end_ms,
-                    speaker ? speaker : "");
-    if (rc)
+    char head[64];
+    size_t n = put_int(head, start_ms);
+
+    head[n++] = '\t';
+    n += put_int(head + n, end_ms);
+    head[n++] = '\t';
+    if ((rc = buf_append(b, head, n, e)) || (speaker && (rc = buf_puts(b, speaker, e))) ||
+        (rc = buf_putc(b, '\t', e)))
         return rc;
     while (p < end) {
         const char *q = p;
@@ -34,24 +58,34 @@ int transcript_append(struct buf *b, int64_t start_ms, int64_t end_ms, const cha
     return buf_putc(b, '\n', e);
 }
 
-/* Parse a signed decimal field ending at a tab; advances *p past the tab. */
+/* Parse a signed decimal field ending at a tab; advances *p past the tab.
+ * Fuzzing found (tests/fuzz/regress/transcript/int64-times): the digit loop used to stop
+ * below INT64_MAX / 10, so a line transcript_append wrote for a time of 10^18 ms or more
+ * (parse.c clamps an out-of-range Gong time to INT64_MIN / INT64_MAX) read back as
+ * malformed. Every int64 is now read back, and only a value beyond int64 is refused. */
 static int field_int(const char **p, const char *end, int64_t *v)
 {
     const char *q = *p;
     int neg = 0;
-    int64_t x = 0;
+    uint64_t x = 0, limit;
 
     if (q < end && *q == '-') {
         neg = 1;
         q++;
     }
+    limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     if (q >= end || *q < '0' || *q > '9')
         return 0;
-    while (q < end && *q >= '0' && *q <= '9' && x < INT64_MAX / 10 - 10)
-        x = x * 10 + (*q++ - '0');
+    while (q < end && *q >= '0' && *q <= '9') {
+        unsigned d = (unsigned)(*q++ - '0');
+
+        if (x > (limit - d) / 10)
+            return 0; /* beyond int64 */
+        x = x * 10 + d;
+    }
     if (q >= end || *q != '\t')
         return 0;
-    *v = neg ? -x : x;
+    *v = neg ? (x == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)x) : (int64_t)x;
     *p = q + 1;
     return 1;
 }

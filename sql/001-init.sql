@@ -147,13 +147,15 @@ CREATE TABLE trackers(
   count      INTEGER
 );
 CREATE INDEX trackers_call ON trackers(call_id);
+-- Clustered by call (no rowid, no separate index): the largest child table.
 CREATE TABLE tracker_occurrences(
   call_id    TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+  ord        INTEGER NOT NULL,   -- position among the call's occurrences
   tracker_id TEXT,
   start_s    REAL,
-  speaker_id TEXT
-);
-CREATE INDEX tracker_occurrences_call ON tracker_occurrences(call_id);
+  speaker_id TEXT,
+  PRIMARY KEY (call_id, ord)
+) WITHOUT ROWID;
 
 -- interaction.speakers[] (talk time in seconds) and interaction.interactionStats[].
 CREATE TABLE speakers(

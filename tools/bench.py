@@ -32,10 +32,12 @@ WINDOW = ["--from", "2023-01-01", "--to", "2026-01-01"]
 
 
 class Server:
-    def __init__(self, calls, rate=0, latency_ms=0, seed=7):
+    def __init__(self, calls, rate=0, latency_ms=0, seed=7, prewarm=True):
         args = [PY, str(ROOT / "tools" / "fakegong.py"), "--port", "0", "--calls", str(calls),
                 "--seed", str(seed), "--start", "2024-01-01", "--days", "365",
                 "--rate", str(rate), "--latency-ms", str(latency_ms)]
+        if prewarm:  # serve from memory, so the client is what is measured
+            args.append("--prewarm")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      text=True)
         self.url = self.proc.stdout.readline().split()[1]
