@@ -1,5 +1,6 @@
 """Incremental sync, late calls, pacing, the daily budget, --plan, and the command line."""
 import os
+import sqlite3
 import stat
 
 import pytest
@@ -130,3 +131,66 @@ def test_not_a_database_is_a_clear_error(tmp_path, fakegong):
     f.write_bytes(b"this is not sqlite" * 100)
     p = run_ingest(f, *WINDOW, server=srv)
     assert p.returncode == 1 and "not a SQLite database" in p.stderr, p.stderr
+
+
+def test_waiting_transcripts_are_asked_again_in_batches(fakegong, tmp_path):
+    srv = fakegong(**DATA)
+    db = tmp_path / "w.db"
+    run_ingest(db, *WINDOW, server=srv, check=0)
+    con = sqlite3.connect(db)
+    waiting = {r[0] for r in con.execute(
+        "SELECT call_id FROM transcript_status WHERE state = 'waiting' AND attempts = 1")}
+    assert waiting
+    # a later run before next_try does not ask again
+    srv.reset()
+    run_ingest(db, *WINDOW, server=srv, check=0)
+    assert not [r for r in srv.log() if r["path"] == "/v2/calls/transcript"]
+    # once due, they are asked for together, and the interval grows
+    first = dict(con.execute("SELECT call_id, next_try FROM transcript_status "
+                             "WHERE state = 'waiting'").fetchall())
+    con.execute("UPDATE transcript_status SET next_try = '2000-01-01T00:00:00.000Z' "
+                "WHERE state = 'waiting'")
+    con.commit()
+    srv.reset()
+    run_ingest(db, *WINDOW, server=srv, check=0)
+    asks = [r for r in srv.log() if r["path"] == "/v2/calls/transcript"]
+    assert len(asks) == (len(waiting) + 99) // 100
+    assert set(i for r in asks for i in r["body"]["filter"]["callIds"]) == waiting
+    rows = con.execute("SELECT call_id, attempts, next_try, last_try FROM transcript_status "
+                       "WHERE state = 'waiting'").fetchall()
+    assert {r[0] for r in rows} == waiting and all(r[1] == 2 for r in rows)
+    for cid, _, next_try, last_try in rows:
+        gap2 = _ms(next_try) - _ms(last_try)
+        assert gap2 >= 2 * 3600 * 1000 - 1000  # 1 h after the first try, 2 h after the second
+
+
+def _ms(iso):
+    import datetime
+    return datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000
+
+
+def test_refresh_deals_rereads_open_deals_of_older_calls(fakegong, tmp_path):
+    srv = fakegong(**DATA)
+    db = tmp_path / "rd.db"
+    run_ingest(db, *WINDOW, server=srv, check=0)
+    before = content_digest(db)
+    toc = sqlite3.connect(db).execute(
+        "SELECT * FROM deals WHERE timing = 'TimeOfCall' ORDER BY call_id, deal_id").fetchall()
+    con = sqlite3.connect(db)
+    open_old = {r[0] for r in con.execute(
+        "SELECT DISTINCT c.id FROM calls c JOIN deals d ON d.call_id = c.id AND d.timing = 'Now' "
+        "WHERE c.started < '2024-04-01' AND d.stage IS NOT NULL AND lower(d.stage) NOT LIKE "
+        "'closed%'")}
+    assert open_old
+    srv.reset()
+    p = run_ingest(db, "--from", "2024-04-01", "--to", "2024-05-01", "--refresh-deals",
+                   server=srv, check=0)
+    asked = [r for r in srv.log() if r["path"] == "/v2/calls/extensive"
+             and (r["body"].get("filter") or {}).get("callIds")]
+    ids = [i for r in asked for i in r["body"]["filter"]["callIds"]]
+    assert all(len(r["body"]["filter"]["callIds"]) <= 100 for r in asked)
+    assert set(ids) == open_old and len(ids) == len(open_old)
+    assert "refreshed the deal context" in p.stderr
+    assert content_digest(db) == before
+    assert sqlite3.connect(db).execute(
+        "SELECT * FROM deals WHERE timing = 'TimeOfCall' ORDER BY call_id, deal_id").fetchall() == toc
