@@ -317,42 +317,52 @@ static int store_calls_page(struct run *r, struct parse_calls_page *page, int64_
     return rc;
 }
 
+/* Record the window before the first request, so that a run stopped at any point, even
+ * before its first page, is resumed by a re-run without --from. A window other than the
+ * saved one starts without a cursor. */
+static int begin_window(struct run *r, int64_t from, int64_t to, struct err *e)
+{
+    int64_t saved_from = -1, saved_to = -1;
+    int rc;
+
+    if ((rc = db_state_get_int(r->db, "window_from", -1, &saved_from, e)) ||
+        (rc = db_state_get_int(r->db, "window_to", -1, &saved_to, e)))
+        return rc;
+    if (saved_from == from && saved_to == to)
+        return ERR_OK;
+    if ((rc = db_begin(r->db, e)))
+        return rc;
+    if ((rc = db_state_set_int(r->db, "window_from", from, e)) ||
+        (rc = db_state_set_int(r->db, "window_to", to, e)) ||
+        (rc = db_state_set(r->db, "cursor", NULL, e)) ||
+        (rc = db_state_set_int(r->db, "pages_done", 0, e)) || (rc = commit_page(r, e))) {
+        db_rollback(r->db);
+        return rc;
+    }
+    return ERR_OK;
+}
+
 /* Page through the window's extensive call data, resuming from a saved cursor while it is
  * young enough, restarting the window when Gong says the cursor expired. */
 static int sync_calls(struct run *r, int64_t from, int64_t to, struct err *e)
 {
     char from_iso[ISOTIME_MAX], to_iso[ISOTIME_MAX], *cursor = NULL;
-    int64_t started = 0, pages = 0, saved_from = -1, saved_to = -1, now = isotime_now_ms();
+    int64_t started = 0, pages = 0, now = isotime_now_ms();
     int restarts = 0, rc;
 
     isotime_format(from, 0, from_iso);
     isotime_format(to, 0, to_iso);
-    if ((rc = db_state_get_int(r->db, "window_from", -1, &saved_from, e)) ||
-        (rc = db_state_get_int(r->db, "window_to", -1, &saved_to, e)))
-        return rc;
-    if (saved_from == from && saved_to == to) {
-        if ((rc = db_state_get(r->db, "cursor", &cursor, e)) ||
-            (rc = db_state_get_int(r->db, "cursor_started", 0, &started, e)) ||
-            (rc = db_state_get_int(r->db, "pages_done", 0, &pages, e)))
-            goto done;
-        if (cursor && now - started < SYNC_CURSOR_TTL_MS) {
-            progress_message(r->p, 0, "resuming the window after %" PRId64 " pages", pages);
-            r->pc.calls_done = (long)pages * 100;
-        } else {
-            free(cursor);
-            cursor = NULL;
-            pages = 0;
-        }
+    if ((rc = db_state_get(r->db, "cursor", &cursor, e)) ||
+        (rc = db_state_get_int(r->db, "cursor_started", 0, &started, e)) ||
+        (rc = db_state_get_int(r->db, "pages_done", 0, &pages, e)))
+        goto done;
+    if (cursor && now - started < SYNC_CURSOR_TTL_MS) {
+        progress_message(r->p, 0, "resuming the window after %" PRId64 " pages", pages);
+        r->pc.calls_done = (long)pages * 100;
     } else {
-        if ((rc = db_begin(r->db, e)))
-            goto done;
-        if ((rc = db_state_set_int(r->db, "window_from", from, e)) ||
-            (rc = db_state_set_int(r->db, "window_to", to, e)) ||
-            (rc = db_state_set(r->db, "cursor", NULL, e)) ||
-            (rc = db_state_set_int(r->db, "pages_done", 0, e)) || (rc = commit_page(r, e))) {
-            db_rollback(r->db);
-            goto done;
-        }
+        free(cursor);
+        cursor = NULL;
+        pages = 0;
     }
     for (;;) {
         struct parse_calls_page *page = NULL;
@@ -517,6 +527,8 @@ int sync_run(const struct config *c, sqlite3 *db, struct gong_client *g, struct 
         goto done;
     s->transcripts_skipped = c->no_transcripts;
     progress_message(p, 0, "mirroring %s into %s", s->window, c->db_path);
+    if ((rc = begin_window(&r, from, to, e)))
+        goto done;
 
     if ((rc = sync_users(&r, e)))
         goto done;

@@ -185,3 +185,19 @@ def test_sigint_saves_progress_and_exits_1(fakegong, tmp_path, reference):
     assert proc.returncode == 1 and "interrupted" in err, err
     assert run_ingest(db, server=srv).returncode == 0
     assert content_digest(db) == reference
+
+
+def test_first_run_interrupted_before_any_page_resumes_without_from(fakegong, tmp_path,
+                                                                    reference):
+    srv = fakegong(fault=[{"path": "/v2/users", "kind": "slow", "seconds": 3}], **DATA)
+    db = tmp_path / "early.db"
+    proc = subprocess.Popen([INGEST, "--db", str(db), "--rate", "0", *WINDOW],
+                            env=ingest_env(srv), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(0.8)  # inside the first request
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1 and "interrupted" in err, err
+    p = run_ingest(db, server=srv)
+    assert p.returncode == 0, p.stderr
+    assert content_digest(db) == reference
