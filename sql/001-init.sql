@@ -71,7 +71,7 @@ CREATE TABLE calls_raw(
   size    INTEGER NOT NULL,
   body    BLOB NOT NULL,
   digest  TEXT NOT NULL
-) WITHOUT ROWID;
+);
 
 -- parties[]: who was invited or attended. speaker_id joins the transcript lines.
 CREATE TABLE parties(
@@ -202,7 +202,7 @@ CREATE TABLE transcripts(
   sentences  INTEGER NOT NULL,
   monologues TEXT,
   fetched    TEXT
-) WITHOUT ROWID;
+); -- a rowid table: rows of several KB make a WITHOUT ROWID b-tree deep and slow to scan
 
 -- Which calls still need a transcript. state: pending (ask soon), waiting (Gong had none
 -- yet; ask again after next_try), done, private (skipped without --include-private).
