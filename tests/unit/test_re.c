@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "check.h"
 #include "re.h"
 
 #include "banned.h"
@@ -20,17 +21,6 @@
 #ifndef LIT_FUZZ_ROUNDS
 #define LIT_FUZZ_ROUNDS 20000 /* patterns tried by test_literal_sound */
 #endif
-
-static int checks, failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        checks++;                                                                                  \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);               \
-        }                                                                                          \
-    } while (0)
 
 static struct re *must_compile(const char *pat, int flags)
 {
@@ -249,7 +239,7 @@ static void test_utf8(void)
             break;
         }
     }
-    checks++;
+    CHECK(1); /* the agreement loop as one check */
     pcre2_valid(NULL, 0);
 }
 
@@ -695,6 +685,5 @@ int main(void)
     test_caseless_folds();
     test_limits();
     test_clone();
-    printf("test_re: %d checks, %d failed\n", checks, failures);
-    return failures != 0;
+    return CHECK_DONE("test_re");
 }
