@@ -42,7 +42,7 @@ LIBS_ALL    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 SCHEMA_SRC := $(wildcard schema/*.c)
 INGEST_SRC := $(wildcard ingest/*.c)
 QUERY_SRC  := $(wildcard query/*.c)
-EXT_SRC    := query/ext.c query/re.c schema/transcript.c schema/zblob.c schema/buf.c schema/err.c
+EXT_SRC    := query/ext.c query/re.c query/analysis_fn.c query/convo.c schema/transcript.c schema/zblob.c schema/buf.c schema/err.c
 SQL_FILES  := $(wildcard sql/*.sql sql/analyses/*.sql)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
@@ -116,7 +116,7 @@ test: deps
 
 .PHONY: test-all
 test-all: all $(UNIT_BIN)
-	@$(MAKE) --no-print-directory test-unit test-sql
+	@$(MAKE) --no-print-directory test-unit test-sql test-fuzz-regress
 	@CALLMINE_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
 
 test-unit: $(UNIT_BIN)
@@ -148,3 +148,72 @@ install: all
 
 clean:
 	rm -rf build build-san bin
+
+# ---- fuzzing -----------------------------------------------------------------------------
+# make fuzz                 each tests/fuzz/fuzz_<name>.c under libFuzzer (clang) for
+#                           FUZZ_SECONDS, on a scratch copy of its corpus in build/fuzz/
+# make test-fuzz-regress    replay tests/fuzz/regress/ and corpus/ inputs through the same
+#                           harnesses built with $(CC) and tests/fuzz/standalone.c (no clang)
+# Each harness compiles the project sources it needs directly (FUZZ_SRC_<name>).
+.PHONY: fuzz fuzz-deps fuzz-run test-fuzz-regress
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_DIR     := build/fuzz
+FUZZ_DEB_PKGS := clang libclang-rt-dev
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_COMMON  := $(SCHEMA_SRC) $(BUILD)/gen/embedded.c
+FUZZ_SRC_parse  := ingest/parse.c ingest/deals.c ingest/store.c
+FUZZ_SRC_regex  := query/re.c
+FUZZ_SRC_out    := query/out.c
+FUZZ_SRC_filter := query/filter.c
+FUZZ_DEPS    := tests/fuzz/fuzz.h $(FUZZ_COMMON) $(FUZZ_SRC_parse) $(FUZZ_SRC_regex) \
+                $(FUZZ_SRC_out) $(FUZZ_SRC_filter) $(wildcard schema/*.h ingest/*.h query/*.h)
+FUZZ_LIBS     = $(shell pkg-config --libs libcjson sqlite3 libdeflate libpcre2-8 zlib 2>/dev/null) -lpthread -lm
+FUZZ_INC     := -Iingest -Iquery -Itests/fuzz
+# clang's own warnings never stop a fuzz run: the project flags minus -Werror
+FUZZ_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(filter-out -Werror,$(WARN)) \
+                -Ischema -I$(BUILD)/gen $(FUZZ_INC) -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all -g -O1
+
+# clang and its libFuzzer runtime (Debian 12: clang, libclang-rt-dev -> libclang-rt-14-dev)
+fuzz-deps: deps
+	@mkdir -p $(FUZZ_DIR)
+	@probe() { printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' \
+	    > $(FUZZ_DIR)/probe.c && $(FUZZ_CC) -fsanitize=fuzzer,address,undefined $(FUZZ_DIR)/probe.c \
+	    -o $(FUZZ_DIR)/probe >/dev/null 2>&1; }; \
+	if ! command -v $(FUZZ_CC) >/dev/null 2>&1 || ! probe; then \
+	  echo "fuzz: $(FUZZ_CC) with libFuzzer missing; installing $(FUZZ_DEB_PKGS) with apt-get" >&2; \
+	  if [ "$$(id -u)" != 0 ]; then echo "fuzz: run as root, or install: $(FUZZ_DEB_PKGS)" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(FUZZ_DEB_PKGS) >/dev/null; \
+	  probe || { echo "fuzz: $(FUZZ_CC) -fsanitize=fuzzer still does not link" >&2; exit 1; }; \
+	fi
+
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory fuzz-run
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) $< $(FUZZ_COMMON) $(FUZZ_SRC_$*) $(FUZZ_LIBS) -o $@
+
+# The corpus grows in build/fuzz/corpus/<name> across runs; the repo's seeds and regress
+# inputs are copied in first. Findings go to build/fuzz/crashes/<name>/.
+fuzz-run: $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
+	@fail=0; for h in $(FUZZ_NAMES); do \
+	  c=$(FUZZ_DIR)/corpus/$$h; a=$(FUZZ_DIR)/crashes/$$h; mkdir -p $$c $$a; \
+	  for f in tests/fuzz/corpus/$$h/* tests/fuzz/regress/$$h/*; do \
+	    [ -f "$$f" ] && cp "$$f" $$c/; done; \
+	  ./$(FUZZ_DIR)/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix=$$a/ $$c > $(FUZZ_DIR)/$$h.log 2>&1; rc=$$?; \
+	  n=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_DIR)/$$h.log); \
+	  echo "fuzz $$h: $${n:-?} executions in $(FUZZ_SECONDS) s ($(FUZZ_DIR)/$$h.log)"; \
+	  if [ $$rc != 0 ]; then fail=1; \
+	    echo "fuzz $$h: FAILED (exit $$rc); input in $$a/, stack in $(FUZZ_DIR)/$$h.log" >&2; fi; \
+	done; exit $$fail
+
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/standalone.c $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(FUZZ_INC) $(PKG_CFLAGS) $(CFLAGS) $(SANFLAGS) $< tests/fuzz/standalone.c \
+	  $(FUZZ_COMMON) $(FUZZ_SRC_$*) $(FUZZ_LIBS) -o $@
+
+test-fuzz-regress: $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
+	@VALGRIND="$(VALGRIND)" sh tests/fuzz/run_regress.sh $(BUILD)/fuzz

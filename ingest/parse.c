@@ -586,8 +586,13 @@ static int key_match(const char *k, size_t n, const char *want)
             case 'r': u[0] = '\r'; break;
             case 't': u[0] = '\t'; break;
             case 'u':
-                if (i + 6 > n || !hex4(k + i + 2, &cp))
+                if (i + 6 > n)
                     return 0;
+                /* cJSON reads \u with a bad hex digit as U+0000, which ends the key; fuzzing
+                 * found (tests/fuzz/regress/parse/key-with-bad-u-escape) that the scanner
+                 * then missed the array cJSON had found. */
+                if (!hex4(k + i + 2, &cp))
+                    cp = 0;
                 i += 4;
                 if (cp >= 0xD800 && cp < 0xDC00) {
                     unsigned lo;

@@ -92,14 +92,39 @@ static size_t utf8_len(unsigned char c)
     return c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
 }
 
-/* Length of a quantifier at p ("?", "*", "+", "{n}", "{n,}", "{n,m}", each with an optional
- * lazy "?" or possessive "+" suffix), 0 when p does not start one. *optional is set when
- * the quantifier allows zero repetitions. */
-static size_t quant_len(const char *p, int *optional)
+/* Bytes of empty quoting at p, which PCRE2 ignores even between an item and its quantifier:
+ * any run of \E and \Q\E. Fuzzing found (tests/fuzz/regress/regex/quantifier-after-
+ * empty-quote-*): `xab\E?` and `xab\Q\E?` make the b optional, but the scanner took "xab" as
+ * required, so the prefilter skipped text matching "xa". */
+static size_t empty_quotes(const char *p)
 {
     size_t n = 0;
 
+    for (;;) {
+        if (p[n] == '\\' && p[n + 1] == 'E')
+            n += 2;
+        else if (p[n] == '\\' && p[n + 1] == 'Q' && p[n + 2] == '\\' && p[n + 3] == 'E')
+            n += 4;
+        else
+            return n;
+    }
+}
+
+/* Is there a brace at p (after any empty quoting), a quantifier or not? */
+static int brace_at(const char *p)
+{
+    return p[empty_quotes(p)] == '{';
+}
+
+/* Length of a quantifier at p ("?", "*", "+", "{n}", "{n,}", "{n,m}", each with an optional
+ * lazy "?" or possessive "+" suffix), 0 when p does not start one. *optional is set when
+ * the quantifier allows zero repetitions. Empty quoting before it is part of its length. */
+static size_t quant_len(const char *p, int *optional)
+{
+    size_t n = 0, skip = empty_quotes(p);
+
     *optional = 0;
+    p += skip;
     if (*p == '?' || *p == '*') {
         *optional = 1;
         n = 1;
@@ -130,7 +155,7 @@ static size_t quant_len(const char *p, int *optional)
     }
     if (p[n] == '?' || p[n] == '+')
         n++;
-    return n;
+    return skip + n;
 }
 
 /* Skip a character class starting at p[0] == '['; returns the index just past its ']',
@@ -259,7 +284,7 @@ static size_t run_add(struct scan *sc, struct litset *best, const char *c, size_
     unsigned char b = (unsigned char)c[0];
     int usable = 1;
 
-    if (*next == '{' && !q) { /* a literal brace, or a newer quantifier syntax: stop */
+    if (brace_at(next) && !q) { /* a literal brace, or a newer quantifier syntax: stop */
         run_end(sc, best);
         return (size_t)-1;
     }
@@ -373,7 +398,7 @@ static struct litset scan_seq(struct scan *sc, int *opts_changed)
                 } else if (d == 'p' || d == 'P') {
                     sc->i++; /* \pL */
                 }
-                if (pat[sc->i] == '{' && !quant_len(pat + sc->i, &optional))
+                if (brace_at(pat + sc->i) && !quant_len(pat + sc->i, &optional))
                     STOP();
                 else
                     sc->i += quant_len(pat + sc->i, &optional);
@@ -392,7 +417,7 @@ static struct litset scan_seq(struct scan *sc, int *opts_changed)
             sc->i = i + n;
             if (collect) {
                 run_end(sc, &best);
-                if (pat[sc->i] == '{' && !quant_len(pat + sc->i, &optional))
+                if (brace_at(pat + sc->i) && !quant_len(pat + sc->i, &optional))
                     STOP();
                 else
                     sc->i += quant_len(pat + sc->i, &optional);
@@ -470,7 +495,7 @@ static struct litset scan_seq(struct scan *sc, int *opts_changed)
             if (!collect)
                 continue;
             q = quant_len(pat + sc->i, &optional);
-            if (pat[sc->i] == '{' && !q) {
+            if (brace_at(pat + sc->i) && !q) {
                 STOP();
                 continue;
             }
@@ -487,7 +512,7 @@ static struct litset scan_seq(struct scan *sc, int *opts_changed)
             run_end(sc, &best);
             sc->i = i + 1;
             if (c == '.') {
-                if (pat[sc->i] == '{' && !quant_len(pat + sc->i, &optional))
+                if (brace_at(pat + sc->i) && !quant_len(pat + sc->i, &optional))
                     STOP();
                 else
                     sc->i += quant_len(pat + sc->i, &optional);
@@ -908,6 +933,18 @@ const char *re_required_literal(const struct re *re, size_t *len, int *caseless)
 int re_has_prefilter(const struct re *re)
 {
     return re->n_lits > 0;
+}
+
+const char *re_literal_at(const struct re *re, int k, size_t *len, int *caseless)
+{
+    if (k < 0 || k >= re->n_lits) {
+        *len = 0;
+        *caseless = 0;
+        return NULL;
+    }
+    *len = re->lits[k].len;
+    *caseless = re->lit_caseless;
+    return re->lits[k].s;
 }
 
 /* ---- the prefilter -------------------------------------------------------------------- */

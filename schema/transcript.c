@@ -59,10 +59,11 @@ int transcript_append(struct buf *b, int64_t start_ms, int64_t end_ms, const cha
 }
 
 /* Parse a signed decimal field ending at a tab; advances *p past the tab.
- * Fuzzing found (tests/fuzz/regress/transcript/int64-times): the digit loop used to stop
- * below INT64_MAX / 10, so a line transcript_append wrote for a time of 10^18 ms or more
- * (parse.c clamps an out-of-range Gong time to INT64_MIN / INT64_MAX) read back as
- * malformed. Every int64 is now read back, and only a value beyond int64 is refused. */
+ * Fuzzing found (tests/fuzz/regress/transcript/int64-times-read-back-as-malformed): the
+ * digit loop used to stop below INT64_MAX / 10, so a line transcript_append wrote for a
+ * time of 10^18 ms or more (parse.c clamps an out-of-range Gong time to INT64_MIN /
+ * INT64_MAX) read back as malformed. Every int64 is now read back; only a value beyond
+ * int64 is refused. */
 static int field_int(const char **p, const char *end, int64_t *v)
 {
     const char *q = *p;
