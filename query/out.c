@@ -453,7 +453,7 @@ static int tsv_field(struct buf *b, const struct out_cell *c, struct err *e)
     }
 }
 
-/* Markdown cell text: terminal-safe, with | escaped. */
+/* Markdown cell text: terminal-safe, with | and \ escaped (a\|b must not render a|b). */
 static int md_text(struct out *o, struct buf *b, const char *s, size_t n, struct err *e)
 {
     int rc;
@@ -462,7 +462,9 @@ static int md_text(struct out *o, struct buf *b, const char *s, size_t n, struct
     if ((rc = out_safe_text(&o->scratch, s, n, e)))
         return rc;
     for (size_t i = 0; i < o->scratch.len; i++) {
-        if (o->scratch.data[i] == '|' && (rc = buf_putc(b, '\\', e)))
+        char ch = o->scratch.data[i];
+
+        if ((ch == '|' || ch == '\\') && (rc = buf_putc(b, '\\', e)))
             return rc;
         if ((rc = buf_putc(b, o->scratch.data[i], e)))
             return rc;
@@ -560,10 +562,11 @@ static int table_header(struct out *o, struct err *e)
     if (!h)
         return err_set(e, ERR_NOMEM, "table: out of memory");
     for (size_t i = 0; i < o->ncols && !rc; i++) {
+        /* a column name comes from the (untrusted) SQL: terminal-safe like any cell */
         h[i].off = names.len;
-        h[i].len = strlen(o->names[i]);
-        h[i].width = text_width(o->names[i], h[i].len);
-        rc = buf_append(&names, o->names[i], h[i].len, e);
+        rc = out_safe_text(&names, o->names[i], strlen(o->names[i]), e);
+        h[i].len = names.len - h[i].off;
+        h[i].width = text_width(names.data ? names.data + h[i].off : "", h[i].len);
     }
     if (!rc)
         rc = table_line(o, h, names.data ? names.data : "", e);
@@ -613,6 +616,9 @@ static int table_start_streaming(struct out *o, struct err *e)
 static int table_row(struct out *o, const struct out_cell *cells, struct err *e)
 {
     int rc;
+
+    if (o->ncols == 0) /* nothing to show, and no division by zero below */
+        return ERR_OK;
 
     if (o->streaming) {
         buf_reset(&o->arena);

@@ -312,6 +312,14 @@ def test_where_is_one_condition(mirror):
     one_line_error(q(mirror, "calls", "--where", "nope = 1", check=None), 2, "no such column")
 
 
+def test_where_cannot_escape_its_parentheses(mirror):
+    # `1) OR (1` used to close filter_sql's own parenthesis and select every call
+    one_line_error(q(mirror, "calls", "--rep", "dana", "--where", "1) OR (1", check=None), 2,
+                   "closes more than")
+    p = q(mirror, "calls", "--format", "jsonl", "--where", "title LIKE '%)%' OR (duration > 0)")
+    assert p.returncode == 0
+
+
 # ---- show ----------------------------------------------------------------------------------
 
 def test_show_json_shape(mirror):
