@@ -33,13 +33,6 @@ static const struct command {
      "grep PATTERN [FILTERS]   PCRE2 search over transcript sentences\n"
      "        [-i] [--speaker rep|customer|all] [-C N] [-c] [-l] [--max-hits N]\n"
      "      callmine-query grep -i '\\b(pric(e|ing)|discount\\w*)' --speaker customer -C 1"},
-    {"analyze", cmd_analyze,
-     "analyze NAME [ARGS] [FILTERS]  an analysis, one row per group\n"
-     "        [--by rep|stage|month|week|outcome|company-size|call|all] [--speaker WHO] [-i]\n"
-     "      callmine-query analyze --list; callmine-query analyze talk-ratio --from 2024-01-01"},
-    {"report", cmd_report,
-     "report [FILTERS] -o FILE.html  a self-contained HTML report with charts\n"
-     "      callmine-query report --from 2024-01-01 --mention Clarivox -o q1.html"},
     {"export", cmd_export,
      "export OUT.db [FILTERS]  a filtered copy for sharing\n"
      "        [--redact] [--no-transcripts] [--force]\n"
