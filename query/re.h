@@ -58,4 +58,11 @@ size_t re_literal_find(const struct re *re, const char *s, size_t len, size_t fr
  * through the regex. */
 int re_has_prefilter(const struct re *re);
 
+/* Added for grep's trigram index: member k (from 0) of the literal set behind
+ * re_literal_find, or NULL when k is past its end (no member at all when re_has_prefilter
+ * is 0). Every match contains at least one member. *len is its length in bytes and
+ * *caseless says whether it is searched case-insensitively (it is then lowercase ASCII;
+ * a caseless k or s also matches U+212A or U+017F). Borrowed: lives as long as re. */
+const char *re_literal_at(const struct re *re, int k, size_t *len, int *caseless);
+
 #endif
