@@ -122,8 +122,15 @@ test-all: all $(UNIT_BIN)
 test-unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do $(VALGRIND) ./$$t || fail=1; done; exit $$fail
 
+# An ASan-built extension needs the ASan runtime loaded first in the stock sqlite3 shell.
+ifneq ($(findstring address,$(SANITIZE)),)
+  SQL_SHELL = env LD_PRELOAD=$(shell $(CC) -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 sqlite3
+else
+  SQL_SHELL = sqlite3
+endif
+
 test-sql: $(BIN)/callmine.so
-	@sh tests/sql/run.sh $(BIN)/callmine
+	@SQLITE3="$(SQL_SHELL)" sh tests/sql/run.sh $(BIN)/callmine
 
 test-e2e: all
 	@CALLMINE_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
