@@ -38,6 +38,8 @@ int cmd_calls(struct cmd_ctx *c, int argc, char **argv, struct err *e);
 int cmd_show(struct cmd_ctx *c, int argc, char **argv, struct err *e);
 int cmd_grep(struct cmd_ctx *c, int argc, char **argv, struct err *e);
 int cmd_export(struct cmd_ctx *c, int argc, char **argv, struct err *e);
+int cmd_analyze(struct cmd_ctx *c, int argc, char **argv, struct err *e);
+int cmd_report(struct cmd_ctx *c, int argc, char **argv, struct err *e);
 
 enum { CMD_OPT_DB = 0x2000, CMD_OPT_FORMAT, CMD_OPT_HELP };
 

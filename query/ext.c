@@ -20,6 +20,7 @@ SQLITE_EXTENSION_INIT1
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis_fn.h"
 #include "buf.h"
 #include "err.h"
 #include "ext.h"
@@ -642,6 +643,8 @@ __attribute__((visibility("default"))) int sqlite3_callmine_init(sqlite3 *db, ch
         goto done;
     what = "transcript_sentences";
     rc = sqlite3_create_module_v2(db, "transcript_sentences", &ts_module, NULL, NULL);
+    if (rc == SQLITE_OK && (what = "analysis functions"))
+        rc = analysis_fn_register(db);
 done:
     if (rc != SQLITE_OK && pzErrMsg)
         *pzErrMsg = sqlite3_mprintf("callmine: cannot register %s: %s", what,

@@ -5,6 +5,7 @@
  * stdout and returns an ERR_* code; main() prints the one-line error and picks the exit
  * status (0 ok, 1 failure, 2 usage). Only `export` writes, and only its OUT.db. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,13 @@ static const struct command {
      "grep PATTERN [FILTERS]   PCRE2 search over transcript sentences\n"
      "        [-i] [--speaker rep|customer|all] [-C N] [-c] [-l] [--max-hits N]\n"
      "      callmine-query grep -i '\\b(pric(e|ing)|discount\\w*)' --speaker customer -C 1"},
+    {"analyze", cmd_analyze,
+     "analyze NAME [ARGS] [FILTERS]  an analysis, one row per group\n"
+     "        [--by rep|stage|month|week|outcome|company-size|call|all] [--speaker WHO] [-i]\n"
+     "      callmine-query analyze --list; callmine-query analyze talk-ratio --from 2024-01-01"},
+    {"report", cmd_report,
+     "report [FILTERS] -o FILE.html  a self-contained HTML report with charts\n"
+     "      callmine-query report --from 2024-01-01 --mention Clarivox -o q1.html"},
     {"export", cmd_export,
      "export OUT.db [FILTERS]  a filtered copy for sharing\n"
      "        [--redact] [--no-transcripts] [--force]\n"
@@ -123,6 +131,9 @@ int main(int argc, char **argv)
     const char *env = getenv("CALLMINE_DB");
     int rc;
 
+    /* a file size limit (RLIMIT_FSIZE) must make export's write() fail with EFBIG, reported
+     * as a full disk, rather than kill the process */
+    signal(SIGXFSZ, SIG_IGN);
     /* Each connection is used by one thread only (grep's workers open their own), and no
      * one reads SQLite's memory statistics: both settings drop a global mutex that would
      * otherwise serialise the threads. All settings must precede the first connection. */

@@ -1,0 +1,444 @@
+/* analysis: load the analyses, build the tables they read, run them (see analysis.h).
+ *
+ * The scope is built once per command from the filter's SQL; later steps (owner names, the
+ * outcome, the size band, the grouping) are UPDATEs of that small TEMP table, so the report
+ * can regroup it for each chart without reading the mirror again. temp.conv is the one
+ * expensive step (it inflates every transcript in scope); it is built once per connection
+ * and shared by every analysis that says `@needs: conv`. */
+#include "analysis.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "embedded.h"
+
+#include "banned.h"
+
+static int oom(struct err *e)
+{
+    return err_set(e, ERR_NOMEM, "analyses: out of memory");
+}
+
+void analysis_release(struct analysis *a)
+{
+    free(a->name);
+    free(a->summary);
+    free(a->text);
+    free(a->by);
+    free(a->origin);
+    memset(a, 0, sizeof *a);
+}
+
+/* A copy of s[0..n) with surrounding white space trimmed; NULL on out of memory. */
+static char *trimmed(const char *s, size_t n)
+{
+    while (n && isspace((unsigned char)*s))
+        s++, n--;
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
+    return strndup(s, n);
+}
+
+static int valid_name(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '-' || *s == '_'))
+            return 0;
+    return 1;
+}
+
+int analysis_parse(const char *name, const char *text, const char *origin, struct analysis *a,
+                   struct err *e)
+{
+    const char *p = text;
+    size_t nl = strlen(name);
+    int first = 1;
+
+    memset(a, 0, sizeof *a);
+    if (!valid_name(name))
+        return err_set(e, ERR_USAGE,
+                       "analysis '%s' (%s): name it with lowercase letters, digits, '-' or '_'",
+                       name, origin);
+    if (!(a->name = strdup(name)) || !(a->text = strdup(text)) || !(a->origin = strdup(origin)))
+        goto nomem;
+    while (*p) { /* the leading block of "--" lines */
+        const char *end = strchr(p, '\n'), *s;
+        size_t n;
+
+        if (!end)
+            end = p + strlen(p);
+        for (s = p; s < end && (*s == ' ' || *s == '\t'); s++)
+            ;
+        if (end - s < 2 || s[0] != '-' || s[1] != '-')
+            break;
+        s += 2;
+        n = (size_t)(end - s);
+        while (n && isspace((unsigned char)*s))
+            s++, n--;
+        if (first) {
+            if (n > nl && strncmp(s, name, nl) == 0 && s[nl] == ':')
+                s += nl + 1, n -= nl + 1;
+            if (!(a->summary = trimmed(s, n)))
+                goto nomem;
+            first = 0;
+        } else if (n > 5 && strncmp(s, "@by:", 4) == 0) {
+            free(a->by);
+            if (!(a->by = trimmed(s + 4, n - 4)))
+                goto nomem;
+        } else if (n > 6 && strncmp(s, "@args:", 6) == 0) {
+            a->needs_pattern = 1;
+        } else if (n > 7 && strncmp(s, "@needs:", 7) == 0) {
+            for (size_t i = 7; i + 4 <= n; i++)
+                if (strncmp(s + i, "conv", 4) == 0)
+                    a->needs_conv = 1;
+        }
+        p = *end ? end + 1 : end;
+    }
+    if (first || !a->summary[0]) {
+        analysis_release(a);
+        return err_set(e, ERR_USAGE,
+                       "analysis '%s' (%s): start it with a comment line '-- %s: what it "
+                       "measures'",
+                       name, origin, name);
+    }
+    if (!a->by && !(a->by = strdup("rep")))
+        goto nomem;
+    return ERR_OK;
+nomem:
+    analysis_release(a);
+    return oom(e);
+}
+
+static int by_name(const void *x, const void *y)
+{
+    return strcmp(((const struct analysis *)x)->name, ((const struct analysis *)y)->name);
+}
+
+void analysis_set_release(struct analysis_set *set)
+{
+    for (size_t i = 0; i < set->n; i++)
+        analysis_release(&set->a[i]);
+    free(set->a);
+    set->a = NULL;
+    set->n = 0;
+}
+
+const struct analysis *analysis_find(const struct analysis_set *set, const char *name)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (strcmp(set->a[i].name, name) == 0)
+            return &set->a[i];
+    return NULL;
+}
+
+/* Add a (moved into the set), replacing one of the same name. */
+static int set_add(struct analysis_set *set, struct analysis *a, struct err *e)
+{
+    struct analysis *grown;
+
+    for (size_t i = 0; i < set->n; i++) {
+        if (strcmp(set->a[i].name, a->name) == 0) {
+            analysis_release(&set->a[i]);
+            set->a[i] = *a;
+            memset(a, 0, sizeof *a);
+            return ERR_OK;
+        }
+    }
+    if (!(grown = realloc(set->a, (set->n + 1) * sizeof *grown))) {
+        analysis_release(a);
+        return oom(e);
+    }
+    set->a = grown;
+    set->a[set->n++] = *a;
+    memset(a, 0, sizeof *a);
+    return ERR_OK;
+}
+
+/* Read a whole file of at most ANALYSIS_MAX_FILE bytes into b (NUL-terminated). */
+static int read_file(const char *path, struct buf *b, struct err *e)
+{
+    char chunk[16384];
+    size_t n;
+    int rc = ERR_OK;
+    FILE *fp = fopen(path, "rb");
+
+    if (!fp)
+        return err_set(e, ERR_USAGE, "read '%s': %s", path, strerror(errno));
+    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+        if (b->len + n > ANALYSIS_MAX_FILE) {
+            rc = err_set(e, ERR_USAGE, "read '%s': larger than %zu bytes", path, ANALYSIS_MAX_FILE);
+            break;
+        }
+        if ((rc = buf_append(b, chunk, n, e)))
+            break;
+    }
+    if (!rc && ferror(fp))
+        rc = err_set(e, ERR_IO, "read '%s': failed", path);
+    fclose(fp);
+    if (!rc && (rc = buf_append(b, "", 0, e)))
+        return rc;
+    if (!rc && strlen(b->data) != b->len)
+        rc = err_set(e, ERR_USAGE, "read '%s': contains a NUL byte", path);
+    return rc;
+}
+
+/* The user's folder: dir, else the XDG or HOME default (*optional set: may be missing). */
+static int user_dir(const char *dir, const char *leaf, struct buf *out, int *optional,
+                    struct err *e)
+{
+    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+
+    *optional = !dir;
+    if (dir)
+        return buf_puts(out, dir, e);
+    if (xdg && *xdg)
+        return buf_printf(out, e, "%s/callmine/%s", xdg, leaf);
+    if (home && *home)
+        return buf_printf(out, e, "%s/.config/callmine/%s", home, leaf);
+    return ERR_NOTFOUND;
+}
+
+static int load_user(struct analysis_set *set, const char *dir, struct err *e)
+{
+    struct buf path, text;
+    struct analysis a;
+    struct dirent *de;
+    DIR *d = NULL;
+    int optional, rc;
+
+    buf_init(&path, 0);
+    buf_init(&text, 0);
+    if ((rc = user_dir(dir, "analyses", &path, &optional, e))) {
+        rc = rc == ERR_NOTFOUND ? ERR_OK : rc;
+        goto done;
+    }
+    if (!(d = opendir(path.data))) {
+        if (!(optional && errno == ENOENT))
+            rc = err_set(e, dir ? ERR_USAGE : ERR_IO, "--analyses '%s': %s", path.data,
+                         strerror(errno));
+        goto done;
+    }
+    while ((de = readdir(d))) {
+        size_t n = strlen(de->d_name), base = path.len;
+        char *name;
+
+        if (n <= 4 || strcmp(de->d_name + n - 4, ".sql") != 0 || de->d_name[0] == '.')
+            continue;
+        buf_reset(&text);
+        if ((rc = buf_printf(&path, e, "/%s", de->d_name)) || (rc = read_file(path.data, &text, e)))
+            goto done;
+        if (!(name = strndup(de->d_name, n - 4))) {
+            rc = oom(e);
+            goto done;
+        }
+        rc = analysis_parse(name, text.data, path.data, &a, e);
+        free(name);
+        if (rc || (rc = set_add(set, &a, e)))
+            goto done;
+        path.len = base;
+        path.data[base] = '\0';
+    }
+done:
+    if (d)
+        closedir(d);
+    buf_release(&path);
+    buf_release(&text);
+    return rc;
+}
+
+int analysis_set_load(struct analysis_set *set, const char *dir, struct err *e)
+{
+    struct analysis a;
+    int rc;
+
+    set->a = NULL;
+    set->n = 0;
+    for (const struct embedded_file *f = embedded_analyses; f->name; f++)
+        if ((rc = analysis_parse(f->name, f->text, "built-in", &a, e)) ||
+            (rc = set_add(set, &a, e)))
+            goto fail;
+    if ((rc = load_user(set, dir, e)))
+        goto fail;
+    if (set->n)
+        qsort(set->a, set->n, sizeof *set->a, by_name);
+    return ERR_OK;
+fail:
+    analysis_set_release(set);
+    return rc;
+}
+
+/* ---- stages ----------------------------------------------------------------------------- */
+
+static int exec(sqlite3 *db, const char *sql, const char *what, struct err *e)
+{
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return err_set(e, ERR_DB, "%s: %s", what, sqlite3_errmsg(db));
+    return ERR_OK;
+}
+
+/* Insert the stages of one "OUTCOME = A, B" line. */
+static int stage_line(sqlite3_stmt *ins, const char *path, int lineno, char *line, struct err *e)
+{
+    char *eq = strchr(line, '='), *outcome, *p;
+    int rc = ERR_OK;
+
+    if (!eq)
+        return err_set(e, ERR_USAGE, "%s:%d: expected 'won = STAGE, STAGE'", path, lineno);
+    *eq = '\0';
+    if (!(outcome = trimmed(line, strlen(line))))
+        return ERR_NOMEM;
+    for (char *c = outcome; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    if (strcmp(outcome, "won") && strcmp(outcome, "lost") && strcmp(outcome, "open")) {
+        rc = err_set(e, ERR_USAGE, "%s:%d: '%s' is not won, lost or open", path, lineno, outcome);
+        goto done;
+    }
+    for (p = eq + 1; *p;) {
+        char *comma = strchr(p, ','), *stage;
+
+        if (!comma)
+            comma = p + strlen(p);
+        if (!(stage = trimmed(p, (size_t)(comma - p)))) {
+            rc = oom(e);
+            goto done;
+        }
+        if (*stage) {
+            sqlite3_reset(ins);
+            sqlite3_bind_text(ins, 1, stage, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(ins, 2, outcome, -1, SQLITE_TRANSIENT);
+            if (sqlite3_step(ins) != SQLITE_DONE)
+                rc = err_set(e, ERR_DB, "stages: %s", sqlite3_errmsg(sqlite3_db_handle(ins)));
+        }
+        free(stage);
+        if (rc)
+            goto done;
+        p = *comma ? comma + 1 : comma;
+    }
+done:
+    free(outcome);
+    return rc;
+}
+
+int analysis_stages(sqlite3 *db, const char *path, struct err *e)
+{
+    struct buf file, text;
+    sqlite3_stmt *ins = NULL;
+    struct stat sb;
+    int optional, rc, lineno = 0;
+    char *p;
+
+    buf_init(&file, 0);
+    buf_init(&text, 0);
+    if ((rc = exec(db,
+                   "CREATE TEMP TABLE IF NOT EXISTS stage_outcomes(stage TEXT PRIMARY KEY "
+                   "COLLATE NOCASE, outcome TEXT NOT NULL)",
+                   "stages", e)))
+        goto done;
+    if ((rc = user_dir(path, "stages.conf", &file, &optional, e))) {
+        rc = rc == ERR_NOTFOUND ? ERR_OK : rc;
+        goto done;
+    }
+    if (optional && stat(file.data, &sb) != 0)
+        goto done;
+    if ((rc = read_file(file.data, &text, e)))
+        goto done;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO stage_outcomes VALUES (?1, ?2)", -1, &ins,
+                           NULL) != SQLITE_OK) {
+        rc = err_set(e, ERR_DB, "stages: %s", sqlite3_errmsg(db));
+        goto done;
+    }
+    for (p = text.data; p && *p;) {
+        char *nl = strchr(p, '\n'), *hash, *s;
+
+        if (nl)
+            *nl = '\0';
+        lineno++;
+        if ((hash = strchr(p, '#')))
+            *hash = '\0';
+        for (s = p; isspace((unsigned char)*s); s++)
+            ;
+        if (*s && (rc = stage_line(ins, file.data, lineno, s, e)))
+            goto done;
+        p = nl ? nl + 1 : NULL;
+    }
+done:
+    if (rc == ERR_NOMEM)
+        rc = oom(e);
+    sqlite3_finalize(ins);
+    buf_release(&file);
+    buf_release(&text);
+    return rc;
+}
+
+/* ---- running ---------------------------------------------------------------------------- */
+
+/* Skip white space and SQL comments. */
+static const char *skip_blank(const char *p)
+{
+    for (;;) {
+        while (isspace((unsigned char)*p) || *p == ';')
+            p++;
+        if (p[0] == '-' && p[1] == '-') {
+            p += strcspn(p, "\n");
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+
+            p = end ? end + 2 : p + strlen(p);
+        } else {
+            return p;
+        }
+    }
+}
+
+static int bind_params(sqlite3_stmt *st, const struct analysis_params *p)
+{
+    const char *names[] = {":pattern", ":flags", ":speaker", ":by"};
+    const char *values[] = {p->pattern, p->flags ? p->flags : "", p->speaker ? p->speaker : "all",
+                            p->by};
+
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        int k = sqlite3_bind_parameter_index(st, names[i]);
+
+        if (k && sqlite3_bind_text(st, k, values[i], -1, SQLITE_TRANSIENT) != SQLITE_OK)
+            return -1;
+    }
+    return 0;
+}
+
+int analysis_run(sqlite3 *db, const struct analysis *a, const struct analysis_params *p,
+                 sqlite3_stmt **last, struct err *e)
+{
+    const char *sql = skip_blank(a->text), *tail = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    *last = NULL;
+    while (*sql) {
+        if (sqlite3_prepare_v2(db, sql, -1, &st, &tail) != SQLITE_OK)
+            return err_set(e, ERR_DB, "analysis '%s': %s", a->name, sqlite3_errmsg(db));
+        if (bind_params(st, p)) {
+            sqlite3_finalize(st);
+            return err_set(e, ERR_DB, "analysis '%s': bind: %s", a->name, sqlite3_errmsg(db));
+        }
+        sql = skip_blank(tail ? tail : "");
+        if (!*sql) { /* the last statement: its rows are the result */
+            *last = st;
+            return ERR_OK;
+        }
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            ;
+        sqlite3_finalize(st);
+        st = NULL;
+        if (rc != SQLITE_DONE)
+            return err_set(e, ERR_DB, "analysis '%s': %s", a->name, sqlite3_errmsg(db));
+    }
+    return err_set(e, ERR_USAGE, "analysis '%s' (%s) holds no SQL statement", a->name, a->origin);
+}

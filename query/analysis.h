@@ -1,0 +1,88 @@
+/* analysis: the analyses of callmine-query (SQL files) and the tables they read.
+ *
+ * An analysis is one SQL file: the built-in ones from sql/analyses/ (embedded at build),
+ * the user's from --analyses DIR, else $XDG_CONFIG_HOME/callmine/analyses/, else
+ * ~/.config/callmine/analyses/ (a user file named like a built-in one replaces it). Its
+ * leading comment block is its documentation:
+ *
+ *     -- NAME: the one-line definition that `analyze --list` shows
+ *     --
+ *     -- The full definition, as many lines as it takes.
+ *     -- @by: rep            the grouping when --by is not given (default: rep)
+ *     -- @args: PATTERN      the analysis needs a pattern argument (bound as :pattern)
+ *     -- @needs: conv        build temp.conv and temp.conv_speakers first (transcript measures)
+ *
+ * The file may hold several statements; all run in order and the last one's rows are the
+ * result: one row per group, starting with the columns "group" and calls. Parameters bound
+ * by name where a statement has them: :pattern, :flags ('i' with -i, else ''), :speaker
+ * ('rep', 'customer' or 'all'), :by (the grouping's name).
+ *
+ * The tables an analysis reads (scope, conv, conv_speakers, stage_outcomes) are described in
+ * scope.h.
+ *
+ * Outcome: the deal's Now stage (TimeOfCall when the call has no Now row), whatever
+ * --deal-timing says. A stage named in the stages file takes the outcome given there;
+ * otherwise a stage that reads "closedwon" or "closedlost" once lowercased and stripped of
+ * spaces, '_' and '-' is won or lost ("Closed Won", "closed_lost"); anything else is open.
+ * The stages file (--stages FILE, else $XDG_CONFIG_HOME/callmine/stages.conf, else
+ * ~/.config/callmine/stages.conf when it exists) has lines `won = STAGE, STAGE`,
+ * `lost = STAGE, ...` or `open = STAGE, ...`, stages compared ignoring case; '#' starts a
+ * comment. */
+#ifndef CALLMINE_ANALYSIS_H
+#define CALLMINE_ANALYSIS_H
+
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#include "err.h"
+#include "filter.h"
+
+#define ANALYSIS_MAX_FILE ((size_t)1 << 20) /* bytes of one user analysis file */
+
+struct analysis {
+    char *name;    /* NAME: [a-z0-9_-]+ */
+    char *summary; /* the one-line definition */
+    char *text;    /* the SQL */
+    char *by;      /* the default grouping */
+    int needs_pattern, needs_conv;
+    char *origin; /* "built-in" or the file's path */
+};
+
+struct analysis_set {
+    struct analysis *a; /* sorted by name */
+    size_t n;
+};
+
+/* The groupings of --by, as accepted by analysis_group(). */
+/* Load the built-in analyses and the user's (from dir, or the default folder when dir is
+ * NULL; a missing default folder is no error). ERR_USAGE for a bad user file (named), ERR_IO
+ * for an unreadable dir. The set is released with analysis_set_release. */
+int analysis_set_load(struct analysis_set *set, const char *dir, struct err *e);
+void analysis_set_release(struct analysis_set *set);
+const struct analysis *analysis_find(const struct analysis_set *set, const char *name);
+
+/* Parse an analysis' header comment into a (its text copied). ERR_USAGE naming name when the
+ * first line is not a comment. */
+int analysis_parse(const char *name, const char *text, const char *origin, struct analysis *a,
+                   struct err *e);
+void analysis_release(struct analysis *a);
+
+/* Read the stages file (path, or the default when NULL) into temp.stage_outcomes (created
+ * empty first). A missing
+ * default file is no error; a missing or bad named one is ERR_USAGE. */
+int analysis_stages(sqlite3 *db, const char *path, struct err *e);
+
+struct analysis_params {
+    const char *pattern; /* NULL when none */
+    const char *flags;   /* "i" or "" */
+    const char *speaker; /* "rep", "customer" or "all" */
+    const char *by;
+};
+
+/* Run every statement of a but the last, then prepare and bind the last into *last for the
+ * caller to step and finalize. ERR_DB naming the analysis on failure (*last NULL). */
+int analysis_run(sqlite3 *db, const struct analysis *a, const struct analysis_params *p,
+                 sqlite3_stmt **last, struct err *e);
+
+#endif

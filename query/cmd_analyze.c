@@ -1,0 +1,255 @@
+/* cmd_analyze: `callmine-query analyze NAME [PATTERN] [FILTERS] [--by GROUPING]` runs one
+ * analysis, and `analyze --list` lists them.
+ *
+ * The analyses are SQL files (analysis.h): the built-in ones from sql/analyses/ and the
+ * user's. A run builds the filtered scope once as TEMP tables on the read-only connection
+ * (scope.h), sets its grouping (--by, else the analysis' own default), builds the
+ * transcript measures when the analysis needs them, then runs the file and prints its last
+ * statement's rows through the out.h writers: one row per group, "group" and calls first.
+ * --list prints NAME<TAB>definition lines (no header) unless another format is asked for. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "cmd.h"
+#include "filter.h"
+#include "re.h"
+#include "scope.h"
+
+#include "banned.h"
+
+static const char analyze_help_head[] =
+    "Usage: callmine-query analyze NAME [PATTERN] [OPTIONS] [FILTERS]\n"
+    "       callmine-query analyze --list\n"
+    "\n"
+    "Run one analysis over the calls that match FILTERS and print one row per group: the\n"
+    "group, its calls, then the analysis' measures. `analyze --list` shows every analysis\n"
+    "with its one-line definition; `analyze NAME --help` shows its full definition.\n"
+    "\n"
+    "  --by GROUPING       rep|stage|month|week|outcome|company-size|call|all (default: the\n"
+    "                      analysis' own, usually rep). rep is the rep who ran the call: the\n"
+    "                      internal speaker with the most talk time (Gong's speaker stats),\n"
+    "                      else the primary user. outcome is won, lost, open (the deal's Now\n"
+    "                      stage) or no deal. company-size bands employees: 1-49, 50-199,\n"
+    "                      200-999, 1000-4999, 5000+, unknown, no deal. week is its Monday.\n"
+    "  -i, --ignore-case   match PATTERN case-insensitively (mentions, won-vs-lost)\n"
+    "  --speaker rep|customer|all  whose sentences PATTERN is matched in (default all)\n"
+    "  --stages FILE       closed stages of other pipelines, lines such as\n"
+    "                        won = Signed, Contract Executed\n"
+    "                        lost = Disqualified\n"
+    "                      (default: ~/.config/callmine/stages.conf when it exists; closedwon,\n"
+    "                      closedlost, \"Closed Won\" and \"Closed Lost\" need no file)\n"
+    "  --analyses DIR      more analyses, one NAME.sql each (default:\n"
+    "                      ~/.config/callmine/analyses/); see the README\n"
+    "  --format FORMAT     table|csv|tsv|json|jsonl|markdown (default: table on a terminal,\n"
+    "                      tsv when piped)\n"
+    "\n";
+
+static const char analyze_help_tail[] =
+    "\n"
+    "Examples:\n"
+    "  callmine-query analyze --list\n"
+    "  callmine-query analyze talk-ratio --from 2024-01-01\n"
+    "  callmine-query analyze mentions -i '\\bdiscount' --by company-size\n"
+    "  callmine-query analyze won-vs-lost 'Clarivox' --speaker customer\n"
+    "  callmine-query analyze questions --by month --rep dana --format jsonl\n";
+
+enum { OPT_BY = 0x3000, OPT_SPEAKER, OPT_STAGES, OPT_ANALYSES, OPT_LIST };
+
+struct settings {
+    struct filter f;
+    const char *by, *speaker, *stages, *dir;
+    int caseless, list, help;
+};
+
+static int list_analyses(const struct cmd_ctx *c, const struct analysis_set *set, struct err *e)
+{
+    static const char *const names[] = {"name", "summary"};
+    enum out_format fmt = cmd_table_format(c);
+    struct out *o;
+    int rc;
+
+    if (fmt == OUT_TSV) { /* NAME<TAB>definition, no header */
+        for (size_t i = 0; i < set->n; i++)
+            printf("%s\t%s\n", set->a[i].name, set->a[i].summary);
+        return ERR_OK;
+    }
+    if (!(o = out_new(stdout, fmt, 0)))
+        return err_set(e, ERR_NOMEM, "analyze: out of memory");
+    rc = out_begin(o, 2, names, e);
+    for (size_t i = 0; i < set->n && !rc; i++) {
+        struct out_cell cells[2] = {
+            {.type = SQLITE_TEXT, .s = set->a[i].name, .n = strlen(set->a[i].name)},
+            {.type = SQLITE_TEXT, .s = set->a[i].summary, .n = strlen(set->a[i].summary)},
+        };
+
+        rc = out_row(o, cells, e);
+    }
+    if (!rc)
+        rc = out_end(o, e);
+    out_free(o);
+    return rc;
+}
+
+/* Print the analysis' header comment (its full definition). */
+static void describe(const struct analysis *a)
+{
+    const char *p = a->text;
+
+    printf("%s (%s)\n\n", a->name, a->origin);
+    while (*p) {
+        const char *end = strchr(p, '\n'), *s = p;
+
+        if (!end)
+            end = p + strlen(p);
+        while (s < end && (*s == ' ' || *s == '\t'))
+            s++;
+        if (end - s < 2 || s[0] != '-' || s[1] != '-')
+            break;
+        s += 2;
+        if (s < end && *s == ' ')
+            s++;
+        printf("%.*s\n", (int)(end - s), s);
+        p = *end ? end + 1 : end;
+    }
+}
+
+static int run(const struct cmd_ctx *c, const struct settings *s, const struct analysis *a,
+               const char *pattern, struct err *e)
+{
+    struct analysis_params p = {pattern, s->caseless ? "i" : "", s->speaker, s->by ? s->by : a->by};
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    struct out *o = NULL;
+    int rc;
+
+    if (!scope_by_valid(p.by)) {
+        rc = err_set(e, ERR_USAGE, "analyze %s: --by '%s': choose one of %s", a->name, p.by,
+                     SCOPE_BY_NAMES);
+        goto done;
+    }
+    if ((rc = cmd_open_db(c, &db, e)) || (rc = filter_validate(&s->f, db, e)) ||
+        (rc = analysis_stages(db, s->stages, e)) || (rc = scope_build(db, &s->f, e)) ||
+        (rc = scope_group(db, p.by, e)))
+        goto done;
+    if (a->needs_conv && (rc = scope_conv(db, e)))
+        goto done;
+    if ((rc = analysis_run(db, a, &p, &st, e)))
+        goto done;
+    if (!(o = out_new(stdout, cmd_table_format(c), c->stdout_tty ? OUT_TRUNCATE : 0))) {
+        rc = err_set(e, ERR_NOMEM, "analyze: out of memory");
+        goto done;
+    }
+    if ((rc = out_stmt(o, st, NULL, e)) == ERR_DB)
+        err_wrap(e, "analysis '%s'", a->name);
+done:
+    out_free(o);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+}
+
+static int parse(struct settings *s, struct cmd_ctx *c, int argc, char **argv, struct err *e)
+{
+    static const struct option longopts[] = {
+        CMD_COMMON_OPTIONS,
+        FILTER_LONG_OPTIONS,
+        {"by", 1, NULL, OPT_BY},
+        {"speaker", 1, NULL, OPT_SPEAKER},
+        {"ignore-case", 0, NULL, 'i'},
+        {"stages", 1, NULL, OPT_STAGES},
+        {"analyses", 1, NULL, OPT_ANALYSES},
+        {"list", 0, NULL, OPT_LIST},
+        {NULL, 0, NULL, 0},
+    };
+    int opt, rc;
+
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":i", longopts, NULL)) != -1) {
+        switch (opt) {
+        case CMD_OPT_HELP: s->help = 1; break;
+        case 'i': s->caseless = 1; break;
+        case OPT_LIST: s->list = 1; break;
+        case OPT_BY: s->by = optarg; break;
+        case OPT_STAGES: s->stages = optarg; break;
+        case OPT_ANALYSES: s->dir = optarg; break;
+        case OPT_SPEAKER:
+            if (strcmp(optarg, "rep") && strcmp(optarg, "customer") && strcmp(optarg, "all"))
+                return err_set(e, ERR_USAGE, "--speaker '%s': choose rep, customer or all", optarg);
+            s->speaker = optarg;
+            break;
+        case '?':
+        case ':': return cmd_bad_option("analyze", opt, argv, e);
+        default:
+            if ((rc = cmd_common_option(c, opt, optarg, e)) == ERR_NOTFOUND)
+                rc = filter_option(&s->f, opt, optarg, e);
+            if (rc)
+                return rc;
+        }
+    }
+    return ERR_OK;
+}
+
+int cmd_analyze(struct cmd_ctx *c, int argc, char **argv, struct err *e)
+{
+    struct settings s = {.speaker = "all"};
+    struct analysis_set set = {0};
+    const struct analysis *a;
+    const char *pattern = NULL;
+    int rc;
+
+    filter_init(&s.f);
+    if ((rc = parse(&s, c, argc, argv, e)))
+        goto done;
+    if (s.help && optind >= argc) {
+        printf("%s%s%s", analyze_help_head, filter_help, analyze_help_tail);
+        goto done;
+    }
+    if ((rc = analysis_set_load(&set, s.dir, e)))
+        goto done;
+    if (s.list) {
+        rc = list_analyses(c, &set, e);
+        goto done;
+    }
+    if (optind >= argc) {
+        rc = err_set(e, ERR_USAGE, "analyze: name an analysis (see %s analyze --list)", CMD_PROG);
+        goto done;
+    }
+    if (!(a = analysis_find(&set, argv[optind]))) {
+        rc = err_set(e, ERR_USAGE, "analyze: unknown analysis '%s' (see %s analyze --list)",
+                     argv[optind], CMD_PROG);
+        goto done;
+    }
+    if (s.help) {
+        describe(a);
+        goto done;
+    }
+    optind++;
+    if (a->needs_pattern) {
+        if (optind >= argc) {
+            rc = err_set(e, ERR_USAGE, "analyze %s: give a PATTERN (e.g. %s analyze %s -i 'word')",
+                         a->name, CMD_PROG, a->name);
+            goto done;
+        }
+        pattern = argv[optind++];
+        {
+            struct re *re = NULL;
+
+            if ((rc = re_compile(pattern, s.caseless ? RE_CASELESS : 0, &re, e))) {
+                err_wrap(e, "analyze %s: PATTERN", a->name);
+                goto done;
+            }
+            re_free(re);
+        }
+    }
+    if (optind < argc) {
+        rc = err_set(e, ERR_USAGE, "analyze %s: unexpected argument '%s' (see %s analyze --help)",
+                     a->name, argv[optind], CMD_PROG);
+        goto done;
+    }
+    rc = run(c, &s, a, pattern, e);
+done:
+    analysis_set_release(&set);
+    filter_release(&s.f);
+    return rc;
+}

@@ -1,0 +1,61 @@
+/* html: the HTML pieces of `report`: escaping, query results held in memory, tables.
+ *
+ * Everything written is escaped for use both as element text and as a quoted attribute
+ * value (& < > " ' become entities); invalid UTF-8 becomes U+FFFD and control characters
+ * other than tab and newline become U+FFFD, so no text from the mirror can close a tag,
+ * open a script, or break the page's encoding. Links are written only for http(s) URLs. */
+#ifndef CALLMINE_HTML_H
+#define CALLMINE_HTML_H
+
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "err.h"
+
+struct html_val {
+    int type; /* SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT (blobs as text), SQLITE_NULL */
+    double d; /* the number for INTEGER and FLOAT */
+    char *s;  /* the text form (malloc'd, NUL-terminated); NULL for NULL */
+};
+
+/* A query's result: nrow rows of ncol values, row-major. */
+struct html_rs {
+    size_t ncol, nrow, cap;
+    char **names;
+    struct html_val *v;
+};
+
+/* Step st to the end into rs (initialised here; free with html_rs_free). ERR_DB with
+ * SQLite's message on a failed step, ERR_NOMEM. */
+int html_rs_load(struct html_rs *rs, sqlite3_stmt *st, struct err *e);
+void html_rs_free(struct html_rs *rs); /* NULL fields ok */
+
+/* The index of the column named name, or -1. */
+int html_rs_col(const struct html_rs *rs, const char *name);
+
+/* The value at row r, column c (c may be -1: a NULL value). */
+const struct html_val *html_rs_at(const struct html_rs *rs, size_t r, int c);
+
+/* The number at row r, column c, or NAN when NULL or not a number. */
+double html_rs_num(const struct html_rs *rs, size_t r, int c);
+
+/* Append s[0..n) escaped (see above). */
+int html_escape(struct buf *b, const char *s, size_t n, struct err *e);
+int html_escape_str(struct buf *b, const char *s, struct err *e); /* s may be NULL: nothing */
+
+/* 1 when s is an http:// or https:// URL without white space or control characters. */
+int html_url_ok(const char *s);
+
+/* Append one value as table-cell text: percent columns (names ending in share, ratio, _low,
+ * _high, in_band, coverage, won_minus_lost, share_of_time) as 12.3%, other reals with at
+ * most 2 decimals, NULL as an empty cell. */
+int html_value(struct buf *b, const char *col, const struct html_val *v, struct err *e);
+
+/* Append rs as a <table>, the columns in cols (NULL-terminated names; NULL: all). A column
+ * named url is shown as a link "open in Gong"; text cells are isolated for bidirectional
+ * text (<bdi>). numeric cells are right-aligned. */
+int html_table(struct buf *b, const struct html_rs *rs, const char *const *cols, struct err *e);
+
+#endif

@@ -1,0 +1,31 @@
+/* report: the HTML page of `callmine-query report` (see report.c for what it shows).
+ *
+ * The caller opens the mirror, builds temp.scope (scope.h) and loads the analyses; the page
+ * is then appended to r->h in one go, for the caller to write out. */
+#ifndef CALLMINE_REPORT_H
+#define CALLMINE_REPORT_H
+
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#include "analysis.h"
+#include "buf.h"
+#include "err.h"
+
+struct report {
+    sqlite3 *db;                    /* read-only, with temp.scope built */
+    const struct analysis_set *set; /* the analyses the page runs (borrowed) */
+    const char *title;              /* the page title (UTF-8) */
+    const char *filters;            /* the filter options as given, for display; "" none */
+    const char *const *mentions;    /* patterns to chart by outcome (borrowed) */
+    size_t n_mentions;
+    int caseless;        /* match the patterns ignoring case */
+    const char *speaker; /* rep, customer or all */
+    struct buf h;        /* the page, appended to */
+};
+
+/* Append the whole page to r->h. ERR_DB naming the analysis that failed, ERR_NOMEM. */
+int report_page(struct report *r, struct err *e);
+
+#endif

@@ -1,0 +1,22 @@
+-- interactivity: speaker switches per minute between reps and customers, beside Gong's Interactivity
+--
+-- Per external call with a transcript: switches is the number of turns (one speaker's
+-- consecutive sentences, gaps under 1 s joined) whose speaker is on the other side than
+-- the previous turn with a known side (Internal vs External; unknown speakers skipped),
+-- divided by the call's duration in minutes (the transcript's span when the duration is
+-- missing). switches_per_min is the mean over the group's calls; interactivity puts it on
+-- Gong's 0-10 scale (min(10, 2.5 x switches a minute), averaged) and gong_interactivity
+-- is the mean of Gong's own stat over the same calls.
+-- @by: rep
+-- @needs: conv
+WITH x AS (
+  SELECT s.grp, s.grp_key, c.switches / c.minutes AS per_min,
+         (SELECT g.value FROM interaction_stats g
+           WHERE g.call_id = s.call_id AND g.name = 'Interactivity' LIMIT 1) AS gong
+    FROM scope s JOIN conv c ON c.call_id = s.call_id
+   WHERE s.external AND c.minutes > 0
+)
+SELECT grp AS "group", count(*) AS calls, round(avg(per_min), 2) AS switches_per_min,
+       round(avg(min(10.0, 2.5 * per_min)), 1) AS interactivity,
+       round(avg(gong), 1) AS gong_interactivity
+  FROM x GROUP BY grp ORDER BY min(grp_key), grp;

@@ -1,0 +1,21 @@
+-- patience: the average pause in seconds before a rep speaks after a customer stops, beside Gong's Patience
+--
+-- Per external call with a transcript: every turn of an internal speaker that follows a
+-- turn of an external one (turns: one speaker's consecutive sentences, gaps under 1 s
+-- joined; unknown speakers skipped) gives a pause, the turn's start minus the customer
+-- turn's end. A call's patience is the mean of its pauses; patience_s is the mean over the
+-- group's calls that have any, pauses their number, gong_patience_s the mean of Gong's
+-- Patience stat over the same calls. Gong's research finds top reps wait longer (about
+-- 0.6-1 s or more) before answering.
+-- @by: rep
+-- @needs: conv
+WITH x AS (
+  SELECT s.grp, s.grp_key, c.rep_reply_ms * 1.0 / c.rep_replies AS pause_ms, c.rep_replies,
+         (SELECT g.value FROM interaction_stats g
+           WHERE g.call_id = s.call_id AND g.name = 'Patience' LIMIT 1) AS gong
+    FROM scope s JOIN conv c ON c.call_id = s.call_id
+   WHERE s.external AND c.rep_replies > 0
+)
+SELECT grp AS "group", count(*) AS calls, round(avg(pause_ms) / 1000.0, 2) AS patience_s,
+       sum(rep_replies) AS pauses, round(avg(gong), 2) AS gong_patience_s
+  FROM x GROUP BY grp ORDER BY min(grp_key), grp;

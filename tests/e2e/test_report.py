@@ -1,0 +1,248 @@
+"""`callmine-query report`: one self-contained HTML file that shows the filters and counts,
+the analyses as inline SVG charts and tables, and a link to every call in Gong.
+
+The page is checked as text (escaping, no script, no fetch, every call linked, the planted
+signals shown) and rendered in headless Chromium (Debian's chromium package, installed with
+apt-get when /usr/bin/chromium is missing): the screenshot is not blank, the page logs no
+console error, and the rendered DOM holds the charts.
+"""
+import html.parser
+import json
+import os
+import pathlib
+import shutil
+import struct
+import subprocess
+import zlib
+
+import pytest
+
+import minimirror
+import planted
+from planted import q
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def pm(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("report")
+    db, ds = planted.build(tmp, 300)
+    out = tmp / "report.html"
+    p = q(db, "report", "--mention", "Clarivox", "-i", "-o", out)
+    return dict(db=db, ds=ds, P=ds.PLANTED, out=out, html=out.read_text("utf-8"), run=p,
+                tmp=tmp)
+
+
+class Page(html.parser.HTMLParser):
+    """Collects tags, links (href and text) and section ids of a report."""
+
+    def __init__(self, text):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.links, self.ids, self._a = [], [], [], None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if "id" in a:
+            self.ids.append(a["id"])
+        if tag == "a":
+            self._a = [a.get("href"), ""]
+
+    def handle_data(self, data):
+        if self._a is not None:
+            self._a[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._a is not None:
+            self.links.append(tuple(self._a))
+            self._a = None
+
+
+def section(text, sid):
+    start = text.index(f'<h2 id="{sid}"')
+    end = text.find("<h2", start + 4)
+    return text[start:end]
+
+
+def test_self_contained_no_script_no_fetch(pm):
+    text = pm["html"]
+    assert pm["run"].stdout == "" and text.startswith("<!DOCTYPE html>")
+    low = text.lower()
+    assert "<script" not in low and "javascript:" not in low and " on" + "load=" not in low
+    assert "default-src 'none'" in text  # the CSP forbids every fetch
+    page = Page(text)
+    for tag, a in page.tags:
+        assert "src" not in a, (tag, a)
+        if tag == "link":
+            assert a.get("href") == "data:,"
+    assert text.count('<svg class="chart"') >= 9
+    assert not [f for f in os.listdir(pm["tmp"]) if ".tmp-" in f]
+
+
+def test_every_call_links_to_gong(pm):
+    page = Page(pm["html"])
+    rows = q(pm["db"], "sql", "--format", "jsonl", "SELECT id, title, url FROM calls").stdout
+    calls = [json.loads(x) for x in rows.splitlines()]
+    links = {href: txt for href, txt in page.links}
+    for c in calls:
+        assert c["url"] in links, c
+        want = c["title"] or "(untitled)"
+        # the page shows the title as text; control characters (not tab or newline) as U+FFFD
+        shown = "".join(ch if ch in "\t\n" or ord(ch) >= 0x20 else "\ufffd" for ch in want)
+        assert links[c["url"]] == shown, c
+
+
+def test_filters_and_counts_are_shown(pm, tmp_path):
+    out = tmp_path / "f.html"
+    q(pm["db"], "report", "--from", "2024-02-01", "--rep", "a'b", "-o", out)
+    text = out.read_text("utf-8")
+    assert "--from 2024-02-01 --rep &#39;a&#39;\\&#39;&#39;b&#39;" in text
+    assert "<b>0</b> calls of 300 in the mirror" in text
+    q(pm["db"], "report", "--from", "2024-02-01", "-o", out)
+    text = out.read_text("utf-8")
+    n = int(q(pm["db"], "calls", "--from", "2024-02-01").stderr.split()[0])
+    assert f"<b>{n}</b> calls of 300 in the mirror" in text
+
+
+def test_planted_signals_are_in_the_report(pm):
+    P, text = pm["P"], pm["html"]
+    talk = section(text, "talk-ratio")
+    row = talk[talk.index(f"<td><bdi>{P['talker']['name']}</bdi>"):]
+    row = row[:row.index("</tr>")]
+    ratio = float(row.split('<td class="n">')[2].split("%")[0]) / 100  # calls, then the ratio
+    assert ">high<" in row and abs(ratio - 0.70) <= 0.02, row
+    qs = section(text, "questions")
+    row = qs[qs.index(f"<td><bdi>{P['questioner']['name']}</bdi>"):]
+    assert ">high<" in row[:row.index("</tr>")]
+    assert "Mentions of <code>Clarivox</code>" in text
+    assert P["monologuer"]["name"] in section(text, "monologues")
+
+
+def test_hostile_text_is_escaped(tmp_path):
+    db = tmp_path / "evil.db"
+    m = minimirror.Mirror(db)
+    m.user("u1", "<b>Eve</b>", "\u05e9\u05dc\u05d5\u05dd 👩‍💻", "eve@x.com")
+    m.call("1", "</title><script>alert(1)</script> & \"q\" 'a'", "2024-03-01T10:00:00Z",
+           primary_user_id="u1", url="javascript:alert(1)", scope="External")
+    m.party("1", "s1", "<b>Eve</b>", "Internal", user_id="u1")
+    m.party("1", "s2", "Bob \x1b[31m", "External")
+    m.deal("1", "Now", "d1", stage="<i>won</i>", amount=1)
+    m.transcript("1", [(0, 1000, "s1", "Hello?"), (1500, 3000, "s2", "Hi")])
+    m.close()
+    out = tmp_path / "evil.html"
+    q(db, "report", "-o", out, "--title", "Q1 <&> \"report\"", "--mention", "<x>")
+    text = out.read_text("utf-8")
+    assert "<script" not in text and "<b>Eve" not in text and "<i>won" not in text
+    assert "&lt;b&gt;Eve&lt;/b&gt;" in text and "&lt;i&gt;won&lt;/i&gt;" in text
+    assert 'href="javascript' not in text and "javascript:alert" not in text
+    assert "&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;q&quot; &#39;a&#39;" \
+        in text
+    assert "<title>Q1 &lt;&amp;&gt; &quot;report&quot;</title>" in text
+    assert "\x1b" not in text and "\u05e9\u05dc\u05d5\u05dd 👩‍💻" in text
+
+
+def test_output_is_atomic_and_usage_errors(pm, tmp_path):
+    out = tmp_path / "r.html"
+    out.write_text("old")
+    p = q(pm["db"], "report", "-o", out, "--where", "nosuchcolumn = 1", check=2)
+    assert "--where" in p.stderr and out.read_text() == "old"
+    assert "-o FILE.html" in q(pm["db"], "report", check=2).stderr
+    assert "--mention" in q(pm["db"], "report", "--mention", "(", "-o", out, check=2).stderr
+    p = q(pm["db"], "report", "-o", tmp_path / "missing" / "r.html", check=1)
+    assert p.stderr.startswith("callmine-query: report: create")
+    assert os.listdir(tmp_path) == ["r.html"]
+    p = q(pm["db"], "report", "--to", "2024-01-15", "-o", "-")
+    assert p.stdout.startswith("<!DOCTYPE html>") and p.stdout.endswith("</html>\n")
+
+
+# ---- rendering in headless Chromium --------------------------------------------------------
+
+def ensure_chromium():
+    if os.path.exists(CHROMIUM):
+        return
+    if os.geteuid() != 0:
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (as root: "
+                    "apt-get install chromium)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
+        if p.returncode != 0:
+            pytest.fail(f"installing chromium failed ({' '.join(cmd)}, exit {p.returncode}):\n"
+                        f"{p.stderr[-2000:]}")
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"apt-get installed chromium but {CHROMIUM} is still missing")
+
+
+def chromium(profile, *args, timeout=180):
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+           "--no-first-run", "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", f"--user-data-dir={profile}", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def png_pixels(data):
+    """(width, height, rows of RGB(A) tuples) of an 8-bit RGB or RGBA PNG."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, w = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and ctype in (2, 6), (depth, ctype)
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw, stride, prev, rows = zlib.decompress(idat), w * bpp, bytearray(w * bpp), []
+    for y in range(h):
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = line
+    return w, h, rows, bpp
+
+
+def test_chromium_renders_the_report(pm, tmp_path):
+    ensure_chromium()
+    png = tmp_path / "shot.png"
+    url = pathlib.Path(pm["out"]).resolve().as_uri()
+    p = chromium(tmp_path / "profile", f"--screenshot={png}", "--window-size=1200,2000",
+                 "--enable-logging=stderr", "--v=0", url)
+    assert png.exists(), p.stderr[-3000:]
+    bad = [ln for ln in p.stderr.splitlines()
+           if any(k in ln for k in ("CONSOLE", "Uncaught", "Refused to", "net::ERR_",
+                                    "Content Security Policy"))]
+    assert not bad, bad
+    w, h, rows, bpp = png_pixels(png.read_bytes())
+    assert (w, h) == (1200, 2000)
+    colours, background = {}, rows[0][:3]
+    for y in range(0, h, 4):
+        row = rows[y]
+        for x in range(0, w * bpp, bpp * 4):
+            px = row[x:x + 3]
+            colours[px] = colours.get(px, 0) + 1
+    assert len(colours) > 20, "the screenshot is (nearly) one colour"
+    assert 1 - colours.get(background, 0) / sum(colours.values()) > 0.03
+    # the bar colour of the charts (#3b6ea8) is on screen
+    assert any(abs(c[0] - 0x3b) < 8 and abs(c[1] - 0x6e) < 8 and abs(c[2] - 0xa8) < 8
+               for c in colours), "no chart bars in the screenshot"
+    dom = chromium(tmp_path / "profile2", "--dump-dom", url)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert dom.stdout.count("<svg") >= 9 and dom.stdout.count("<rect") > 100
+    assert pm["P"]["talker"]["name"] in dom.stdout
+    shutil.rmtree(tmp_path / "profile", ignore_errors=True)
