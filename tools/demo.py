@@ -45,7 +45,12 @@ def main():
                                      "--deal-timing", "now"])
     say("who mentions a competitor", q + ["grep", "-i", r"\bclarivox\b", "--speaker", "customer",
                                            "--max-hits", "5"])
-    print(f"\nThe mirror is {DB.name}; try: bin/callmine-query --db {DB.name} --help")
+    say("talk ratio per rep", q + ["analyze", "talk-ratio"])
+    say("a competitor in won vs lost deals", q + ["analyze", "won-vs-lost", "clarivox", "-i"])
+    report = ROOT / "demo-report.html"
+    say("an HTML report", q + ["report", "--mention", "Clarivox", "-o", report])
+    print(f"\nThe mirror is {DB.name}, the report {report.name}; "
+          f"try: bin/callmine-query --db {DB.name} --help")
 
 
 if __name__ == "__main__":
