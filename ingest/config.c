@@ -15,49 +15,48 @@
 
 void config_usage(FILE *f)
 {
-    fputs(
-        "usage: callmine-ingest [--db FILE] [--from WHEN] [--to WHEN] [OPTIONS]\n"
-        "\n"
-        "Mirror Gong calls (users, call details with CRM deal context, transcripts) into one\n"
-        "SQLite file. Only reads from Gong; paces itself under Gong's limits; resumes after\n"
-        "any interruption; later runs sync incrementally.\n"
-        "\n"
-        "  --db FILE            the mirror (default $CALLMINE_DB, else ./callmine.db)\n"
-        "  --from WHEN          start of the window, inclusive (needed on the first run)\n"
-        "  --to WHEN            end of the window, exclusive (default: now)\n"
-        "                       WHEN is YYYY-MM-DD (midnight UTC) or an ISO-8601 date-time\n"
-        "                       with Z or an offset, e.g. 2024-03-01T09:00:00-08:00\n"
-        "  --overlap DURATION   on later runs, re-read this much before the last window's\n"
-        "                       end, since Gong publishes calls late (default 2d)\n"
-        "  --workspace ID       only this Gong workspace\n"
-        "  --no-transcripts     skip transcripts\n"
-        "  --include-private    also fetch transcripts of private calls\n"
-        "  --refresh-deals      re-read open deals of older calls so 'Now' stays current\n"
-        "  --rate R             at most R requests per second (default 3; 0 = no pacing)\n"
-        "  --daily-budget N     at most N requests per UTC day (default 10000)\n"
-        "  --plan               count the calls in the window, estimate requests and time;\n"
-        "                       writes nothing\n"
-        "  --status             describe what the mirror holds and what to do next; no network\n"
-        "  --credentials FILE   read access_key=/access_key_secret= or bearer_token= from a\n"
-        "                       file only you can read (chmod 600)\n"
-        "  --base-url URL       your tenant's API host (default $GONG_BASE_URL, else\n"
-        "                       https://api.gong.io)\n"
-        "  --quiet, --verbose   less or more on stderr\n"
-        "  -h, --help           this text\n"
-        "\n"
-        "Credentials: GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET (Gong API page), or\n"
-        "GONG_BEARER_TOKEN (OAuth), or --credentials FILE. Never on the command line.\n"
-        "\n"
-        "Examples:\n"
-        "  export GONG_ACCESS_KEY=... GONG_ACCESS_KEY_SECRET=...\n"
-        "  callmine-ingest --db calls.db --from 2024-01-01 --plan\n"
-        "  callmine-ingest --db calls.db --from 2024-01-01\n"
-        "  callmine-ingest --db calls.db            # later: incremental sync\n"
-        "  callmine-ingest --db calls.db --status\n"
-        "\n"
-        "Exit status: 0 done; 1 stopped early, progress saved (re-run to resume); 2 usage or\n"
-        "configuration error; 3 authentication or permission refused.\n",
-        f);
+    fputs("usage: callmine-ingest [--db FILE] [--from WHEN] [--to WHEN] [OPTIONS]\n"
+          "\n"
+          "Mirror Gong calls (users, call details with CRM deal context, transcripts) into one\n"
+          "SQLite file. Only reads from Gong; paces itself under Gong's limits; resumes after\n"
+          "any interruption; later runs sync incrementally.\n"
+          "\n"
+          "  --db FILE            the mirror (default $CALLMINE_DB, else ./callmine.db)\n"
+          "  --from WHEN          start of the window, inclusive (needed on the first run)\n"
+          "  --to WHEN            end of the window, exclusive (default: now)\n"
+          "                       WHEN is YYYY-MM-DD (midnight UTC) or an ISO-8601 date-time\n"
+          "                       with Z or an offset, e.g. 2024-03-01T09:00:00-08:00\n"
+          "  --overlap DURATION   on later runs, re-read this much before the last window's\n"
+          "                       end, since Gong publishes calls late (default 2d)\n"
+          "  --workspace ID       only this Gong workspace\n"
+          "  --no-transcripts     skip transcripts\n"
+          "  --include-private    also fetch transcripts of private calls\n"
+          "  --refresh-deals      re-read open deals of older calls so 'Now' stays current\n"
+          "  --rate R             at most R requests per second (default 3; 0 = no pacing)\n"
+          "  --daily-budget N     at most N requests per UTC day (default 10000)\n"
+          "  --plan               count the calls in the window, estimate requests and time;\n"
+          "                       writes nothing\n"
+          "  --status             describe what the mirror holds and what to do next; no network\n"
+          "  --credentials FILE   read access_key=/access_key_secret= or bearer_token= from a\n"
+          "                       file only you can read (chmod 600)\n"
+          "  --base-url URL       your tenant's API host (default $GONG_BASE_URL, else\n"
+          "                       https://api.gong.io)\n"
+          "  --quiet, --verbose   less or more on stderr\n"
+          "  -h, --help           this text\n"
+          "\n"
+          "Credentials: GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET (Gong API page), or\n"
+          "GONG_BEARER_TOKEN (OAuth), or --credentials FILE. Never on the command line.\n"
+          "\n"
+          "Examples:\n"
+          "  export GONG_ACCESS_KEY=... GONG_ACCESS_KEY_SECRET=...\n"
+          "  callmine-ingest --db calls.db --from 2024-01-01 --plan\n"
+          "  callmine-ingest --db calls.db --from 2024-01-01\n"
+          "  callmine-ingest --db calls.db            # later: incremental sync\n"
+          "  callmine-ingest --db calls.db --status\n"
+          "\n"
+          "Exit status: 0 done; 1 stopped early, progress saved (re-run to resume); 2 usage or\n"
+          "configuration error; 3 authentication or permission refused.\n",
+          f);
 }
 
 static int parse_number(const char *opt, const char *s, double lo, double *out, struct err *e)
@@ -81,8 +80,20 @@ static int usage_error(struct err *e, const char *opt)
 }
 
 enum {
-    OPT_DB = 256, OPT_FROM, OPT_TO, OPT_WORKSPACE, OPT_NO_TRANSCRIPTS, OPT_PRIVATE, OPT_RATE,
-    OPT_BUDGET, OPT_OVERLAP, OPT_REFRESH, OPT_PLAN, OPT_STATUS, OPT_CREDS, OPT_BASE_URL
+    OPT_DB = 256,
+    OPT_FROM,
+    OPT_TO,
+    OPT_WORKSPACE,
+    OPT_NO_TRANSCRIPTS,
+    OPT_PRIVATE,
+    OPT_RATE,
+    OPT_BUDGET,
+    OPT_OVERLAP,
+    OPT_REFRESH,
+    OPT_PLAN,
+    OPT_STATUS,
+    OPT_CREDS,
+    OPT_BASE_URL
 };
 
 static const struct option long_options[] = {
@@ -170,10 +181,8 @@ int config_parse_args(struct config *c, int argc, char **argv, struct err *e)
         case 'q': c->quiet = 1; break;
         case 'v': c->verbose++; break;
         case 'h': config_usage(stdout); return ERR_NOTFOUND;
-        case ':':
-            return err_set(e, ERR_USAGE, "%s needs a value (see --help)", argv[optind - 1]);
-        default:
-            return err_set(e, ERR_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
+        case ':': return err_set(e, ERR_USAGE, "%s needs a value (see --help)", argv[optind - 1]);
+        default: return err_set(e, ERR_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
         }
     }
     if (optind < argc)
@@ -217,8 +226,7 @@ static int read_credentials_file(struct config *c, struct err *e)
 
     f = fopen(c->credentials, "r");
     if (!f)
-        return err_set(e, ERR_USAGE, "credentials file '%s': %s", c->credentials,
-                       strerror(errno));
+        return err_set(e, ERR_USAGE, "credentials file '%s': %s", c->credentials, strerror(errno));
     if (fstat(fileno(f), &sb) != 0 || (sb.st_mode & 077)) {
         fclose(f);
         return err_set(e, ERR_USAGE,
@@ -288,8 +296,9 @@ int config_load_credentials(struct config *c, struct err *e)
         return ERR_OK;
     }
     if (c->access_key[0] || c->access_secret[0])
-        return err_set(e, ERR_USAGE, "need both GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET "
-                                     "(or access_key and access_key_secret in the file)");
+        return err_set(e, ERR_USAGE,
+                       "need both GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET "
+                       "(or access_key and access_key_secret in the file)");
     return err_set(e, ERR_USAGE,
                    "no Gong credentials: set GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET, or "
                    "GONG_BEARER_TOKEN, or give --credentials FILE");

@@ -39,6 +39,9 @@ static void install_signals(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* a file size limit (RLIMIT_FSIZE) must make write() fail with EFBIG, reported as a
+     * full disk, rather than kill the process */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 static int exit_code(int rc)
@@ -65,8 +68,8 @@ static sqlite3_int64 run_begin(sqlite3 *db, const struct config *c)
 
     (void)c;
     isotime_format(isotime_now_ms(), 1, t);
-    if (sqlite3_prepare_v2(db, "INSERT INTO runs(started, outcome) VALUES (?1, 'running')", -1,
-                           &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "INSERT INTO runs(started, outcome) VALUES (?1, 'running')", -1, &st,
+                           NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_DONE)
             id = sqlite3_last_insert_rowid(db);
@@ -111,8 +114,8 @@ static void run_end(sqlite3 *db, sqlite3_int64 id, int code, const struct sync_s
     sqlite3_finalize(st);
 }
 
-static void print_summary(const struct sync_summary *s, const struct gong_stats *gs,
-                          double secs, int code)
+static void print_summary(const struct sync_summary *s, const struct gong_stats *gs, double secs,
+                          int code)
 {
     char took[32];
 
@@ -244,8 +247,10 @@ int main(int argc, char **argv)
         return exit_code(e.code);
     }
     if (budget == 0) {
-        err_set(&e, ERR_BUDGET, "the daily budget of %ld requests is spent for today (UTC): "
-                                "re-run tomorrow or raise --daily-budget", c.daily_budget);
+        err_set(&e, ERR_BUDGET,
+                "the daily budget of %ld requests is spent for today (UTC): "
+                "re-run tomorrow or raise --daily-budget",
+                c.daily_budget);
         fail(&e);
         gong_free(g);
         sqlite3_close(db);
@@ -255,8 +260,10 @@ int main(int argc, char **argv)
     run_id = run_begin(db, &c);
     rc = sync_run(&c, db, g, p, &s, &e);
     if (rc == ERR_BUDGET)
-        err_set(&e, ERR_BUDGET, "the daily budget of %ld requests is spent: progress is saved, "
-                                "re-run tomorrow (UTC) or raise --daily-budget", c.daily_budget);
+        err_set(&e, ERR_BUDGET,
+                "the daily budget of %ld requests is spent: progress is saved, "
+                "re-run tomorrow (UTC) or raise --daily-budget",
+                c.daily_budget);
     else if (rc == ERR_INTERRUPT)
         err_set(&e, ERR_INTERRUPT, "interrupted: progress is saved, re-run to resume");
     else if (rc == ERR_AUTH && strstr(e.msg, "403") && strstr(e.msg, "/v2/users"))

@@ -9,7 +9,7 @@
 #include "banned.h"
 
 struct progress {
-    int mode;      /* 2 bar, 1 log, 0 quiet */
+    int mode; /* 2 bar, 1 log, 0 quiet */
     FILE *out;
     double start;  /* monotonic seconds */
     double last;   /* last redraw */
@@ -74,14 +74,12 @@ static void draw(struct progress *p, double t)
 
     progress_format_duration(el, elapsed, sizeof elapsed);
     if (c->calls_total > 0 && c->calls_done > 0 && c->calls_done <= c->calls_total)
-        progress_format_duration(el * (double)(c->calls_total - c->calls_done) /
-                                     (double)c->calls_done,
-                                 eta, sizeof eta);
+        progress_format_duration(
+            el * (double)(c->calls_total - c->calls_done) / (double)c->calls_done, eta, sizeof eta);
     if (p->mode == 2) {
         char bar[31];
-        int fill = c->calls_total > 0 ? (int)(30.0 * (double)c->calls_done /
-                                               (double)c->calls_total)
-                                      : 0;
+        int fill =
+            c->calls_total > 0 ? (int)(30.0 * (double)c->calls_done / (double)c->calls_total) : 0;
 
         if (fill > 30)
             fill = 30;
@@ -95,8 +93,8 @@ static void draw(struct progress *p, double t)
         fprintf(p->out,
                 "callmine-ingest: %ld/%ld calls, %ld transcripts (%ld to go), %ld requests, "
                 "%.1f req/s, %s elapsed, ETA %s\n",
-                c->calls_done, c->calls_total, c->transcripts, c->transcripts_due, c->requests,
-                rps, elapsed, eta);
+                c->calls_done, c->calls_total, c->transcripts, c->transcripts_due, c->requests, rps,
+                elapsed, eta);
     }
     fflush(p->out);
 }

@@ -45,10 +45,10 @@ static cJSON *selector(void)
 {
     cJSON *sel = cJSON_CreateObject(), *fields, *content, *inter, *collab, *timing;
     static const char *const content_flags[] = {
-        "structure", "topics", "trackers", "trackerOccurrences", "pointsOfInterest",
-        "brief", "outline", "highlights", "callOutcome", "keyPoints"};
+        "structure", "topics",  "trackers",   "trackerOccurrences", "pointsOfInterest",
+        "brief",     "outline", "highlights", "callOutcome",        "keyPoints"};
     static const char *const inter_flags[] = {"speakers", "video", "personInteractionStats",
-                                               "questions"};
+                                              "questions"};
 
     if (!sel)
         return NULL;

@@ -26,8 +26,8 @@ static void text(sqlite3 *db, const char *sql, char *out, size_t n)
     sqlite3_stmt *st = NULL;
 
     snprintf(out, n, "-");
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_text(st, 0))
         snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
 }
@@ -35,7 +35,7 @@ static void text(sqlite3 *db, const char *sql, char *out, size_t n)
 int status_print(sqlite3 *db, const char *path, FILE *out, struct err *e)
 {
     int64_t calls, users, with_t, waiting, pending, private_n, last_to = -1, last_from = -1,
-                                                                  wf = -1;
+                                                               wf = -1;
     char first[64], last[64], run[512], a[ISOTIME_MAX], b[ISOTIME_MAX];
     int rc;
 
@@ -67,8 +67,9 @@ int status_print(sqlite3 *db, const char *path, FILE *out, struct err *e)
     if (pending)
         fprintf(out, "pending       %" PRId64 " transcripts not fetched yet\n", pending);
     if (private_n)
-        fprintf(out, "private       %" PRId64 " private calls without transcript (use "
-                     "--include-private)\n",
+        fprintf(out,
+                "private       %" PRId64 " private calls without transcript (use "
+                "--include-private)\n",
                 private_n);
     if (last_to >= 0) {
         isotime_format(last_from, -1, a);

@@ -26,10 +26,10 @@ struct run {
     struct progress *p;
     struct sync_summary *s;
     struct store *st;
-    struct buf req;   /* request body or query string */
-    struct buf body;  /* response body */
+    struct buf req;    /* request body or query string */
+    struct buf body;   /* response body */
     long budget_saved; /* requests already added to request_budget */
-    char today[16];   /* the UTC day the budget is counted against */
+    char today[16];    /* the UTC day the budget is counted against */
     struct progress_counts pc;
 };
 
@@ -371,8 +371,8 @@ static int sync_calls(struct run *r, int64_t from, int64_t to, struct err *e)
             started = isotime_now_ms();
             pages = 0;
         }
-        if ((rc = request_extensive(from_iso, to_iso, r->c->workspace, NULL, 0, cursor,
-                                    &r->req, e)))
+        if ((rc =
+                 request_extensive(from_iso, to_iso, r->c->workspace, NULL, 0, cursor, &r->req, e)))
             break;
         rc = fetch(r, 1, "/v2/calls/extensive", parse_calls_v, (void **)&page, e);
         if (rc == ERR_CURSOR && ++restarts <= CURSOR_RESTARTS) {
@@ -475,8 +475,9 @@ int sync_window(const struct config *c, sqlite3 *db, int64_t *from, int64_t *to,
             if (db && (rc = db_state_get_int(db, "window_from", -1, &wf, e)))
                 return rc;
             if (wf < 0)
-                return err_set(e, ERR_USAGE, "the first run into a new database needs --from "
-                                             "(e.g. --from 2024-01-01)");
+                return err_set(e, ERR_USAGE,
+                               "the first run into a new database needs --from "
+                               "(e.g. --from 2024-01-01)");
             *from = wf;
             if (c->to_ms < 0 && db)
                 db_state_get_int(db, "window_to", *to, to, e);
@@ -571,8 +572,7 @@ long sync_budget_left(const struct config *c, sqlite3 *db, struct err *e)
     return c->daily_budget - used > 0 ? c->daily_budget - used : 0;
 }
 
-int sync_plan(const struct config *c, sqlite3 *db, struct gong_client *g, FILE *out,
-              struct err *e)
+int sync_plan(const struct config *c, sqlite3 *db, struct gong_client *g, FILE *out, struct err *e)
 {
     struct buf q, body;
     struct gong_result res = {0};
@@ -590,8 +590,8 @@ int sync_plan(const struct config *c, sqlite3 *db, struct gong_client *g, FILE *
     isotime_format(from, 0, a);
     isotime_format(to, 0, b);
     {
-        const char *pairs[] = {"fromDateTime", a, "toDateTime", b, "workspaceId", c->workspace,
-                               NULL};
+        const char *pairs[] = {"fromDateTime", a,   "toDateTime", b, "workspaceId",
+                               c->workspace,   NULL};
 
         if ((rc = request_query(pairs, &q, e)))
             goto done;

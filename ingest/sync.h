@@ -15,8 +15,8 @@
 #include "gong.h"
 #include "progress.h"
 
-#define SYNC_BATCH 100              /* call ids per transcript or extensive request */
-#define SYNC_CURSOR_TTL_MS 3000000  /* reuse a saved cursor only if younger (50 min) */
+#define SYNC_BATCH 100             /* call ids per transcript or extensive request */
+#define SYNC_CURSOR_TTL_MS 3000000 /* reuse a saved cursor only if younger (50 min) */
 
 struct sync_summary {
     long calls_new, calls_updated, calls_unchanged;
@@ -37,8 +37,7 @@ int sync_run(const struct config *c, sqlite3 *db, struct gong_client *g, struct 
 
 /* --plan: count the window's calls with one request and print the estimate on out.
  * db may be NULL (no mirror yet). Writes nothing. */
-int sync_plan(const struct config *c, sqlite3 *db, struct gong_client *g, FILE *out,
-              struct err *e);
+int sync_plan(const struct config *c, sqlite3 *db, struct gong_client *g, FILE *out, struct err *e);
 
 /* The window a run would mirror: [*from, *to) in ms. ERR_USAGE when a first run has no
  * --from. */

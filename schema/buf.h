@@ -13,10 +13,10 @@
 #define BUF_DEFAULT_MAX ((size_t)64 << 20) /* 64 MiB: the cap for one HTTP response */
 
 struct buf {
-    char *data;  /* malloc'd, NUL-terminated; NULL while empty */
-    size_t len;  /* bytes used, not counting the NUL */
-    size_t cap;  /* bytes allocated */
-    size_t max;  /* appends beyond this fail with ERR_NOMEM; 0 means BUF_DEFAULT_MAX */
+    char *data; /* malloc'd, NUL-terminated; NULL while empty */
+    size_t len; /* bytes used, not counting the NUL */
+    size_t cap; /* bytes allocated */
+    size_t max; /* appends beyond this fail with ERR_NOMEM; 0 means BUF_DEFAULT_MAX */
 };
 
 /* Start empty with the given maximum (0 = BUF_DEFAULT_MAX). Never fails. */
@@ -34,7 +34,8 @@ int buf_puts(struct buf *b, const char *s, struct err *e);
 /* Append one byte. */
 int buf_putc(struct buf *b, char c, struct err *e);
 /* Append printf-formatted text. */
-int buf_printf(struct buf *b, struct err *e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int buf_printf(struct buf *b, struct err *e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Hand the data over: returns it (malloc'd, NUL-terminated, caller frees) and leaves b empty.
  * Returns an allocated empty string when b is empty; NULL only on out of memory. */
 char *buf_steal(struct buf *b, size_t *len_out);

@@ -112,15 +112,15 @@ int db_open_rw(const char *path, sqlite3 **out, struct err *e)
     int rc;
 
     *out = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         rc = err_set(e, ERR_DB, "open '%s': %s", path, db ? sqlite3_errmsg(db) : "out of memory");
         goto fail;
     }
     sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(db, 1);
-    if ((rc = db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
-                          "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768",
+    if ((rc = db_exec(db,
+                      "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
+                      "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768",
                       e))) {
         err_wrap(e, "open '%s'", path);
         if (strstr(e->msg, "not a database"))
@@ -172,8 +172,8 @@ int db_check_mirror(sqlite3 *db, const char *path, struct err *e)
     }
     if (empty)
         return err_set(e, ERR_NOTFOUND, "'%s' is empty: not a callmine mirror yet", path);
-    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'application'", -1, &st,
-                           NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'application'", -1, &st, NULL) !=
+            SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW || !sqlite3_column_text(st, 0) ||
         strcmp((const char *)sqlite3_column_text(st, 0), "callmine") != 0) {
         sqlite3_finalize(st);
@@ -228,8 +228,10 @@ int db_open_ro(const char *path, sqlite3 **out, struct err *e)
 
     *out = NULL;
     if (stat(path, &sb) != 0)
-        return err_set(e, ERR_NOTFOUND, "cannot open '%s': %s (run callmine-ingest first, or "
-                       "give --db)", path, strerror(errno));
+        return err_set(e, ERR_NOTFOUND,
+                       "cannot open '%s': %s (run callmine-ingest first, or "
+                       "give --db)",
+                       path, strerror(errno));
     if (!S_ISREG(sb.st_mode))
         return err_set(e, ERR_IO, "'%s' is not a regular file", path);
     if (strpbrk(path, "?#%")) /* would be read as URI syntax */

@@ -25,7 +25,7 @@ struct transcript_line {
     size_t speaker_len;  /* 0 when unknown */
     const char *text;    /* borrowed, as stored (escaped form); not NUL-terminated */
     size_t text_len;
-    int escaped;         /* text contains a backslash escape: use transcript_unescape */
+    int escaped; /* text contains a backslash escape: use transcript_unescape */
 };
 
 /* Append one sentence as a line to b. text is raw UTF-8 of text_len bytes; speaker may be

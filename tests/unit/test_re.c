@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "err.h"
 #include "check.h"
+#include "err.h"
 #include "re.h"
 
 #include "banned.h"

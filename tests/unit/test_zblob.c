@@ -30,7 +30,8 @@ int main(void)
           zn == sizeof text && memcmp(zout, text, zn) == 0);
 
     /* incompressible short text is stored as is: size == length(body) */
-    CHECK(zblob_deflate(z, "ab", 2, &c, &e) == ERR_OK && c.len == 2 && memcmp(c.data, "ab", 2) == 0);
+    CHECK(zblob_deflate(z, "ab", 2, &c, &e) == ERR_OK && c.len == 2 &&
+          memcmp(c.data, "ab", 2) == 0);
     CHECK(zblob_inflate(z, c.data, c.len, 2, &d, &e) == ERR_OK && strcmp(d.data, "ab") == 0);
     CHECK(zblob_deflate(z, "", 0, &c, &e) == ERR_OK && c.len == 0);
     CHECK(zblob_inflate(z, "", 0, 0, &d, &e) == ERR_OK && d.len == 0);
