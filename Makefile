@@ -224,3 +224,10 @@ $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/standalone.c $(FUZZ_DEPS)
 
 test-fuzz-regress: $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 	@VALGRIND="$(VALGRIND)" sh tests/fuzz/run_regress.sh $(BUILD)/fuzz
+
+# ---- valgrind ------------------------------------------------------------------------------
+# make test-valgrind    both programs' main paths under memcheck against a small fake-server
+#                       mirror (tests/valgrind.sh; installs valgrind when missing, as root)
+.PHONY: test-valgrind
+test-valgrind: all
+	@CALLMINE_BIN=$(abspath $(BIN)) PYTHON=$(PYTHON) sh tests/valgrind.sh $(abspath $(BIN))
