@@ -159,6 +159,33 @@ static int is_empty(sqlite3 *db, int *empty, struct err *e)
     return ERR_OK;
 }
 
+/* A shared file is untrusted: a view named like one of our tables (say an endless recursive
+ * CTE named calls) would run inside every query. The tables both programs read must be
+ * real tables. */
+static int core_tables_are_tables(sqlite3 *db, const char *path, struct err *e)
+{
+    static const char *const core[] = {"calls", "users", "parties", "crm_fields", "deals",
+                                       "transcripts", "transcript_status", "sync_state"};
+    sqlite3_stmt *st = NULL;
+    int rc = ERR_OK;
+
+    if (db_prepare(db, "SELECT type FROM sqlite_schema WHERE name = ?1", &st, e))
+        return ERR_DB;
+    for (size_t i = 0; i < sizeof core / sizeof *core && !rc; i++) {
+        const unsigned char *type;
+
+        sqlite3_bind_text(st, 1, core[i], -1, SQLITE_STATIC);
+        type = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+        if (!type || strcmp((const char *)type, "table") != 0)
+            rc = err_set(e, ERR_DB,
+                         "'%s' is not a callmine mirror: '%s' is %s, not a table", path, core[i],
+                         type ? "a view" : "missing");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* ERR_NOTFOUND: a new, empty database. ERR_DB: not a mirror, corrupt or too new. */
 int db_check_mirror(sqlite3 *db, const char *path, struct err *e)
 {
@@ -183,6 +210,8 @@ int db_check_mirror(sqlite3 *db, const char *path, struct err *e)
                        path);
     }
     sqlite3_finalize(st);
+    if ((rc = core_tables_are_tables(db, path, e)))
+        return rc;
     if ((rc = user_version(db, &version, e)))
         return rc;
     if (version > DB_SCHEMA_VERSION)

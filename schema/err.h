@@ -32,7 +32,9 @@ struct err {
  * e may be NULL (the code is still returned). */
 int err_set(struct err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Prefix the message already in e with more context: "outer: inner". Returns e->code. */
+/* Prefix the message already in e with more context: "outer: inner". Returns e->code, but
+ * ERR_OK when e is NULL: code that may be called with a NULL e must keep and return its own
+ * code instead of `return err_wrap(e, ...)`. */
 int err_wrap(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Reset e to ERR_OK with an empty message. */

@@ -47,8 +47,10 @@ int zblob_deflate(struct zblob_codec *z, const void *text, size_t len, struct bu
     buf_reset(out);
     bound = libdeflate_zlib_compress_bound(z->c, len);
     rc = buf_reserve(out, bound, e);
-    if (rc)
-        return err_wrap(e, "compress %zu bytes", len);
+    if (rc) { /* not `return err_wrap(...)`: with e NULL that would return ERR_OK */
+        err_wrap(e, "compress %zu bytes", len);
+        return rc;
+    }
     /* Leave room: a result of len bytes or more is stored as plain text instead. */
     n = len ? libdeflate_zlib_compress(z->c, text, len, out->data, len - 1) : 0;
     if (n == 0 || n >= len)
@@ -67,8 +69,10 @@ int zblob_inflate(struct zblob_codec *z, const void *blob, size_t n_blob, size_t
 
     buf_reset(out);
     rc = buf_reserve(out, raw_len, e);
-    if (rc)
-        return err_wrap(e, "inflate %zu bytes", raw_len);
+    if (rc) { /* a transcript over the buffer's cap, or a size that lies */
+        err_wrap(e, "inflate %zu bytes", raw_len);
+        return rc;
+    }
     if (n_blob == raw_len) { /* sqlar: stored uncompressed */
         if (raw_len)
             memcpy(out->data, blob, raw_len);
