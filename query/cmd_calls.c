@@ -160,7 +160,10 @@ int cmd_calls(struct cmd_ctx *c, int argc, char **argv, struct err *e)
                      argv[optind], CMD_PROG);
         goto done;
     }
-    if ((rc = cmd_open_db(c, &db, e)) || (rc = filter_validate(&f, db, e)))
+    /* one read transaction: the rows and the count line come from the same snapshot even
+     * while an ingest commits */
+    if ((rc = cmd_open_db(c, &db, e)) || (rc = filter_validate(&f, db, e)) ||
+        (rc = db_exec(db, "BEGIN", e)))
         goto done;
     if ((rc = list_calls(c, db, &f, e)))
         goto done;

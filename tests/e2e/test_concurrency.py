@@ -180,8 +180,6 @@ def test_two_writers_one_waits_or_fails_cleanly(fakegong, tmp_path):
     assert content_digest(db) == content_digest(ref)
 
 
-@pytest.mark.xfail(strict=True, reason="cmd_calls.c reads the rows and the count line in two "
-                   "read transactions: a commit in between makes them disagree")
 def test_calls_count_line_describes_the_rows_it_printed(fakegong, tmp_path):
     srv = fakegong(**DATA)
     db = tmp_path / "c.db"
