@@ -347,8 +347,8 @@ static int begin_window(struct run *r, int64_t from, int64_t to, struct err *e)
 static int sync_calls(struct run *r, int64_t from, int64_t to, struct err *e)
 {
     char from_iso[ISOTIME_MAX], to_iso[ISOTIME_MAX], *cursor = NULL;
-    int64_t started = 0, pages = 0, now = isotime_now_ms();
-    int restarts = 0, rc;
+    int64_t started = 0, pages = 0, now = isotime_now_ms(), seq_total = -1;
+    int restarts = 0, moved = 0, reread, rc;
 
     isotime_format(from, 0, from_iso);
     isotime_format(to, 0, to_iso);
@@ -359,6 +359,8 @@ static int sync_calls(struct run *r, int64_t from, int64_t to, struct err *e)
     if (cursor && now - started < SYNC_CURSOR_TTL_MS) {
         progress_message(r->p, 0, "resuming the window after %" PRId64 " pages", pages);
         r->pc.calls_done = (long)pages * 100;
+        if ((rc = db_state_get_int(r->db, "calls_total", -1, &seq_total, e)))
+            goto done;
     } else {
         free(cursor);
         cursor = NULL;
@@ -390,13 +392,29 @@ static int sync_calls(struct run *r, int64_t from, int64_t to, struct err *e)
         rc = store_calls_page(r, page, started, ++pages, e);
         free(cursor);
         cursor = page->cursor ? strdup(page->cursor) : NULL;
+        reread = !rc && pages > 1 && page->total_records != seq_total &&
+                 ++moved <= CURSOR_RESTARTS;
+        if (reread) {
+            /* Gong's cursor is an offset: a call that vanished (or arrived) since the first
+             * page shifts the later records, and one would be skipped. Read the window
+             * again; the pages already stored are unchanged, so this costs requests only. */
+            progress_message(r->p, 0,
+                             "the window's call count changed from %" PRId64 " to %" PRId64
+                             " while paging; reading it again",
+                             seq_total, page->total_records);
+            free(cursor);
+            cursor = NULL;
+            r->pc.calls_done = 0;
+        }
+        if (pages == 1 || !cursor)
+            seq_total = page->total_records;
         parse_calls_free(page);
         if (rc)
             break;
         show_progress(r);
         if (!r->c->no_transcripts && (rc = sync_transcripts(r, SYNC_BATCH, e)))
             break;
-        if (!cursor)
+        if (!cursor && !reread)
             break;
     }
 done:

@@ -99,6 +99,23 @@ def test_vanishing_call_is_not_fatal(fakegong, tmp_path):
     assert p.returncode == 0, p.stderr
 
 
+def test_call_vanishing_between_pages_loses_no_other_call(fakegong, tmp_path):
+    # Call #97 (page 1) disappears after page 1 is served: Gong's offset cursor then shifts
+    # the later records back by one, and call #100 used to be skipped silently.
+    import gongdata
+    ds = gongdata.Dataset(seed=DATA["seed"], calls=DATA["calls"], start=DATA["start"],
+                          days=DATA["days"])
+    want = {c for c in ds.call_ids()
+            if ds.in_window(c, "2024-01-01T00:00:00Z", "2024-05-01T00:00:00Z")}
+    srv = fakegong(fault=[{"path": "/v2/calls/extensive", "kind": "vanish", "after": 1,
+                           "call_id": "3120669796199310966"}], **DATA)
+    db = tmp_path / "vv.db"
+    p = run_ingest(db, *WINDOW, server=srv)
+    assert p.returncode == 0, p.stderr
+    got = {r[0] for r in connect(db).execute("SELECT id FROM calls")}
+    assert got == want  # the vanished call was stored from page 1; nothing else is missing
+
+
 def test_bad_credentials_exit_3(fakegong, tmp_path):
     srv = fakegong(**DATA)
     p = run_ingest(tmp_path / "x.db", *WINDOW, server=srv,
