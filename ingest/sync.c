@@ -392,8 +392,7 @@ static int sync_calls(struct run *r, int64_t from, int64_t to, struct err *e)
         rc = store_calls_page(r, page, started, ++pages, e);
         free(cursor);
         cursor = page->cursor ? strdup(page->cursor) : NULL;
-        reread = !rc && pages > 1 && page->total_records != seq_total &&
-                 ++moved <= CURSOR_RESTARTS;
+        reread = !rc && pages > 1 && page->total_records != seq_total && ++moved <= CURSOR_RESTARTS;
         if (reread) {
             /* Gong's cursor is an offset: a call that vanished (or arrived) since the first
              * page shifts the later records, and one would be skipped. Read the window

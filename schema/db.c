@@ -164,8 +164,8 @@ static int is_empty(sqlite3 *db, int *empty, struct err *e)
  * real tables. */
 static int core_tables_are_tables(sqlite3 *db, const char *path, struct err *e)
 {
-    static const char *const core[] = {"calls", "users", "parties", "crm_fields", "deals",
-                                       "transcripts", "transcript_status", "sync_state"};
+    static const char *const core[] = {"calls", "users",       "parties",           "crm_fields",
+                                       "deals", "transcripts", "transcript_status", "sync_state"};
     sqlite3_stmt *st = NULL;
     int rc = ERR_OK;
 
@@ -177,9 +177,8 @@ static int core_tables_are_tables(sqlite3 *db, const char *path, struct err *e)
         sqlite3_bind_text(st, 1, core[i], -1, SQLITE_STATIC);
         type = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
         if (!type || strcmp((const char *)type, "table") != 0)
-            rc = err_set(e, ERR_DB,
-                         "'%s' is not a callmine mirror: '%s' is %s, not a table", path, core[i],
-                         type ? "a view" : "missing");
+            rc = err_set(e, ERR_DB, "'%s' is not a callmine mirror: '%s' is %s, not a table", path,
+                         core[i], type ? "a view" : "missing");
         sqlite3_reset(st);
     }
     sqlite3_finalize(st);
