@@ -13,7 +13,24 @@
 
 int db_error(sqlite3 *db, struct err *e, const char *what)
 {
+    if (db && db_is_disk_full(db))
+        return err_set(e, ERR_IO,
+                       "%s: cannot write the database: disk full or a file size limit reached (%s)",
+                       what, sqlite3_errmsg(db));
     return err_set(e, ERR_DB, "%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
+}
+
+int db_is_disk_full(sqlite3 *db)
+{
+    int ext = sqlite3_extended_errcode(db), no = sqlite3_system_errno(db);
+
+    if ((ext & 0xff) == SQLITE_FULL)
+        return 1;
+    /* A file size limit (EFBIG) ends in a short write, which SQLite reports as a write I/O
+     * error with no errno; ENOSPC sometimes arrives the same way. */
+    return ext == SQLITE_IOERR_WRITE ||
+           ((ext == SQLITE_IOERR_FSYNC || ext == SQLITE_IOERR_TRUNCATE) &&
+            (no == EFBIG || no == ENOSPC));
 }
 
 int db_exec(sqlite3 *db, const char *sql, struct err *e)
@@ -21,9 +38,14 @@ int db_exec(sqlite3 *db, const char *sql, struct err *e)
     char *msg = NULL;
 
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int full = sqlite3_errcode(db) == SQLITE_FULL;
+        int full = db_is_disk_full(db);
 
-        err_set(e, full ? ERR_IO : ERR_DB, "%s", msg ? msg : sqlite3_errmsg(db));
+        if (full)
+            err_set(e, ERR_IO,
+                    "cannot write the database: disk full or a file size limit reached (%s)",
+                    msg ? msg : sqlite3_errmsg(db));
+        else
+            err_set(e, ERR_DB, "%s", msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
         return e ? e->code : ERR_DB;
     }

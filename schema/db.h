@@ -44,6 +44,10 @@ int db_state_set(sqlite3 *db, const char *key, const char *value, struct err *e)
 int db_state_get_int(sqlite3 *db, const char *key, int64_t dflt, int64_t *value, struct err *e);
 int db_state_set_int(sqlite3 *db, const char *key, int64_t value, struct err *e);
 
+/* 1 when db's last error means the disk is full or a file size limit was reached (SQLite
+ * reports EFBIG, and some ENOSPC, as an I/O error rather than SQLITE_FULL). */
+int db_is_disk_full(sqlite3 *db);
+
 /* Fill e with "what: <sqlite message>" for db and return ERR_DB. */
 int db_error(sqlite3 *db, struct err *e, const char *what);
 

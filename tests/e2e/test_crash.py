@@ -203,8 +203,6 @@ def test_ingest_file_size_limit_stops_cleanly_and_resumes(fakegong, tmp_path, sm
     assert content_digest(db) == reference
 
 
-@pytest.mark.xfail(strict=True, reason="EFBIG is reported as SQLite's 'disk I/O error': "
-                   "db_exec/store's fail() map only SQLITE_FULL (ENOSPC) to 'disk full'")
 def test_ingest_file_size_limit_error_says_full(fakegong, tmp_path):
     srv = fakegong(calls=250, seed=3, start="2024-01-01", days=120)
     db = tmp_path / "x.db"
