@@ -10,7 +10,8 @@ Ingest:  calls mirrored per second unthrottled (wall and per client CPU second),
          the mirror), requests per 1,000 calls, wall time at --rate 3 with 50 ms latency
          against the floor (requests / 3 per second), database bytes per call and as a
          share of the API JSON.
-Query:   see query_bench() (grep vs ripgrep, scan MB/s against inflate+PCRE2's ceiling).
+Query:   tools/bench_query.py (grep vs ripgrep, scan MB/s against inflate + PCRE2's
+         ceiling, RSS) and tools/bench_analyses.py (every analysis and the report).
 """
 import argparse
 import json
@@ -162,10 +163,11 @@ def main():
         ingest_bench([2000] if a.quick else [2000, 20000], 1 if a.quick else 3, out)
     if "paced" in only:
         paced_bench(300 if a.quick else 1000, out)
-    if "query" in only:
-        qb = ROOT / "tools" / "bench_query.py"
-        if qb.exists():
-            subprocess.run([PY, str(qb)] + (["--quick"] if a.quick else []), check=True)
+    if "query" in only:  # grep vs ripgrep, then every analysis and the report
+        for script in ("bench_query.py", "bench_analyses.py"):
+            qb = ROOT / "tools" / script
+            if qb.exists():
+                subprocess.run([PY, str(qb)] + (["--quick"] if a.quick else []), check=True)
     if a.json:
         pathlib.Path(a.json).write_text(json.dumps(out, indent=2))
 
