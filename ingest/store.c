@@ -6,7 +6,8 @@
  * from writing anything: a call is skipped when its raw JSON digest is the one stored, a
  * user when its raw JSON is byte-identical, a transcript when its compressed body, size
  * and monologues are identical, and the transcript queue's transitions only fire on a
- * real change of state.
+ * real change of state. A transcript's n-gram filter (grams.h, table transcript_grams) is
+ * written with it, and also when an unchanged transcript has lost its row.
  *
  * Transcript retry times (next_try, last_try) are written with milliseconds always
  * (2024-03-01T17:01:12.000Z) so that they compare as text with a `now` normalised the same
@@ -20,6 +21,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "grams.h"
 #include "isotime.h"
 #include "zblob.h"
 
@@ -57,6 +59,7 @@ enum {
     S_QUEUE,
     S_TR_GET,
     S_TR_PUT,
+    S_GRAMS_PUT,
     S_TS_DONE,
     S_TS_GET,
     S_TS_WAIT,
@@ -144,12 +147,16 @@ static const char *const sql[S_COUNT] = {
                 "ON CONFLICT(call_id) DO UPDATE SET state = excluded.state "
                 "WHERE (state = 'private' AND excluded.state = 'pending') "
                 "OR (state IN ('pending', 'waiting') AND excluded.state = 'private')",
-    [S_TR_GET] = "SELECT size, body, monologues FROM transcripts WHERE call_id = ?1",
+    [S_TR_GET] = "SELECT size, body, monologues, "
+                 "EXISTS (SELECT 1 FROM transcript_grams WHERE call_id = ?1) "
+                 "FROM transcripts WHERE call_id = ?1",
     [S_TR_PUT] = "INSERT INTO transcripts(call_id, size, body, sentences, monologues, fetched) "
                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                  "ON CONFLICT(call_id) DO UPDATE SET size = excluded.size, "
                  "body = excluded.body, sentences = excluded.sentences, "
                  "monologues = excluded.monologues, fetched = excluded.fetched",
+    [S_GRAMS_PUT] = "INSERT INTO transcript_grams(call_id, bits) VALUES (?1, ?2) "
+                    "ON CONFLICT(call_id) DO UPDATE SET bits = excluded.bits",
     [S_TS_DONE] = "INSERT INTO transcript_status(call_id, state, attempts, next_try, last_try) "
                   "VALUES (?1, 'done', 0, NULL, ?2) "
                   "ON CONFLICT(call_id) DO UPDATE SET state = 'done', next_try = NULL, "
@@ -176,6 +183,8 @@ struct store {
     int bind_rc;        /* first failing sqlite3_bind_* result since the last step */
     int last_rc;        /* SQLite's result of the last failed step */
     char last_msg[160]; /* and its message, kept before the reset */
+
+    unsigned char grams[GRAMS_BYTES]; /* the n-gram filter being written */
 };
 
 /* ---- statement helpers ------------------------------------------------------------------- */
@@ -784,11 +793,25 @@ int store_due_transcripts(struct store *s, const char *now_iso, size_t limit, ch
     return ERR_OK;
 }
 
+/* The n-gram filter of transcript t (grams.h): grep skips the transcript, uninflated, for a
+ * pattern whose literals it cannot contain. */
+static int put_grams(struct store *s, const struct parse_transcript *t, struct err *e)
+{
+    sqlite3_stmt *st = s->st[S_GRAMS_PUT];
+
+    grams_build(t->text, t->text_len, s->grams, GRAMS_BITS);
+    b_text(s, st, 1, t->call_id);
+    b_blob(s, st, 2, s->grams, GRAMS_BYTES);
+    if (run(s, st))
+        return fail(s, e, "store transcript '%.40s': n-gram filter", t->call_id);
+    return ERR_OK;
+}
+
 static int put_transcript(struct store *s, const struct parse_transcript *t, const char *now_iso,
                           struct store_counts *c, struct err *e)
 {
     sqlite3_stmt *st = s->st[S_TR_GET];
-    int rc, row, exists = 0, same = 0;
+    int rc, row, exists = 0, same = 0, has_grams = 0;
 
     if ((rc = zblob_deflate(s->z, t->text, t->text_len, &s->zbuf, e)))
         return err_wrap(e, "store transcript '%.40s'", t->call_id);
@@ -805,10 +828,13 @@ static int put_transcript(struct store *s, const struct parse_transcript *t, con
                (nb == 0 || memcmp(body, s->zbuf.data, nb) == 0) &&
                ((!mono && !t->monologues) ||
                 (mono && t->monologues && strcmp(mono, t->monologues) == 0));
+        has_grams = sqlite3_column_int(st, 3);
         sqlite3_reset(st);
     }
     if (same) {
         c->n_unchanged++;
+        if (!has_grams && (rc = put_grams(s, t, e))) /* the derived index was emptied */
+            return rc;
     } else {
         st = s->st[S_TR_PUT];
         b_text(s, st, 1, t->call_id);
@@ -819,6 +845,8 @@ static int put_transcript(struct store *s, const struct parse_transcript *t, con
         b_text(s, st, 6, now_iso);
         if (run(s, st))
             return fail(s, e, "store transcript '%.40s'", t->call_id);
+        if ((rc = put_grams(s, t, e)))
+            return rc;
         if (exists)
             c->n_updated++;
         else

@@ -7,8 +7,9 @@
  * INSERT ... SELECT in one transaction. The selection itself is computed by the filter SQL on
  * the read-only connection and handed over as a temp table of ids. With --redact, e-mail
  * addresses and phone numbers become [email]/[phone] in every text column (ids, urls and
- * digests excepted) and inside transcript text (inflate, redact, deflate), calls_raw and
- * users.raw are left out, and private calls are left out entirely. The copy is switched to
+ * digests excepted) and inside transcript text (inflate, redact, deflate, and a new n-gram
+ * filter in transcript_grams for the redacted text), calls_raw and users.raw are left out,
+ * and private calls are left out entirely. The copy is switched to
  * journal_mode=DELETE (one self-contained file), synced, and moved into place: link() when
  * OUT must not be overwritten, rename() with --force. A failure or a signal removes the
  * temporary file, so OUT is either complete or absent. */
@@ -22,6 +23,7 @@
 
 #include "cmd.h"
 #include "filter.h"
+#include "grams.h"
 #include "redact.h"
 #include "transcript.h"
 #include "zblob.h"
@@ -123,18 +125,6 @@ static int make_tmp(const char *out, struct err *e)
 
 /* ---- SQL helpers --------------------------------------------------------------------- */
 
-static int exec(sqlite3 *db, const char *sql, struct err *e)
-{
-    char *msg = NULL;
-
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
-        return ERR_OK;
-    err_set(e, sqlite3_errcode(db) == SQLITE_FULL ? ERR_IO : ERR_DB, "%s",
-            msg ? msg : sqlite3_errmsg(db));
-    sqlite3_free(msg);
-    return e->code;
-}
-
 /* cm_redact(x): x with e-mail addresses and phone numbers replaced; non-text unchanged. */
 static void sql_redact(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -218,7 +208,7 @@ static int copy_table(struct export *x, const char *t, const char *where, struct
                          "WHERE %s",
                          t, cols.data, exprs.data, t, where)))
         goto done;
-    if ((rc = exec(x->dst, sql.data, e)))
+    if ((rc = db_exec(x->dst, sql.data, e)))
         err_wrap(e, "export: copy %s", t);
 done:
     buf_release(&cols);
@@ -238,7 +228,7 @@ static int select_calls(struct export *x, size_t *n_calls, struct err *e)
 
     *n_calls = 0;
     buf_init(&q, 0);
-    if ((rc = exec(x->dst, "CREATE TEMP TABLE sel(id TEXT PRIMARY KEY) WITHOUT ROWID", e)) ||
+    if ((rc = db_exec(x->dst, "CREATE TEMP TABLE sel(id TEXT PRIMARY KEY) WITHOUT ROWID", e)) ||
         (rc = cmd_prepare(x->dst, "INSERT OR IGNORE INTO temp.sel(id) VALUES (?1)", &ins, e)) ||
         (rc = buf_puts(&q, "SELECT calls.id FROM calls WHERE ", e)) ||
         (rc = filter_sql(&x->f, &q, e)) ||
@@ -263,10 +253,12 @@ done:
     return rc;
 }
 
-/* Transcripts with redacted text: inflate, redact each sentence, deflate. */
+/* Transcripts with redacted text: inflate, redact each sentence, deflate; and the n-gram
+ * filter of the redacted text (the source's would miss [email] and [phone]). */
 static int copy_transcripts_redacted(struct export *x, size_t *n, struct err *e)
 {
-    sqlite3_stmt *st = NULL, *ins = NULL;
+    sqlite3_stmt *st = NULL, *ins = NULL, *ins_g = NULL;
+    unsigned char grams[GRAMS_BYTES];
     struct zblob_codec *z = zblob_codec_new(ZBLOB_LEVEL);
     struct buf text, un, red, out, blob, spk;
     struct transcript_line ln;
@@ -286,7 +278,10 @@ static int copy_transcripts_redacted(struct export *x, size_t *n, struct err *e)
         (rc = cmd_prepare(x->dst,
                           "INSERT INTO main.transcripts(call_id, size, body, sentences, "
                           "monologues, fetched) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                          &ins, e)))
+                          &ins, e)) ||
+        (rc =
+             cmd_prepare(x->dst, "INSERT INTO main.transcript_grams(call_id, bits) VALUES (?1, ?2)",
+                         &ins_g, e)))
         goto done;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         size_t pos = 0, k;
@@ -320,7 +315,9 @@ static int copy_transcripts_redacted(struct export *x, size_t *n, struct err *e)
         if (!changed) { /* nothing to redact: the stored blob as it is, no recompression */
             sqlite3_bind_value(ins, 2, sqlite3_column_value(st, 1));
             sqlite3_bind_value(ins, 3, sqlite3_column_value(st, 2));
+            grams_build(text.data ? text.data : "", text.len, grams, GRAMS_BITS);
         } else {
+            grams_build(out.data ? out.data : "", out.len, grams, GRAMS_BITS);
             if ((rc = zblob_deflate(z, out.data ? out.data : "", out.len, &blob, e)))
                 goto done;
             sqlite3_bind_int64(ins, 2, (sqlite3_int64)out.len);
@@ -333,6 +330,13 @@ static int copy_transcripts_redacted(struct export *x, size_t *n, struct err *e)
             goto done;
         }
         sqlite3_reset(ins);
+        sqlite3_bind_value(ins_g, 1, sqlite3_column_value(st, 0));
+        sqlite3_bind_blob(ins_g, 2, grams, (int)GRAMS_BYTES, SQLITE_STATIC);
+        if (sqlite3_step(ins_g) != SQLITE_DONE) {
+            rc = err_set(e, ERR_DB, "export: copy transcripts: %s", sqlite3_errmsg(x->dst));
+            goto done;
+        }
+        sqlite3_reset(ins_g);
         (*n)++;
     }
     if (step != SQLITE_DONE)
@@ -340,6 +344,7 @@ static int copy_transcripts_redacted(struct export *x, size_t *n, struct err *e)
 done:
     sqlite3_finalize(st);
     sqlite3_finalize(ins);
+    sqlite3_finalize(ins_g);
     zblob_codec_free(z);
     buf_release(&text), buf_release(&un), buf_release(&red), buf_release(&out);
     buf_release(&blob), buf_release(&spk);
@@ -360,7 +365,7 @@ static int copy_all(struct export *x, size_t *n_transcripts, struct err *e)
     int rc;
 
     *n_transcripts = 0;
-    if ((rc = exec(x->dst, "BEGIN", e)) || (rc = copy_table(x, "meta", "1", e)) ||
+    if ((rc = db_exec(x->dst, "BEGIN", e)) || (rc = copy_table(x, "meta", "1", e)) ||
         (rc = copy_table(x, "calls", "s.id IN (SELECT id FROM temp.sel)", e)))
         goto done;
     /* every other table keyed by call_id, in schema order (children after calls) */
@@ -374,8 +379,11 @@ static int copy_all(struct export *x, size_t *n_transcripts, struct err *e)
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *t = (const char *)sqlite3_column_text(st, 0);
 
+        /* transcript_grams is derived from the transcripts: with --redact it is written
+         * from the redacted text, and without transcripts there is nothing to derive */
         if (!t || (x->redact && strcmp(t, "calls_raw") == 0) ||
-            (x->no_transcripts && strcmp(t, "transcript_status") == 0))
+            (x->no_transcripts && strcmp(t, "transcript_status") == 0) ||
+            ((x->redact || x->no_transcripts) && strcmp(t, "transcript_grams") == 0))
             continue;
         if ((rc = copy_table(x, t, in_sel, e)))
             goto done;
@@ -390,7 +398,7 @@ static int copy_all(struct export *x, size_t *n_transcripts, struct err *e)
         if (rc)
             goto done;
     }
-    rc = exec(x->dst, "COMMIT", e);
+    rc = db_exec(x->dst, "COMMIT", e);
 done:
     sqlite3_finalize(st);
     if (rc)
@@ -418,7 +426,7 @@ static int attach_source(struct export *x, const char *real, struct err *e)
         }
         sqlite3_free(uri);
         if (!rc)
-            rc = exec(x->dst, "SELECT count(*) FROM src.sqlite_schema", e);
+            rc = db_exec(x->dst, "SELECT count(*) FROM src.sqlite_schema", e);
         if (!rc)
             return ERR_OK;
         sqlite3_exec(x->dst, "DETACH src", NULL, NULL, NULL);
@@ -431,7 +439,7 @@ static int finish(struct export *x, struct err *e)
 {
     int fd, rc;
 
-    if ((rc = exec(x->dst, "PRAGMA journal_mode=DELETE", e)))
+    if ((rc = db_exec(x->dst, "PRAGMA journal_mode=DELETE", e)))
         return rc;
     if (sqlite3_close(x->dst) != SQLITE_OK)
         return err_set(e, ERR_DB, "export: close the copy: %s", sqlite3_errmsg(x->dst));
@@ -510,7 +518,7 @@ static int export_run(struct export *x, struct err *e)
                                 sql_redact, NULL, NULL) != SQLITE_OK)
         return db_error(x->dst, e, "export: register cm_redact");
     if ((rc = attach_source(x, real, e)) || (rc = select_calls(x, &n_calls, e)) ||
-        (rc = copy_all(x, &n_transcripts, e)) || (rc = exec(x->dst, "DETACH src", e)) ||
+        (rc = copy_all(x, &n_transcripts, e)) || (rc = db_exec(x->dst, "DETACH src", e)) ||
         (rc = finish(x, e)))
         return rc;
     fprintf(stderr, "exported %zu call%s (%zu transcript%s) to %s", n_calls,

@@ -61,7 +61,9 @@ CREATE TABLE calls(
   first_mirrored    TEXT,     -- when callmine first stored the call
   last_changed      TEXT      -- when callmine last saw it change
 );
-CREATE INDEX calls_started ON calls(started);
+-- With the id, the index alone answers the commands' "calls in time order" scans (grep's
+-- candidates: no table lookup per call).
+CREATE INDEX calls_started ON calls(started, id);
 CREATE INDEX calls_primary_user ON calls(primary_user_id);
 
 -- The extensive JSON of each call exactly as Gong sent it, zlib-compressed in the sqlar
@@ -203,6 +205,19 @@ CREATE TABLE transcripts(
   monologues TEXT,
   fetched    TEXT
 ); -- a rowid table: rows of several KB make a WITHOUT ROWID b-tree deep and slow to scan
+
+-- A derived index, not data: one n-gram filter per transcript (schema/grams.h), written by
+-- the ingest together with the transcript. bits is a bit array of 7680 bits (960 bytes, so
+-- that a row stays on its page), with one bit set per hashed trigram and 4-gram of the
+-- case-folded sentence texts; grep reads it to skip, without inflating them, the
+-- transcripts that cannot contain a pattern's required literals. Safe to empty
+-- (DELETE FROM transcript_grams): grep scans every transcript that has no row (or a row of
+-- another size), and the ingest writes the row again whenever it sees the transcript. A
+-- change of size or hash must empty the table in its migration.
+CREATE TABLE transcript_grams(
+  call_id TEXT PRIMARY KEY,
+  bits    BLOB NOT NULL
+) WITHOUT ROWID;
 
 -- Which calls still need a transcript. state: pending (ask soon), waiting (Gong had none
 -- yet; ask again after next_try), done, private (skipped without --include-private).

@@ -123,8 +123,6 @@ def test_export_file_size_limit_leaves_no_file(big_mirror, tmp_path):
     assert rows_digest(out) == rows_digest(big_mirror)
 
 
-@pytest.mark.xfail(strict=True, reason="EFBIG is reported as SQLite's 'disk I/O error': "
-                   "cmd_export.c's exec() maps only SQLITE_FULL (ENOSPC) to a full disk")
 def test_export_file_size_limit_error_says_full(big_mirror, tmp_path):
     out = tmp_path / "s.db"
     p = subprocess.run([QUERY, "--db", str(big_mirror), "export", str(out)],

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "db.h"
+#include "grams.h"
 #include "isotime.h"
 #include "parse.h"
 #include "store.h"
@@ -417,6 +418,25 @@ static void test_calls(sqlite3 *db, struct store *s)
     free(body);
 }
 
+/* Is the call's transcript_grams row the filter of text[0..len)? */
+static int grams_row_is(sqlite3 *db, const char *call_id, const char *text, size_t len)
+{
+    unsigned char want[GRAMS_BYTES];
+    sqlite3_stmt *st = NULL;
+    int ok = 0;
+
+    grams_build(text, len, want, GRAMS_BITS);
+    if (sqlite3_prepare_v2(db, "SELECT bits FROM transcript_grams WHERE call_id = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB &&
+        sqlite3_column_bytes(st, 0) == (int)GRAMS_BYTES)
+        ok = memcmp(sqlite3_column_blob(st, 0), want, GRAMS_BYTES) == 0;
+    sqlite3_finalize(st);
+    return ok;
+}
+
 static void test_transcripts(sqlite3 *db, struct store *s)
 {
     struct parse_transcripts_page *p = NULL;
@@ -474,6 +494,12 @@ static void test_transcripts(sqlite3 *db, struct store *s)
         sqlite3_finalize(st);
     }
     CHECK(q_int(db, "SELECT count(*) FROM transcript_status WHERE state = 'done'") == 3);
+    /* each transcript's n-gram filter, written with it */
+    CHECK(q_int(db, "SELECT count(*) FROM transcript_grams") == 3);
+    for (size_t i = 0; i < p->n_items; i++)
+        CHECK(grams_row_is(db, p->items[i].call_id, p->items[i].text, p->items[i].text_len));
+    CHECK(q_int(db, "SELECT g.bits <> zeroblob(length(g.bits)) FROM transcript_grams g "
+                    "WHERE call_id = '" CALL1 "'") == 1);
     CHECK(q_is(db, "SELECT last_try FROM transcript_status WHERE call_id = '" CALL1 "'",
                "2024-04-06T01:00:00Z"));
     CHECK(q_is(db, "SELECT state FROM transcript_status WHERE call_id = '" CALL2 "'", "private"));
@@ -488,6 +514,20 @@ static void test_transcripts(sqlite3 *db, struct store *s)
     CHECK(sqlite3_total_changes(db) == changes);
     CHECK(store_due_transcripts(s, "2024-04-07T00:00:00Z", 100, &ids, &n, &e) == ERR_OK);
     CHECK(n == 0 && ids == NULL);
+    /* an emptied filter table (a derived index) is refilled; the transcripts stay as they are */
+    CHECK(sqlite3_exec(db, "DELETE FROM transcript_grams WHERE call_id = '" CALL1 "'", NULL, NULL,
+                       NULL) == SQLITE_OK);
+    changes = sqlite3_total_changes(db);
+    memset(&c, 0, sizeof c);
+    CHECK(store_put_transcripts(s, p, "2024-04-07T12:00:00Z", &c, &e) == ERR_OK);
+    CHECK(c.n_unchanged == 3 && c.n_new == 0 && c.n_updated == 0);
+    CHECK(sqlite3_total_changes(db) == changes + 1);
+    CHECK(grams_row_is(db, CALL1, p->items[0].text, p->items[0].text_len));
+    CHECK(q_is(db, "SELECT fetched FROM transcripts WHERE call_id = '" CALL1 "'",
+               "2024-04-06T01:00:00Z"));
+    changes = sqlite3_total_changes(db);
+    CHECK(store_put_transcripts(s, p, "2024-04-07T13:00:00Z", &c, &e) == ERR_OK);
+    CHECK(sqlite3_total_changes(db) == changes);
     parse_transcripts_free(p);
     p = NULL;
     /* a changed transcript replaces the row */
@@ -500,6 +540,20 @@ static void test_transcripts(sqlite3 *db, struct store *s)
         CHECK(c.n_updated == 1 && c.n_unchanged == 2);
         CHECK(q_is(db, "SELECT fetched FROM transcripts WHERE call_id = '" CALL1 "'",
                    "2024-04-08T00:00:00Z"));
+        /* and its filter follows: the new words are in, the old ones out */
+        CHECK(p && grams_row_is(db, CALL1, p->items[0].text, p->items[0].text_len));
+        {
+            sqlite3_stmt *g = NULL;
+
+            if (sqlite3_prepare_v2(db, "SELECT bits FROM transcript_grams WHERE call_id = ?1", -1,
+                                   &g, NULL) == SQLITE_OK) {
+                sqlite3_bind_text(g, 1, CALL1, -1, SQLITE_STATIC);
+                CHECK(sqlite3_step(g) == SQLITE_ROW);
+                CHECK(grams_may_contain(sqlite3_column_blob(g, 0), GRAMS_BITS, "you all", 7));
+                CHECK(!grams_may_contain(sqlite3_column_blob(g, 0), GRAMS_BITS, "everyone", 8));
+                sqlite3_finalize(g);
+            }
+        }
         parse_transcripts_free(p);
         free(b2);
     }
