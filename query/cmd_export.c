@@ -13,6 +13,7 @@
  * journal_mode=DELETE (one self-contained file), synced, and moved into place: link() when
  * OUT must not be overwritten, rename() with --force. A failure or a signal removes the
  * temporary file, so OUT is either complete or absent. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -83,6 +84,42 @@ static void on_signal(int sig)
     raise(sig);
 }
 
+/* Remove the temporary files (and their -journal/-wal/-shm) that an export of the same out
+ * left when it was killed with no chance to clean up: ".OUT.tmp-PID-XXXXXX" whose PID no
+ * longer runs. Best effort: anything unexpected is left alone. */
+static void sweep_orphans(const char *out)
+{
+    const char *slash = strrchr(out, '/');
+    const char *base = slash ? slash + 1 : out;
+    char dir[PATH_MAX], prefix[NAME_MAX + 8], path[PATH_MAX + NAME_MAX + 2];
+    struct dirent *d;
+    size_t plen;
+    DIR *dp;
+
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - out) + (slash == out) : 1,
+             slash ? out : ".");
+    if (snprintf(prefix, sizeof prefix, ".%s.tmp-", base) >= (int)sizeof prefix)
+        return;
+    plen = strlen(prefix);
+    if (!(dp = opendir(dir)))
+        return;
+    while ((d = readdir(dp))) {
+        char *end = NULL;
+        long pid;
+
+        if (strncmp(d->d_name, prefix, plen) != 0)
+            continue;
+        pid = strtol(d->d_name + plen, &end, 10);
+        if (pid <= 0 || !end || *end != '-' || pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* its owner still runs (or is not ours to judge) */
+        snprintf(path, sizeof path, "%s/%s", dir, d->d_name);
+        unlink(path);
+    }
+    closedir(dp);
+}
+
 /* Create the temporary file next to out; its name goes into tmp_paths[0]. */
 static int make_tmp(const char *out, struct err *e)
 {
@@ -91,14 +128,16 @@ static int make_tmp(const char *out, struct err *e)
     mode_t mask;
     int fd, n;
 
-    /* a relative name gets "./" so that it never reads as a file: URI */
+    /* a relative name gets "./" so that it never reads as a file: URI; the pid in the name
+     * lets a later export remove what a killed one left (sweep_orphans) */
     if (slash)
-        n = snprintf(tmp_paths[0], PATH_MAX, "%s%.*s/.%s.tmp-XXXXXX", out[0] == '/' ? "" : "./",
-                     (int)(slash - out), out, slash + 1);
+        n = snprintf(tmp_paths[0], PATH_MAX, "%s%.*s/.%s.tmp-%ld-XXXXXX", out[0] == '/' ? "" : "./",
+                     (int)(slash - out), out, slash + 1, (long)getpid());
     else
-        n = snprintf(tmp_paths[0], PATH_MAX, "./.%s.tmp-XXXXXX", out);
+        n = snprintf(tmp_paths[0], PATH_MAX, "./.%s.tmp-%ld-XXXXXX", out, (long)getpid());
     if (n < 0 || n >= PATH_MAX - 16)
         return err_set(e, ERR_USAGE, "export: output path '%s' is too long", out);
+    sweep_orphans(out);
     fd = mkstemp(tmp_paths[0]);
     if (fd < 0) {
         int errno_ = errno;
