@@ -4,6 +4,7 @@
  * copied out of SQLite whole: a value keeps its type, its number and its text. Escaping
  * validates UTF-8 itself (one pass, no allocation) rather than trusting the mirror. */
 #include "html.h"
+#include "out.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -99,33 +100,14 @@ double html_rs_num(const struct html_rs *rs, size_t r, int c)
     return v->type == SQLITE_INTEGER || v->type == SQLITE_FLOAT ? v->d : NAN;
 }
 
-/* Length of the valid UTF-8 sequence at p (n bytes left), or 0. */
+/* Length of the valid UTF-8 sequence at p (n bytes left), or 0; C1 controls count as
+ * invalid too. */
 static size_t utf8_len(const unsigned char *p, size_t n)
 {
-    uint32_t c = p[0];
-    size_t len;
+    uint32_t c;
+    size_t len = out_utf8_seq(p, n, &c);
 
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2, c &= 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, c &= 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, c &= 0x07;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (p[i] & 0x3F);
-    }
-    if ((len == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
-        (len == 4 && (c < 0x10000 || c > 0x10FFFF)) || (len == 2 && c >= 0x80 && c < 0xA0))
-        return 0; /* C1 controls count as invalid too */
-    return len;
+    return len && c >= 0x80 && c < 0xA0 ? 0 : len;
 }
 
 int html_escape(struct buf *b, const char *s, size_t n, struct err *e)

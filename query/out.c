@@ -60,7 +60,7 @@ int out_parse_format(const char *s, enum out_format *f, struct err *e)
 
 /* Length of the valid UTF-8 sequence at p (n bytes left) with its code point, or 0 when the
  * bytes there are not valid UTF-8 (overlong, surrogate, above U+10FFFF, truncated). */
-static size_t utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
+size_t out_utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
 {
     uint32_t c = p[0];
     size_t len;
@@ -102,7 +102,7 @@ int out_utf8_repair(const char *s, size_t n, struct buf *out, struct err *e)
         return rc;
     while (i < n) {
         uint32_t cp;
-        size_t k = utf8_seq(p + i, n - i, &cp);
+        size_t k = out_utf8_seq(p + i, n - i, &cp);
 
         if (k) {
             i += k;
@@ -138,7 +138,7 @@ int out_json_string(struct buf *b, const char *s, size_t n, struct err *e)
             continue;
         }
         if (c >= 0x80) {
-            k = utf8_seq(p + i, n - i, &cp);
+            k = out_utf8_seq(p + i, n - i, &cp);
             if (k) {
                 i += k;
                 continue;
@@ -186,7 +186,7 @@ int out_safe_text(struct buf *b, const char *s, size_t n, struct err *e)
             continue;
         }
         if (c >= 0x80) {
-            k = utf8_seq(p + i, n - i, &cp);
+            k = out_utf8_seq(p + i, n - i, &cp);
             if (k && cp >= 0xA0) {
                 i += k;
                 continue;

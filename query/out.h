@@ -73,6 +73,11 @@ void out_format_double(double d, char out[32]);
  * and DEL become visible escapes (\n, \t, \r, \xNN, \u0085). */
 int out_safe_text(struct buf *b, const char *s, size_t n, struct err *e);
 
+/* Length of the valid UTF-8 sequence at p (n bytes left, n >= 1) with its code point in *cp,
+ * or 0 when the bytes there are not valid UTF-8 (overlong, surrogate, above U+10FFFF,
+ * truncated). */
+size_t out_utf8_seq(const unsigned char *p, size_t n, uint32_t *cp);
+
 /* Copy s[0..n) into out (reset first) with every invalid UTF-8 sequence replaced by U+FFFD. */
 int out_utf8_repair(const char *s, size_t n, struct buf *out, struct err *e);
 
