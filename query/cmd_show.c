@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "filter.h"
+#include "text.h"
 #include "transcript.h"
 #include "zblob.h"
 
@@ -234,12 +235,12 @@ static int json_line(struct show *s, const struct transcript_line *ln, const cha
 
     if ((rc = buf_puts(b, s->n_lines++ ? ",{\"speaker_id\":" : "{\"speaker_id\":", e)))
         return rc;
-    rc = ln->speaker_len ? out_json_string(b, ln->speaker, ln->speaker_len, e)
+    rc = ln->speaker_len ? text_json_string(b, ln->speaker, ln->speaker_len, e)
                          : buf_puts(b, "null", e);
     if (rc ||
         (rc = buf_printf(b, e, ",\"start_ms\":%lld,\"end_ms\":%lld,\"text\":",
                          (long long)ln->start_ms, (long long)ln->end_ms)) ||
-        (rc = out_json_string(b, text, len, e)) || (rc = buf_putc(b, '}', e)))
+        (rc = text_json_string(b, text, len, e)) || (rc = buf_putc(b, '}', e)))
         return rc;
     return flush(s, e);
 }

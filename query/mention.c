@@ -18,6 +18,7 @@ SQLITE_EXTENSION_INIT3
 #include "err.h"
 #include "mention.h"
 #include "re.h"
+#include "text.h"
 #include "transcript.h"
 
 #include "banned.h"
@@ -43,58 +44,6 @@ static void mention_free(void *p)
     }
 }
 
-/* Copy s[0..n) into out with every byte that does not start a valid UTF-8 sequence replaced
- * by U+FFFD (as grep does). 0, or -1 out of memory. */
-static int utf8_repair(const char *s, size_t n, struct buf *out)
-{
-    size_t i = 0, run = 0;
-    struct err e = {0};
-
-    buf_reset(out);
-    while (i < n) {
-        size_t k = re_valid_utf8(s + i, 1) ? 1 : 0;
-
-        for (size_t len = 2; !k && len <= 4 && i + len <= n; len++)
-            if (re_valid_utf8(s + i, len))
-                k = len;
-        if (k) {
-            i += k;
-            continue;
-        }
-        if (buf_append(out, s + run, i - run, &e) || buf_append(out, "\xEF\xBF\xBD", 3, &e))
-            return -1;
-        run = ++i;
-    }
-    return buf_append(out, s + run, n - run, &e) ? -1 : 0;
-}
-
-/* Hits in one sentence s[0..n): non-empty matches, or 1 when there are only empty ones. */
-static int64_t sentence_hits(struct re *re, const char *s, size_t n, struct err *e)
-{
-    size_t start = 0, ms, me;
-    int64_t hits = 0;
-    int any_empty = 0, r;
-
-    while (start <= n) {
-        if ((r = re_next(re, s, n, start, &ms, &me, e)) < 0)
-            return -1;
-        if (r == 0)
-            break;
-        if (me > ms) {
-            hits++;
-            start = me;
-            continue;
-        }
-        any_empty = 1;
-        if (ms >= n)
-            break;
-        start = ms + 1; /* past one code point */
-        while (start < n && ((unsigned char)s[start] & 0xC0) == 0x80)
-            start++;
-    }
-    return hits ? hits : any_empty;
-}
-
 /* Count the hits in m->cv.text for speakers of side want (CONVO_UNKNOWN: everyone). */
 static int64_t count_hits(struct mention *m, int want, struct err *e)
 {
@@ -106,9 +55,9 @@ static int64_t count_hits(struct mention *m, int want, struct err *e)
 
     if (pre && re_literal_find(m->re, text, len, 0) >= len)
         return 0;
-    if (!re_valid_utf8(text, len)) {
-        if (utf8_repair(text, len, &m->fixed))
-            return err_set(e, ERR_NOMEM, "out of memory"), -1;
+    if (!text_utf8_valid(text, len)) {
+        if (text_utf8_repair(text, len, &m->fixed, e))
+            return -1;
         text = m->fixed.data ? m->fixed.data : "", len = m->fixed.len;
     }
     while (from < len) {
@@ -132,7 +81,7 @@ static int64_t count_hits(struct mention *m, int want, struct err *e)
                         return -1;
                     s = m->un.data, n = m->un.len;
                 }
-                if ((h = sentence_hits(m->re, s, n, e)) < 0)
+                if ((h = re_sentence_hits(m->re, s, n, SIZE_MAX, NULL, NULL, e)) < 0)
                     return -1;
                 total += h;
             }
