@@ -863,18 +863,23 @@ int re_next(struct re *re, const char *subject, size_t len, size_t start, size_t
     return -1;
 }
 
+/* Where the search goes on after the match [ms, me) of s[0..len): its end, or one code point
+ * on after an empty match (past len after one at len), so that no match is found twice. */
+static size_t past_match(const char *s, size_t len, size_t ms, size_t me)
+{
+    if (me > ms)
+        return me;
+    return ms < len ? text_utf8_next(s, len, ms) : len + 1;
+}
+
 int re_each(struct re *re, const char *subject, size_t len, size_t *pos, size_t *mstart,
             size_t *mend, struct err *e)
 {
     int r = re_next(re, subject, len, *pos, mstart, mend, e);
 
-    if (r != 1)
-        return r;
-    if (*mend > *mstart)
-        *pos = *mend;
-    else /* an empty match: past one code point, or past the end */
-        *pos = *mstart < len ? text_utf8_next(subject, len, *mstart) : len + 1;
-    return 1;
+    if (r == 1)
+        *pos = past_match(subject, len, *mstart, *mend);
+    return r;
 }
 
 int64_t re_sentence_hits(struct re *re, const char *s, size_t n, size_t max, re_hit_fn *hit,
@@ -884,9 +889,10 @@ int64_t re_sentence_hits(struct re *re, const char *s, size_t n, size_t max, re_
     int64_t hits = 0;
     int any_empty = 0, r;
 
-    while ((size_t)hits < max && (r = re_each(re, s, n, &pos, &ms, &me, e)) != 0) {
+    while ((size_t)hits < max && (r = re_next(re, s, n, pos, &ms, &me, e)) != 0) {
         if (r < 0)
             return -1;
+        pos = past_match(s, n, ms, me);
         if (me == ms) {
             if (!any_empty)
                 first_empty = ms;

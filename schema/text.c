@@ -69,13 +69,6 @@ int text_utf8_valid(const char *s, size_t n)
     return 1;
 }
 
-size_t text_utf8_next(const char *s, size_t n, size_t i)
-{
-    for (i++; i < n && ((unsigned char)s[i] & 0xC0) == 0x80; i++)
-        ;
-    return i;
-}
-
 int text_utf8_repair(const char *s, size_t n, struct buf *out, struct err *e)
 {
     const unsigned char *p = (const unsigned char *)s;

@@ -26,8 +26,14 @@ size_t text_utf8_seq(const unsigned char *p, size_t n, uint32_t *cp);
 int text_utf8_valid(const char *s, size_t n);
 
 /* The index of the next code point after the one starting at s[i] (i < n): i + 1 plus any
- * continuation bytes that follow, at most n. Steps past an empty regex match. */
-size_t text_utf8_next(const char *s, size_t n, size_t i);
+ * continuation bytes that follow, at most n. Steps past an empty regex match (inline: it
+ * runs once per empty match). */
+static inline size_t text_utf8_next(const char *s, size_t n, size_t i)
+{
+    for (i++; i < n && ((unsigned char)s[i] & 0xC0) == 0x80; i++)
+        ;
+    return i;
+}
 
 /* Copy s[0..n) into out (reset first) with every byte that does not start a valid UTF-8
  * sequence replaced by U+FFFD. ERR_NOMEM on failure (out is then empty). */
