@@ -114,7 +114,7 @@ static void test_sentence_hits(void)
     /* empty matches beside non-empty ones do not count */
     CHECK(hits("x*", "axxbx", SIZE_MAX, &r) == 2 && strcmp(r.text, "1-3,4-5,") == 0);
     /* stepping past an empty match goes one code point, not one byte */
-    CHECK(hits("b?", "\xF0\x9F\x98\x80" "b", SIZE_MAX, &r) == 1 && strcmp(r.text, "4-5,") == 0);
+    CHECK(hits("b?", "\xF0\x9F\x98\x80\x62", SIZE_MAX, &r) == 1 && strcmp(r.text, "4-5,") == 0);
     CHECK(hits("a", "banana", 0, &r) == 0 && r.n == 0);
     /* a callback that fails stops the search */
     re = must_compile("a", 0);

@@ -34,22 +34,22 @@ static const struct {
     {"\xF0\x9F\x98\x80", 1, 4, 0x1F600},
     {"\xF4\x8F\xBF\xBF", 1, 4, 0x10FFFF},
     {"abcdefghijklmnopqrstuvwxyz\xF0\x9F\x98\x80", 1, 1, 'a'},
-    {"\xC3", 0, 0, 0},                               /* truncated 2-byte */
-    {"\xE4\xBB", 0, 0, 0},                           /* truncated 3-byte */
-    {"\xF0\x9F\x98", 0, 0, 0},                       /* truncated 4-byte */
+    {"\xC3", 0, 0, 0},                                 /* truncated 2-byte */
+    {"\xE4\xBB", 0, 0, 0},                             /* truncated 3-byte */
+    {"\xF0\x9F\x98", 0, 0, 0},                         /* truncated 4-byte */
     {"abcdefghijklmnopqrstuvwxyz\xE4\xBB", 0, 1, 'a'}, /* truncated after the fast path */
-    {"\x80", 0, 0, 0},                               /* a stray continuation byte */
-    {"\xC3\x28", 0, 0, 0},                           /* a lead without its continuation */
-    {"\xC0\xAF", 0, 0, 0},                           /* overlong '/' */
-    {"\xC1\xBF", 0, 0, 0},                           /* overlong U+007F */
-    {"\xE0\x80\xAF", 0, 0, 0},                       /* overlong 3-byte */
-    {"\xE0\x9F\xBF", 0, 0, 0},                       /* overlong U+07FF */
-    {"\xF0\x80\x80\xAF", 0, 0, 0},                   /* overlong 4-byte */
-    {"\xF0\x8F\xBF\xBF", 0, 0, 0},                   /* overlong U+FFFF */
-    {"\xED\xA0\x80", 0, 0, 0},                       /* surrogate U+D800 */
-    {"\xED\xBF\xBF", 0, 0, 0},                       /* surrogate U+DFFF */
-    {"\xED\xA0\xBD\xED\xB8\x80", 0, 0, 0},           /* a surrogate pair (CESU-8) */
-    {"\xF4\x90\x80\x80", 0, 0, 0},                   /* U+110000 */
+    {"\x80", 0, 0, 0},                                 /* a stray continuation byte */
+    {"\xC3\x28", 0, 0, 0},                             /* a lead without its continuation */
+    {"\xC0\xAF", 0, 0, 0},                             /* overlong '/' */
+    {"\xC1\xBF", 0, 0, 0},                             /* overlong U+007F */
+    {"\xE0\x80\xAF", 0, 0, 0},                         /* overlong 3-byte */
+    {"\xE0\x9F\xBF", 0, 0, 0},                         /* overlong U+07FF */
+    {"\xF0\x80\x80\xAF", 0, 0, 0},                     /* overlong 4-byte */
+    {"\xF0\x8F\xBF\xBF", 0, 0, 0},                     /* overlong U+FFFF */
+    {"\xED\xA0\x80", 0, 0, 0},                         /* surrogate U+D800 */
+    {"\xED\xBF\xBF", 0, 0, 0},                         /* surrogate U+DFFF */
+    {"\xED\xA0\xBD\xED\xB8\x80", 0, 0, 0},             /* a surrogate pair (CESU-8) */
+    {"\xF4\x90\x80\x80", 0, 0, 0},                     /* U+110000 */
     {"\xF5\x80\x80\x80", 0, 0, 0},
     {"\xF8\x88\x80\x80\x80", 0, 0, 0}, /* 5-byte form */
     {"\xFE", 0, 0, 0},
@@ -133,14 +133,14 @@ static void test_repair(void)
     CHECK(repair_is("", 0, ""));
     CHECK(repair_is("plain", 5, "plain"));
     CHECK(repair_is("a\xFFz\xE2\x82\xAC", 6, "a" R "z\xE2\x82\xAC"));
-    CHECK(repair_is(R, 3, R));                                 /* U+FFFD stays as it is */
-    CHECK(repair_is("cut\xE2\x82", 5, "cut" R R));             /* one per byte */
-    CHECK(repair_is("\xF0\x9F\x98", 3, R R R));                /* truncated 4-byte */
+    CHECK(repair_is(R, 3, R));                                   /* U+FFFD stays as it is */
+    CHECK(repair_is("cut\xE2\x82", 5, "cut" R R));               /* one per byte */
+    CHECK(repair_is("\xF0\x9F\x98", 3, R R R));                  /* truncated 4-byte */
     CHECK(repair_is("\xF0\x9F\x98\x80", 4, "\xF0\x9F\x98\x80")); /* whole 4-byte */
-    CHECK(repair_is("\xC0\xAF", 2, R R));                      /* overlong */
-    CHECK(repair_is("\xED\xA0\x80", 3, R R R));                /* surrogate */
-    CHECK(repair_is("\xF4\x90\x80\x80", 4, R R R R));          /* > U+10FFFF */
-    CHECK(repair_is("\xC3(x", 3, R "(x"));                     /* the next byte is kept */
+    CHECK(repair_is("\xC0\xAF", 2, R R));                        /* overlong */
+    CHECK(repair_is("\xED\xA0\x80", 3, R R R));                  /* surrogate */
+    CHECK(repair_is("\xF4\x90\x80\x80", 4, R R R R));            /* > U+10FFFF */
+    CHECK(repair_is("\xC3(x", 3, R "(x"));                       /* the next byte is kept */
     /* a NUL byte is valid and kept; the buffer is reset first */
     buf_init(&b, 0);
     CHECK(text_utf8_repair("nul\0\xFF", 5, &b, &e) == ERR_OK && b.len == 7 &&
@@ -178,7 +178,7 @@ static void test_json(void)
     CHECK(json_is("a\"b\\c/d", 7, "\"a\\\"b\\\\c/d\"")); /* / is not escaped */
     CHECK(json_is("\n\r\t", 3, "\"\\n\\r\\t\""));
     CHECK(json_is("\x01\x08\x0c\x1b\x1f", 5, "\"\\u0001\\u0008\\u000c\\u001b\\u001f\""));
-    CHECK(json_is("\x7f \x20", 3, "\"\x7f  \""));           /* DEL and space as they are */
+    CHECK(json_is("\x7f \x20", 3, "\"\x7f  \""));         /* DEL and space as they are */
     CHECK(json_is("nul\0byte", 8, "\"nul\\u0000byte\"")); /* the length counts, not a NUL */
     CHECK(json_is("caf\xC3\xA9 \xE4\xBB\xB7 \xF0\x9F\x98\x80", 14,
                   "\"caf\xC3\xA9 \xE4\xBB\xB7 \xF0\x9F\x98\x80\""));
