@@ -65,6 +65,19 @@ static void *grow_array(void *p, size_t *cap, size_t n, size_t sz)
 
 /* ---- parties, matches and recs --------------------------------------------------------- */
 
+/* The side of a party with affiliation aff[0..n) (NULL: unknown): Internal is the rep's
+ * side, External the customer's, anything else neither. The rule convo.c's side_of applies
+ * for mention_count and the analyses; the two are to become one call once that rule has
+ * its home in schema/ (issue 12). */
+static int role_of(const char *aff, size_t n)
+{
+    if (n == 8 && strncasecmp(aff, "Internal", 8) == 0)
+        return GREP_REP;
+    if (n == 8 && strncasecmp(aff, "External", 8) == 0)
+        return GREP_CUSTOMER;
+    return GREP_ANY;
+}
+
 static int load_parties(struct grep_text *w, const char *id, struct err *e)
 {
     sqlite3_stmt *st = w->get_p;
@@ -82,10 +95,7 @@ static int load_parties(struct grep_text *w, const char *id, struct err *e)
             break;
         }
         p = &w->p[w->np++];
-        p->role = !aff                               ? GREP_ANY
-                  : strcasecmp(aff, "Internal") == 0 ? GREP_REP
-                  : strcasecmp(aff, "External") == 0 ? GREP_CUSTOMER
-                                                     : GREP_ANY;
+        p->role = role_of(aff, aff ? (size_t)sqlite3_column_bytes(st, 2) : 0);
         p->name = p->aff = GREP_NONE;
         p->name_len = p->aff_len = 0;
         for (int col = 0; col < 3 && !rc; col++) {

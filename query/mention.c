@@ -228,57 +228,82 @@ static int parse_flags(const unsigned char *f, int *flags)
     return 0;
 }
 
+/* The flags and speaker arguments of mention_count: 0, or -1 after reporting a bad one (or
+ * with no result at all when an argument is NULL: the result is then NULL). */
+static int mention_args(sqlite3_context *ctx, int argc, sqlite3_value **argv, int *flags,
+                        int *want)
+{
+    const char *who;
+
+    *flags = 0;
+    *want = CONVO_UNKNOWN;
+    for (int i = 0; i < argc; i++)
+        if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
+            return -1;
+    if (argc > 2 && parse_flags(sqlite3_value_text(argv[2]), flags)) {
+        sqlite3_result_error(ctx, "mention_count: flags are 'i' (caseless) or 'c'", -1);
+        return -1;
+    }
+    if (argc < 2 || argc > 4) {
+        sqlite3_result_error(ctx, "mention_count: give call_id, pattern[, flags[, speaker]]", -1);
+        return -1;
+    }
+    if (argc > 3 && (who = (const char *)sqlite3_value_text(argv[3])) != NULL) {
+        if (strcmp(who, "rep") == 0)
+            *want = CONVO_REP;
+        else if (strcmp(who, "customer") == 0)
+            *want = CONVO_CUSTOMER;
+        else if (strcmp(who, "all") != 0) {
+            sqlite3_result_error(ctx, "mention_count: speaker is rep, customer or all", -1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A matcher for the pattern argument compiled with flags; NULL after reporting an error. */
+static struct mention *mention_new(sqlite3_context *ctx, sqlite3_value **argv, int flags)
+{
+    const char *pattern = (const char *)sqlite3_value_text(argv[1]);
+    struct mention *m = pattern ? sqlite3_malloc(sizeof *m) : NULL;
+    struct err e = {0};
+
+    if (!m) {
+        sqlite3_result_error_nomem(ctx);
+        return NULL;
+    }
+    memset(m, 0, sizeof *m);
+    convo_init(&m->cv, sqlite3_context_db_handle(ctx));
+    buf_init(&m->fixed, 0);
+    buf_init(&m->un, 0);
+    m->flags = flags;
+    if (re_compile(pattern, flags, &m->re, &e) != ERR_OK) {
+        sqlite3_result_error(ctx, e.msg, -1);
+        mention_free(m);
+        return NULL;
+    }
+    return m;
+}
+
 /* mention_count(call_id, pattern[, flags[, speaker]]) */
 static void mention_count_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     struct mention *m = sqlite3_get_auxdata(ctx, 1);
     struct memo *mm = sqlite3_user_data(ctx);
     struct memo_slot *slot;
-    const char *pattern, *who = "all", *id;
+    const char *pattern, *id;
     size_t id_len;
     struct err e = {0};
     char *msg = NULL;
-    int flags = 0, fresh = 0, want = CONVO_UNKNOWN, rc;
+    int flags, fresh = 0, want, rc;
     int64_t hits;
 
-    for (int i = 0; i < argc; i++)
-        if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
-            return;
-    if (argc > 2 && parse_flags(sqlite3_value_text(argv[2]), &flags)) {
-        sqlite3_result_error(ctx, "mention_count: flags are 'i' (caseless) or 'c'", -1);
+    if (mention_args(ctx, argc, argv, &flags, &want))
         return;
-    }
-    if (argc < 2 || argc > 4) {
-        sqlite3_result_error(ctx, "mention_count: give call_id, pattern[, flags[, speaker]]", -1);
-        return;
-    }
-    if (argc > 3 && (who = (const char *)sqlite3_value_text(argv[3])) != NULL) {
-        if (strcmp(who, "rep") == 0)
-            want = CONVO_REP;
-        else if (strcmp(who, "customer") == 0)
-            want = CONVO_CUSTOMER;
-        else if (strcmp(who, "all") != 0) {
-            sqlite3_result_error(ctx, "mention_count: speaker is rep, customer or all", -1);
-            return;
-        }
-    }
     if (!m || m->flags != flags) {
-        if (!(pattern = (const char *)sqlite3_value_text(argv[1])) ||
-            !(m = sqlite3_malloc(sizeof *m))) {
-            sqlite3_result_error_nomem(ctx);
+        if (!(m = mention_new(ctx, argv, flags)))
             return;
-        }
-        memset(m, 0, sizeof *m);
-        convo_init(&m->cv, sqlite3_context_db_handle(ctx));
-        buf_init(&m->fixed, 0);
-        buf_init(&m->un, 0);
-        m->flags = flags;
         fresh = 1;
-        if (re_compile(pattern, flags, &m->re, &e) != ERR_OK) {
-            sqlite3_result_error(ctx, e.msg, -1);
-            mention_free(m);
-            return;
-        }
     }
     id = (const char *)sqlite3_value_text(argv[0]);
     id_len = (size_t)sqlite3_value_bytes(argv[0]);
