@@ -230,8 +230,7 @@ static int parse_flags(const unsigned char *f, int *flags)
 
 /* The flags and speaker arguments of mention_count: 0, or -1 after reporting a bad one (or
  * with no result at all when an argument is NULL: the result is then NULL). */
-static int mention_args(sqlite3_context *ctx, int argc, sqlite3_value **argv, int *flags,
-                        int *want)
+static int mention_args(sqlite3_context *ctx, int argc, sqlite3_value **argv, int *flags, int *want)
 {
     const char *who;
 
