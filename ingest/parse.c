@@ -1,13 +1,10 @@
 /* parse: turn Gong's JSON pages into the plain structs of parse.h, with cJSON.
  *
- * One page walk serves the three page kinds. It steps through the top-level object's
- * members and lets cJSON parse each value, and each element of the page's array on its own:
- * cJSON_ParseWithLengthOpts says where a value ended, so every record's exact bytes are
- * known (calls_raw keeps them) without a second parser. Between values the walk only skips
- * white space, colons and commas, failing where cJSON would on the whole body and with the
- * same messages. Each element is handed to its kind's mapper (map_user, map_call,
- * map_transcript), which fills one struct from the cJSON tree; the rest of this file is
- * those mappers and the field readers they share.
+ * jsonwalk.c parses a page one member and one array element at a time, so each record's
+ * exact bytes are known (calls_raw keeps them) without a second parser; here each element is
+ * handed to its kind's mapper (map_user, map_call, map_transcript), which fills one struct
+ * from the cJSON tree. The rest of this file is those mappers and the field readers they
+ * share.
  *
  * Each page owns a small arena (bump allocator over 64 KiB chunks) that holds its struct
  * arrays, a copy of each record's raw bytes, normalised times and re-printed JSON values;
@@ -29,6 +26,7 @@
 
 #include "buf.h"
 #include "isotime.h"
+#include "jsonwalk.h"
 #include "text.h"
 #include "transcript.h"
 
@@ -428,83 +426,7 @@ void parse_digest_hex(const void *p, size_t n, char out[17])
     out[16] = '\0';
 }
 
-/* ---- the page walk ------------------------------------------------------------------------ */
-
-/* Whitespace as cJSON reads it: any byte up to 0x20. */
-static size_t skip_ws(const char *s, size_t len, size_t i)
-{
-    while (i < len && (unsigned char)s[i] <= 0x20)
-        i++;
-    return i;
-}
-
-/* ERR_PARSE for a syntax error at byte pos of body, worded as for the whole body; a pos at
- * or past the end (cJSON then points at the last byte) means the text ran out. */
-static int syntax_error(const char *body, size_t len, size_t pos, const char *what, struct err *e)
-{
-    char near[25];
-    size_t k = 0;
-
-    if (pos >= len)
-        pos = len ? len - 1 : 0;
-    if (pos + 1 >= len)
-        return err_set(e, ERR_PARSE,
-                       "malformed JSON from %s: body ends early at byte %zu (truncated?)", what,
-                       len);
-    for (size_t i = pos; i < len && k < sizeof near - 1; i++)
-        near[k++] = (body[i] >= 0x20 && body[i] < 0x7f) ? body[i] : '?';
-    near[k] = '\0';
-    return err_set(e, ERR_PARSE,
-                   "malformed JSON from %s: syntax error at byte %zu of %zu near '%s'", what, pos,
-                   len, near);
-}
-
-/* Parse the one JSON value that starts at body[*pos] (no white space before it) into *out
- * and move *pos past it. */
-static int parse_at(const char *body, size_t len, size_t *pos, const char *what, cJSON **out,
-                    struct err *e)
-{
-    const char *end = NULL;
-
-    /* a value never starts with 0xEF, but cJSON would skip a byte order mark there */
-    if (*pos >= len || (unsigned char)body[*pos] == 0xEF)
-        return syntax_error(body, len, *pos, what, e);
-    *out = cJSON_ParseWithLengthOpts(body + *pos, len - *pos, &end, 0);
-    if (!*out)
-        return syntax_error(body, len, end ? (size_t)(end - body) : *pos, what, e);
-    *pos = (size_t)(end - body);
-    return ERR_OK;
-}
-
-/* Parse the whole body into a cJSON object tree (GET /v2/calls counts, and bodies that do not
- * start as an object). ERR_PARSE naming what and where; *root is then NULL. */
-static int parse_whole(const char *body, size_t len, const char *what, cJSON **root, struct err *e)
-{
-    const char *end = NULL;
-    cJSON *r;
-    size_t i;
-
-    *root = NULL;
-    if (!body || skip_ws(body, len, 0) == len)
-        return err_set(e, ERR_PARSE, "malformed JSON from %s: empty body", what);
-    r = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-    if (!r)
-        return syntax_error(body, len, end ? (size_t)(end - body) : 0, what, e);
-    i = skip_ws(body, len, (size_t)(end - body));
-    if (i < len) {
-        cJSON_Delete(r);
-        return err_set(e, ERR_PARSE,
-                       "malformed JSON from %s: unexpected text after the value at byte %zu", what,
-                       i);
-    }
-    if (!cJSON_IsObject(r)) {
-        cJSON_Delete(r);
-        return err_set(e, ERR_PARSE, "malformed JSON from %s: the top level is not an object",
-                       what);
-    }
-    *root = r;
-    return ERR_OK;
-}
+/* ---- one page walk, one mapper per kind ---------------------------------------------------- */
 
 #define NO_ID (-1) /* a mapper's answer for an element without an id */
 
@@ -528,12 +450,21 @@ struct walk {
     int64_t total;
 };
 
-/* Element number i of the page's array, at raw[0..n): mapped into the next record, or
+/* take's state while jsonwalk_page runs. */
+struct taker {
+    struct cx *cx;
+    const struct kind *k;
+    size_t n; /* records kept so far */
+};
+
+/* jsonwalk_fn: element i of the page's array, at raw[0..n), mapped into the next record or
  * skipped with a warning. */
-static int take(struct cx *cx, const struct kind *k, const cJSON *el, size_t i, const char *raw,
-                size_t n, struct walk *w, struct err *e)
+static int take(void *arg, const cJSON *el, size_t i, const char *raw, size_t n, struct err *e)
 {
+    struct taker *t = arg;
+    struct cx *cx = t->cx;
     struct parse_mem *m = cx->m;
+    const struct kind *k = t->k;
     char *rec;
     int rc;
 
@@ -541,7 +472,7 @@ static int take(struct cx *cx, const struct kind *k, const cJSON *el, size_t i, 
         warn(cx, &cx->w->n_skipped, "%s[%zu] is not an object: skipped", k->key, i);
         return ERR_OK;
     }
-    if (w->n == m->cap_recs) {
+    if (t->n == m->cap_recs) {
         size_t cap = m->cap_recs ? 2 * m->cap_recs : 128;
         void *p = cap <= SIZE_MAX / k->size ? realloc(m->recs, cap * k->size) : NULL;
 
@@ -550,7 +481,7 @@ static int take(struct cx *cx, const struct kind *k, const cJSON *el, size_t i, 
         m->recs = p;
         m->cap_recs = cap;
     }
-    rec = (char *)m->recs + w->n * k->size;
+    rec = (char *)m->recs + t->n * k->size;
     memset(rec, 0, k->size);
     if ((rc = k->map(cx, el, raw, n, rec, e)) > 0)
         return rc;
@@ -559,88 +490,8 @@ static int take(struct cx *cx, const struct kind *k, const cJSON *el, size_t i, 
     if (rc == NO_ID)
         warn(cx, &cx->w->n_skipped, "%s[%zu] has no %s: skipped", k->key, i, k->id);
     else
-        w->n++;
+        t->n++;
     return ERR_OK;
-}
-
-/* The page's array, from the '[' at body[*pos]: each element parsed, taken and then kept in
- * arr or freed; *pos moves past the ']'. */
-static int walk_array(struct cx *cx, const struct kind *k, const char *body, size_t len,
-                      size_t *pos, cJSON *arr, struct walk *w, struct err *e)
-{
-    size_t i = skip_ws(body, len, *pos + 1), start;
-    cJSON *el = NULL;
-    int rc;
-
-    if (i < len && body[i] == ']') {
-        *pos = i + 1;
-        return ERR_OK;
-    }
-    for (size_t idx = 0;; idx++) {
-        start = i;
-        if ((rc = parse_at(body, len, &i, cx->what, &el, e)))
-            return rc;
-        if (k->keep_tree)
-            cJSON_AddItemToArray(arr, el);
-        rc = take(cx, k, el, idx, body + start, i - start, w, e);
-        if (!k->keep_tree)
-            cJSON_Delete(el);
-        if (rc)
-            return rc;
-        i = skip_ws(body, len, i);
-        if (i < len && body[i] == ',') {
-            i = skip_ws(body, len, i + 1);
-            continue;
-        }
-        if (i < len && body[i] == ']') {
-            *pos = i + 1;
-            return ERR_OK;
-        }
-        return syntax_error(body, len, i, cx->what, e);
-    }
-}
-
-/* One member of the top-level object, from its key at body[*pos], added to root; the
- * first member named k->key that holds an array is walked (*found 1), one that holds
- * anything else sets *found 2. */
-static int walk_member(struct cx *cx, const struct kind *k, const char *body, size_t len,
-                       size_t *pos, int *found, struct walk *w, struct err *e)
-{
-    cJSON *key = NULL, *val = NULL;
-    size_t i = *pos;
-    int rc, mine;
-
-    if (i >= len || body[i] != '"') /* cJSON points past the byte that is not a quote */
-        return syntax_error(body, len, i + 1, cx->what, e);
-    if ((rc = parse_at(body, len, &i, cx->what, &key, e)))
-        return rc;
-    i = skip_ws(body, len, i);
-    if (i >= len || body[i] != ':') {
-        rc = syntax_error(body, len, i, cx->what, e);
-        goto done;
-    }
-    i = skip_ws(body, len, i + 1);
-    mine = !*found && strcmp(key->valuestring, k->key) == 0;
-    if (mine && i < len && body[i] == '[') {
-        *found = 1;
-        if (!(val = cJSON_CreateArray())) {
-            rc = err_set(e, ERR_NOMEM, "parse %s: out of memory", cx->what);
-            goto done;
-        }
-        rc = walk_array(cx, k, body, len, &i, val, w, e);
-    } else {
-        *found = mine ? 2 : *found;
-        rc = parse_at(body, len, &i, cx->what, &val, e);
-    }
-    if (!rc && !cJSON_AddItemToObject(cx->m->root, key->valuestring, val))
-        rc = err_set(e, ERR_NOMEM, "parse %s: out of memory", cx->what);
-    else if (!rc)
-        val = NULL; /* the root owns it */
-    *pos = i;
-done:
-    cJSON_Delete(key);
-    cJSON_Delete(val);
-    return rc;
 }
 
 /* records.cursor (copied; NULL when absent, null or empty) and records.totalRecords. */
@@ -661,45 +512,12 @@ static int walk_page(const struct kind *k, const char *body, size_t len, struct 
                      struct parse_warnings *wn, struct walk *w, struct err *e)
 {
     struct cx cx = {m, wn, k->what, 0};
-    size_t i;
-    int rc, found = 0;
+    struct taker t = {&cx, k, 0};
+    int rc;
 
     memset(w, 0, sizeof *w);
-    if (!body || skip_ws(body, len, 0) == len)
-        return err_set(e, ERR_PARSE, "malformed JSON from %s: empty body", k->what);
-    i = skip_ws(body, len, len > 4 && memcmp(body, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0);
-    if (i >= len || body[i] != '{') { /* not an object: fail as cJSON says (it always does) */
-        if ((rc = parse_whole(body, len, k->what, &m->root, e)))
-            return rc;
-        return err_set(e, ERR_PARSE, "malformed JSON from %s: the top level is not an object",
-                       k->what);
-    }
-    if (!(m->root = cJSON_CreateObject()))
-        return err_set(e, ERR_NOMEM, "parse %s: out of memory", k->what);
-    i = skip_ws(body, len, i + 1);
-    if (i < len && body[i] == '}') {
-        i++;
-    } else {
-        for (;;) {
-            if ((rc = walk_member(&cx, k, body, len, &i, &found, w, e)))
-                return rc;
-            i = skip_ws(body, len, i);
-            if (i < len && body[i] == ',') {
-                i = skip_ws(body, len, i + 1);
-                continue;
-            }
-            if (i < len && body[i] == '}')
-                break;
-            return syntax_error(body, len, i, k->what, e);
-        }
-        i++;
-    }
-    if ((i = skip_ws(body, len, i)) < len)
-        return err_set(e, ERR_PARSE,
-                       "malformed JSON from %s: unexpected text after the value at byte %zu",
-                       k->what, i);
-    if (found != 1)
-        return err_set(e, ERR_PARSE, "malformed JSON from %s: no \"%s\" array", k->what, k->key);
+    if ((rc = jsonwalk_page(body, len, k->what, k->key, k->keep_tree, take, &t, &m->root, e)))
+        return rc;
     read_records(&cx, m->root, &w->cursor, &w->total);
     if (cx.nomem)
         return err_set(e, ERR_NOMEM, "parse %s: out of memory", k->what);
@@ -708,6 +526,7 @@ static int walk_page(const struct kind *k, const char *body, size_t len, struct 
         m->root = NULL;
     }
     w->recs = m->recs;
+    w->n = t.n;
     return ERR_OK;
 }
 
@@ -1235,7 +1054,7 @@ int parse_total_records(const char *body, size_t len, int64_t *total, struct err
     int rc;
 
     *total = 0;
-    if ((rc = parse_whole(body, len, "/v2/calls", &root, e)))
+    if ((rc = jsonwalk_object(body, len, "/v2/calls", &root, e)))
         return rc;
     t = get_int(get(root, "records"), "totalRecords");
     cJSON_Delete(root);

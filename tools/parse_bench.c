@@ -8,10 +8,10 @@
  * records parsed, the fastest and the median CPU time of a parse in milliseconds, and the
  * median's throughput in MB/s. Built on the fly, not part of callmine:
  *
- *     make && cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Ischema -Iingest \
- *        $(pkg-config --cflags libcjson) tools/parse_bench.c ingest/parse.c ingest/deals.c \
- *        build/schema/*.o build/gen/embedded.o $(pkg-config --libs libcjson sqlite3 \
- *        libdeflate) -lz -lm -o build/parse_bench */
+ *     make && cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Ischema -Iingest -Ibuild/gen \
+ *        $(pkg-config --cflags libcjson) tools/parse_bench.c ingest/parse.c ingest/jsonwalk.c \
+ *        ingest/deals.c build/schema/*.o build/gen/embedded.o \
+ *        $(pkg-config --libs libcjson sqlite3 libdeflate) -lz -lm -o build/parse_bench */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
