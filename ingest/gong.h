@@ -21,12 +21,24 @@
 
 enum gong_auth { GONG_AUTH_BASIC, GONG_AUTH_BEARER };
 
+/* Where a refreshable OAuth access token comes from (oauth.c provides one). get() stores
+ * the token to send in *token (borrowed until the next call; never printed). refused = 1
+ * after the server answered 401 to the token get() gave last: get a fresh one. It returns
+ * ERR_OK or an error whose message is final (ERR_AUTH when the login is gone). release()
+ * frees arg; the client calls it from gong_free() once gong_new() has succeeded. */
+struct gong_token_source {
+    int (*get)(void *arg, int refused, const char **token, struct err *e);
+    void (*release)(void *arg);
+    void *arg;
+};
+
 struct gong_config {
     const char *base_url; /* e.g. https://api.gong.io or http://127.0.0.1:PORT; no /v2 */
     enum gong_auth auth;
     const char *access_key;    /* basic */
     const char *access_secret; /* basic */
     const char *bearer_token;  /* bearer */
+    const struct gong_token_source *tokens; /* bearer from a refreshable source, or NULL */
     double rate;               /* max requests per second; 0 = no client pacing */
     long budget;               /* requests this client may still send; <0 = unlimited */
     long timeout_s;            /* whole-request timeout, default 60 when 0 */
