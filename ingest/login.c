@@ -135,11 +135,11 @@ static int parse_args(struct login_opts *o, int argc, char **argv, struct err *e
                            argv[optind - 1]);
         }
     }
-    if (optind < argc)
+    if (optind < argc) /* not echoed: it may be a secret typed in the wrong place */
         return err_set(e, ERR_USAGE,
-                       "unexpected argument '%s': secrets go in the environment or the "
-                       "--credentials file (see login --help)",
-                       argv[optind]);
+                       "unexpected argument number %d: secrets go in the environment or the "
+                       "--credentials file, never on the command line (see login --help)",
+                       optind);
     if (!o->base_url) {
         const char *env = getenv("GONG_BASE_URL");
 
