@@ -38,7 +38,6 @@ struct gong_config {
     const char *access_key;    /* basic */
     const char *access_secret; /* basic */
     const char *bearer_token;  /* bearer */
-    const struct gong_token_source *tokens; /* bearer from a refreshable source, or NULL */
     double rate;               /* max requests per second; 0 = no client pacing */
     long budget;               /* requests this client may still send; <0 = unlimited */
     long timeout_s;            /* whole-request timeout, default 60 when 0 */
@@ -47,6 +46,9 @@ struct gong_config {
     int verbose;             /* one line per attempt on stderr: method path status ms */
     volatile int *stop_flag; /* non-zero: waits and transfers stop, ERR_INTERRUPT */
     double backoff_base_s;   /* first backoff step in seconds (doubles to 30 s); 1.0 when 0 */
+    /* OAuth: the bearer comes from this refreshable source (then auth and bearer_token are
+     * not used), or NULL */
+    const struct gong_token_source *tokens;
 };
 
 struct gong_stats {

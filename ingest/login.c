@@ -84,8 +84,15 @@ static void usage(FILE *f)
           f);
 }
 
-enum { OPT_CREDS = 256, OPT_TOKEN_FILE, OPT_BASE_URL, OPT_AUTH_URL, OPT_TOKEN_URL, OPT_PORT,
-       OPT_NO_BROWSER };
+enum {
+    OPT_CREDS = 256,
+    OPT_TOKEN_FILE,
+    OPT_BASE_URL,
+    OPT_AUTH_URL,
+    OPT_TOKEN_URL,
+    OPT_PORT,
+    OPT_NO_BROWSER
+};
 
 static const struct option long_options[] = {
     {"credentials", required_argument, NULL, OPT_CREDS},
@@ -121,15 +128,15 @@ static int parse_args(struct login_opts *o, int argc, char **argv, struct err *e
             errno = 0;
             port = strtol(optarg, &end, 10);
             if (errno || end == optarg || *end || port < 0 || port > 65535)
-                return err_set(e, ERR_USAGE, "--port: '%s' is not a port number (0-65535)",
-                               optarg);
+                return err_set(e, ERR_USAGE, "--port: '%s' is not a port number (0-65535)", optarg);
             o->port = (int)port;
             break;
         case OPT_NO_BROWSER: o->no_browser = 1; break;
         case 'q': o->quiet = 1; break;
         case 'v': o->verbose++; break;
         case 'h': usage(stdout); return ERR_NOTFOUND;
-        case ':': return err_set(e, ERR_USAGE, "%s needs a value (see login --help)", argv[optind - 1]);
+        case ':':
+            return err_set(e, ERR_USAGE, "%s needs a value (see login --help)", argv[optind - 1]);
         default:
             return err_set(e, ERR_USAGE, "unknown option '%s' (see login --help)",
                            argv[optind - 1]);
@@ -421,8 +428,8 @@ static int exchange(struct flow *f, const char *code, struct err *e)
     if (!rc)
         rc = gong_urlencode(f->redirect_uri, &form, e);
     if (!rc)
-        rc = oauth_post(f->token_url, f->c.client_id, f->c.client_secret, form.data, f->http_timeout_s,
-                        &body, &status, e);
+        rc = oauth_post(f->token_url, f->c.client_id, f->c.client_secret, form.data,
+                        f->http_timeout_s, &body, &status, e);
     if (!rc)
         rc = oauth_read_answer(status, body.data, 0, isotime_now_ms(), f->t, e);
     if (!rc && !f->t->refresh_token[0])
@@ -559,12 +566,12 @@ static void report(const struct flow *f)
     fprintf(stderr,
             "callmine-ingest: logged in to Gong; the login is saved in '%s' (API base URL %s; "
             "access token valid until %s, refreshed automatically)\n",
-            f->token_path.data, f->t->api_base_url[0] ? f->t->api_base_url : "not named",
-            when);
+            f->token_path.data, f->t->api_base_url[0] ? f->t->api_base_url : "not named", when);
     for (i = 0; f->t->scope[0] && i < sizeof scopes / sizeof *scopes; i++) {
         if (!strstr(f->t->scope, scopes[i]))
-            fprintf(stderr, "callmine-ingest: note: Gong did not grant %s; what needs it "
-                            "will be left out\n",
+            fprintf(stderr,
+                    "callmine-ingest: note: Gong did not grant %s; what needs it "
+                    "will be left out\n",
                     scopes[i]);
     }
 }
@@ -599,8 +606,9 @@ int login_main(int argc, char **argv)
                 "administrator, and approve read-only access:\n%s\n",
                 url.data);
         if (!f.opts.quiet)
-            fprintf(stderr, "callmine-ingest: waiting for Gong to redirect to %s (up to %ld s; "
-                            "Ctrl-C to cancel)\n",
+            fprintf(stderr,
+                    "callmine-ingest: waiting for Gong to redirect to %s (up to %ld s; "
+                    "Ctrl-C to cancel)\n",
                     f.redirect_uri, f.timeout_s);
         fflush(stderr);
         if (!f.opts.no_browser)

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#define LOGIN_TIMEOUT_S 300 /* how long to wait for the redirect ($CALLMINE_LOGIN_TIMEOUT) */
+#define LOGIN_TIMEOUT_S 300    /* how long to wait for the redirect ($CALLMINE_LOGIN_TIMEOUT) */
 #define LOGIN_REQUEST_MAX 8192 /* bytes of the redirect's HTTP request that are read */
 
 /* Run `callmine-ingest login [OPTIONS]` (argv[0] is "login"). Prints its own messages and

@@ -149,9 +149,10 @@ static int do_status(const struct config *c, struct err *e)
 /* With an OAuth login: open it, refresh the access token now if it is about to expire (so a
  * spent login is one line before anything else happens), and make it the client's token
  * source and, unless --base-url or GONG_BASE_URL says otherwise, its base URL. */
-static struct gong_client *open_oauth_client(const struct config *c, struct gong_config *gc,
+static struct gong_client *open_oauth_client(const struct config *c, const struct gong_config *base,
                                              struct err *e)
 {
+    struct gong_config gc = *base;
     struct gong_token_source src;
     struct gong_client *g;
     struct oauth *o;
@@ -166,10 +167,10 @@ static struct gong_client *open_oauth_client(const struct config *c, struct gong
         return NULL;
     }
     if (!c->base_url_given && oauth_api_base_url(o)[0])
-        gc->base_url = oauth_api_base_url(o);
+        gc.base_url = oauth_api_base_url(o);
     oauth_source(o, &src);
-    gc->tokens = &src;
-    g = gong_new(gc, e);
+    gc.tokens = &src; /* gong_new() copies it */
+    g = gong_new(&gc, e);
     if (!g)
         oauth_free(o); /* the client owns o only once it exists */
     return g;

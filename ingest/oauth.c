@@ -261,9 +261,8 @@ static int format_file(const struct oauth_tokens *t, struct buf *b, struct err *
                       "access_token=%s\nrefresh_token=%s\nexpires_at=%s\nlifetime_s=%lld\n"
                       "api_base_url=%s\nscope=%s\nclient_id=%s\nclient_secret=%s\n"
                       "token_url=%s\n",
-                      t->access_token, t->refresh_token, when,
-                      (long long)(t->lifetime_ms / 1000), t->api_base_url, t->scope,
-                      t->client_id, t->client_secret, t->token_url);
+                      t->access_token, t->refresh_token, when, (long long)(t->lifetime_ms / 1000),
+                      t->api_base_url, t->scope, t->client_id, t->client_secret, t->token_url);
 }
 
 int oauth_file_write(const char *path, const struct oauth_tokens *t, struct err *e)
@@ -350,8 +349,8 @@ int oauth_lock(const char *path, int *fd, struct err *e)
             goto done;
         }
         if (time(NULL) > give_up) {
-            rc = err_set(e, ERR_IO, "lock '%s': another process has held it for %d s",
-                         lock.data, OAUTH_LOCK_WAIT_S);
+            rc = err_set(e, ERR_IO, "lock '%s': another process has held it for %d s", lock.data,
+                         OAUTH_LOCK_WAIT_S);
             goto done;
         }
         nanosleep(&slice, NULL);
@@ -455,13 +454,13 @@ int oauth_read_answer(long status, const char *body, int refreshing, int64_t now
                          refreshing ? "refresh" : "login", status, word,
                          status == 401 ? " (check the OAuth app's client id and secret)" : "");
         else
-            rc = err_set(e, ERR_HTTP, "the Gong token endpoint failed: HTTP %ld %s", status,
-                         word);
+            rc = err_set(e, ERR_HTTP, "the Gong token endpoint failed: HTTP %ld %s", status, word);
         goto done;
     }
     if (!cJSON_IsObject(root)) {
-        rc = err_set(e, ERR_PARSE, "the Gong token endpoint answered something that is not a "
-                                   "JSON object");
+        rc = err_set(e, ERR_PARSE,
+                     "the Gong token endpoint answered something that is not a "
+                     "JSON object");
         goto done;
     }
     next = *t;
@@ -470,15 +469,17 @@ int oauth_read_answer(long status, const char *body, int refreshing, int64_t now
     base = json_string(root, "api_base_url_for_customer");
     scope = json_string(root, "scope");
     if (!access || !token_ok(access, sizeof next.access_token)) {
-        rc = err_set(e, ERR_PARSE, "the Gong token endpoint answered without a usable "
-                                   "access_token");
+        rc = err_set(e, ERR_PARSE,
+                     "the Gong token endpoint answered without a usable "
+                     "access_token");
         goto done;
     }
     snprintf(next.access_token, sizeof next.access_token, "%s", access);
     if (refresh) {
         if (!token_ok(refresh, sizeof next.refresh_token)) {
-            rc = err_set(e, ERR_PARSE, "the Gong token endpoint answered a malformed "
-                                       "refresh_token");
+            rc = err_set(e, ERR_PARSE,
+                         "the Gong token endpoint answered a malformed "
+                         "refresh_token");
             goto done;
         }
         snprintf(next.refresh_token, sizeof next.refresh_token, "%s", refresh);
@@ -567,8 +568,8 @@ int oauth_post(const char *token_url, const char *client_id, const char *client_
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "callmine/0.1");
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_s > 0 ? timeout_s : 60L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, timeout_s > 0 && timeout_s < 30 ? timeout_s
-                                                                                     : 30L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT,
+                     timeout_s > 0 && timeout_s < 30 ? timeout_s : 30L);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
     for (attempt = 1;; attempt++) {
@@ -601,7 +602,7 @@ struct oauth {
     int verbose;
     int refreshes;
     struct oauth_tokens t;
-    char client_id[OAUTH_FIELD_MAX];     /* overrides, "" when none */
+    char client_id[OAUTH_FIELD_MAX]; /* overrides, "" when none */
     char client_secret[OAUTH_FIELD_MAX];
 };
 

@@ -22,7 +22,7 @@
 #define OAUTH_AUTHORIZE_URL "https://app.gong.io/oauth2/authorize"
 #define OAUTH_TOKEN_URL "https://app.gong.io/oauth2/generate-customer-token"
 /* The only scopes callmine asks for: the four read scopes, space-separated. */
-#define OAUTH_SCOPES                                                                       \
+#define OAUTH_SCOPES                                                                               \
     "api:calls:read:basic api:calls:read:extensive api:calls:read:transcript api:users:read"
 #define OAUTH_TOKEN_MAX 4096   /* bytes of a token, NUL included */
 #define OAUTH_FIELD_MAX 512    /* bytes of a URL, client id or secret, scope list */
@@ -35,8 +35,8 @@
 struct oauth_tokens {
     char access_token[OAUTH_TOKEN_MAX];
     char refresh_token[OAUTH_TOKEN_MAX];
-    int64_t expires_at_ms;           /* Unix ms when the access token expires; 0 = unknown */
-    int64_t lifetime_ms;             /* expires_in as Gong gave it, in ms; 0 = unknown */
+    int64_t expires_at_ms;              /* Unix ms when the access token expires; 0 = unknown */
+    int64_t lifetime_ms;                /* expires_in as Gong gave it, in ms; 0 = unknown */
     char api_base_url[OAUTH_FIELD_MAX]; /* api_base_url_for_customer, "" when not given */
     char scope[OAUTH_FIELD_MAX];        /* the scopes granted, space-separated */
     char client_id[OAUTH_FIELD_MAX];    /* the OAuth app that logged in */

@@ -41,7 +41,7 @@ def oauth_env(tmp_path, srv=None, **extra):
     srv, no GONG_BASE_URL (the login names the API base)."""
     env = ingest_env(None, GONG_ACCESS_KEY=None, GONG_ACCESS_KEY_SECRET=None,
                      HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=None, DISPLAY=None,
-                     WAYLAND_DISPLAY=None)
+                     WAYLAND_DISPLAY=None, CALLMINE_TOKEN_FILE=None)
     if srv is not None:
         env["GONG_OAUTH_AUTHORIZE_URL"] = srv.url + "/oauth2/authorize"
         env["GONG_OAUTH_TOKEN_URL"] = srv.url + "/oauth2/generate-customer-token"

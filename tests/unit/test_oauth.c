@@ -133,11 +133,12 @@ static void test_answer(void)
     memset(&t, 0, sizeof t);
     snprintf(t.refresh_token, sizeof t.refresh_token, "rt-old");
     snprintf(t.api_base_url, sizeof t.api_base_url, "https://old.api.gong.io");
-    CHECK(oauth_read_answer(200,
-                            "{\"access_token\":\"at-new\",\"refresh_token\":\"rt-new\","
-                            "\"expires_in\":86400,\"token_type\":\"bearer\",\"scope\":\"api:users:read\","
-                            "\"api_base_url_for_customer\":\"https://company-17.api.gong.io\"}",
-                            1, now, &t, &e) == ERR_OK);
+    CHECK(oauth_read_answer(
+              200,
+              "{\"access_token\":\"at-new\",\"refresh_token\":\"rt-new\","
+              "\"expires_in\":86400,\"token_type\":\"bearer\",\"scope\":\"api:users:read\","
+              "\"api_base_url_for_customer\":\"https://company-17.api.gong.io\"}",
+              1, now, &t, &e) == ERR_OK);
     CHECK(strcmp(t.access_token, "at-new") == 0 && strcmp(t.refresh_token, "rt-new") == 0);
     CHECK(t.expires_at_ms == now + 86400000 && t.lifetime_ms == 86400000);
     CHECK(strcmp(t.api_base_url, "https://company-17.api.gong.io") == 0);
@@ -153,8 +154,7 @@ static void test_answer(void)
 
     /* unusable answers leave t as it was */
     CHECK(oauth_read_answer(200, "{\"refresh_token\":\"rt-x\"}", 1, now, &t, &e) == ERR_PARSE);
-    CHECK(oauth_read_answer(200, "{\"access_token\":\"has space\"}", 1, now, &t, &e) ==
-          ERR_PARSE);
+    CHECK(oauth_read_answer(200, "{\"access_token\":\"has space\"}", 1, now, &t, &e) == ERR_PARSE);
     CHECK(oauth_read_answer(200, "not json", 1, now, &t, &e) == ERR_PARSE);
     CHECK(oauth_read_answer(200,
                             "{\"access_token\":\"at-5\",\"api_base_url_for_customer\":"
