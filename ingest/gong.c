@@ -44,6 +44,8 @@ struct gong_client {
     struct buf *out;   /* the body being received */
     int too_big;       /* the body went past out->max */
     struct gong_stats stats;
+    struct gong_token_source tokens; /* OAuth: asked for the bearer before each attempt */
+    int has_tokens;
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -377,7 +379,11 @@ static int set_auth(struct gong_client *g, const struct gong_config *cfg, struct
 {
     CURLcode cc = CURLE_OK;
 
-    if (cfg->auth == GONG_AUTH_BEARER) {
+    if (cfg->tokens) { /* the token itself is set before each attempt (send_once) */
+        if (!cfg->tokens->get)
+            return err_set(e, ERR_USAGE, "missing OAuth token source");
+        cc = curl_easy_setopt(g->curl, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
+    } else if (cfg->auth == GONG_AUTH_BEARER) {
         if (!cfg->bearer_token || !*cfg->bearer_token)
             return err_set(e, ERR_USAGE, "missing bearer token");
         if (strpbrk(cfg->bearer_token, "\r\n"))
@@ -465,6 +471,10 @@ struct gong_client *gong_new(const struct gong_config *cfg, struct err *e)
     curl_easy_setopt(g->curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(g->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(g->curl, CURLOPT_XFERINFODATA, g);
+    if (cfg->tokens) { /* from here on the client owns the source */
+        g->tokens = *cfg->tokens;
+        g->has_tokens = 1;
+    }
     return g;
 fail:
     gong_free(g);
@@ -477,6 +487,8 @@ void gong_free(struct gong_client *g)
         return;
     if (g->curl)
         curl_easy_cleanup(g->curl);
+    if (g->has_tokens && g->tokens.release)
+        g->tokens.release(g->tokens.arg);
     curl_slist_free_all(g->hdr_get);
     curl_slist_free_all(g->hdr_post);
     free(g->base_url);
@@ -494,7 +506,7 @@ const char *gong_base_url(const struct gong_client *g)
 }
 
 /* Send one attempt after the pacing wait. Returns ERR_OK with *cc set to libcurl's result,
- * or ERR_BUDGET / ERR_INTERRUPT before anything was sent. */
+ * or ERR_BUDGET / ERR_INTERRUPT before anything was sent, or the token source's error. */
 static int send_once(struct gong_client *g, const char *method, const char *path, int again,
                      CURLcode *cc, struct err *e)
 {
@@ -509,6 +521,18 @@ static int send_once(struct gong_client *g, const char *method, const char *path
         gap = g->last_start + GONG_PACE_MARGIN / g->rate - now_s();
         if (gap > 0 && wait_s(g, gap))
             return err_set(e, ERR_INTERRUPT, "%s %s: interrupted", method, path);
+    }
+    if (g->has_tokens) {
+        const char *token = NULL;
+        int rc = g->tokens.get(g->tokens.arg, 0, &token, e);
+
+        if (rc)
+            return rc; /* the source's message is final (e.g. "run callmine-ingest login") */
+        if (!token || !*token || strpbrk(token, "\r\n"))
+            return err_set(e, ERR_AUTH, "%s %s: the OAuth access token is empty or malformed",
+                           method, path);
+        if (curl_easy_setopt(g->curl, CURLOPT_XOAUTH2_BEARER, token) != CURLE_OK)
+            return err_set(e, ERR_NOMEM, "%s %s: out of memory", method, path);
     }
     buf_reset(g->out);
     g->too_big = 0;
@@ -556,6 +580,11 @@ static int fail_auth(struct gong_client *g, const char *method, const char *path
     char excerpt[GONG_EXCERPT + 1];
     const char *scope = gong_scope_for_path(path);
 
+    if (status == 401 && g->has_tokens)
+        return err_set(e, ERR_AUTH,
+                       "%s %s: HTTP 401 access denied even with a freshly refreshed OAuth token: "
+                       "run callmine-ingest login",
+                       method, path);
     if (status == 401)
         return err_set(e, ERR_AUTH,
                        "%s %s: HTTP 401 access denied: check GONG_ACCESS_KEY/"
@@ -573,7 +602,7 @@ static int run(struct gong_client *g, const char *method, const char *path, stru
                struct gong_result *res, struct err *e)
 {
     char excerpt[GONG_EXCERPT + 1], what[96];
-    int n_retry = 0, n_429 = 0, attempt, rc = ERR_OK;
+    int n_retry = 0, n_429 = 0, refreshed = 0, attempt, rc = ERR_OK;
     long status = 0;
     double delay, t0;
     curl_off_t retry_after;
@@ -636,7 +665,19 @@ static int run(struct gong_client *g, const char *method, const char *path, stru
                 goto done;
             }
             continue;
-        case GONG_V_AUTH: rc = fail_auth(g, method, path, status, e); goto done;
+        case GONG_V_AUTH:
+            if (status == 401 && g->has_tokens && !refreshed) {
+                /* the access token expired or was revoked early: refresh it once and send
+                 * the same request again */
+                const char *token = NULL;
+
+                refreshed = 1;
+                if ((rc = g->tokens.get(g->tokens.arg, 1, &token, e)))
+                    goto done;
+                continue;
+            }
+            rc = fail_auth(g, method, path, status, e);
+            goto done;
         case GONG_V_CURSOR:
             rc = err_set(e, ERR_CURSOR, "%s %s: HTTP %ld: the paging cursor has expired", method,
                          path, status);

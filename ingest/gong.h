@@ -21,6 +21,17 @@
 
 enum gong_auth { GONG_AUTH_BASIC, GONG_AUTH_BEARER };
 
+/* Where a refreshable OAuth access token comes from (oauth.c provides one). get() stores
+ * the token to send in *token (borrowed until the next call; never printed). refused = 1
+ * after the server answered 401 to the token get() gave last: get a fresh one. It returns
+ * ERR_OK or an error whose message is final (ERR_AUTH when the login is gone). release()
+ * frees arg; the client calls it from gong_free() once gong_new() has succeeded. */
+struct gong_token_source {
+    int (*get)(void *arg, int refused, const char **token, struct err *e);
+    void (*release)(void *arg);
+    void *arg;
+};
+
 struct gong_config {
     const char *base_url; /* e.g. https://api.gong.io or http://127.0.0.1:PORT; no /v2 */
     enum gong_auth auth;
@@ -35,6 +46,9 @@ struct gong_config {
     int verbose;             /* one line per attempt on stderr: method path status ms */
     volatile int *stop_flag; /* non-zero: waits and transfers stop, ERR_INTERRUPT */
     double backoff_base_s;   /* first backoff step in seconds (doubles to 30 s); 1.0 when 0 */
+    /* OAuth: the bearer comes from this refreshable source (then auth and bearer_token are
+     * not used), or NULL */
+    const struct gong_token_source *tokens;
 };
 
 struct gong_stats {

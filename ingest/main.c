@@ -15,6 +15,8 @@
 #include "db.h"
 #include "gong.h"
 #include "isotime.h"
+#include "login.h"
+#include "oauth.h"
 #include "progress.h"
 #include "status.h"
 #include "sync.h"
@@ -144,6 +146,36 @@ static int do_status(const struct config *c, struct err *e)
     return rc;
 }
 
+/* With an OAuth login: open it, refresh the access token now if it is about to expire (so a
+ * spent login is one line before anything else happens), and make it the client's token
+ * source and, unless --base-url or GONG_BASE_URL says otherwise, its base URL. */
+static struct gong_client *open_oauth_client(const struct config *c, const struct gong_config *base,
+                                             struct err *e)
+{
+    struct gong_config gc = *base;
+    struct gong_token_source src;
+    struct gong_client *g;
+    struct oauth *o;
+    const char *token;
+
+    o = oauth_open(c->token_path, c->client_id, c->client_secret, NULL, c->timeout_s, c->verbose,
+                   e);
+    if (!o)
+        return NULL;
+    if (oauth_access_token(o, 0, &token, e)) {
+        oauth_free(o);
+        return NULL;
+    }
+    if (!c->base_url_given && oauth_api_base_url(o)[0])
+        gc.base_url = oauth_api_base_url(o);
+    oauth_source(o, &src);
+    gc.tokens = &src; /* gong_new() copies it */
+    g = gong_new(&gc, e);
+    if (!g)
+        oauth_free(o); /* the client owns o only once it exists */
+    return g;
+}
+
 static struct gong_client *open_client(const struct config *c, long budget, struct err *e)
 {
     struct gong_config gc = {
@@ -160,6 +192,8 @@ static struct gong_client *open_client(const struct config *c, long budget, stru
         .backoff_base_s = c->backoff_base_s,
     };
 
+    if (c->oauth)
+        return open_oauth_client(c, &gc, e);
     return gong_new(&gc, e);
 }
 
@@ -203,6 +237,8 @@ int main(int argc, char **argv)
 
     memset(&s, 0, sizeof s);
     tune_malloc();
+    if (argc > 1 && strcmp(argv[1], "login") == 0)
+        return login_main(argc - 1, argv + 1);
     rc = config_parse_args(&c, argc, argv, &e);
     if (rc == ERR_NOTFOUND)
         return 0; /* --help */
