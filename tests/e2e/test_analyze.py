@@ -50,7 +50,7 @@ def test_list_names_every_analysis_with_its_definition(pm):
 
 def test_help_shows_the_full_definition(pm):
     out = q(pm["db"], "analyze", "talk-ratio", "--help").stdout
-    assert "Talk Ratio" in out and "65%" in out and "@needs" in out
+    assert "Talk Ratio" in out and "65%" in out and "@by" in out
     assert "--by GROUPING" in q(pm["db"], "analyze", "--help").stdout
 
 
@@ -350,6 +350,7 @@ def mini(tmp_path_factory):
            scope="External")
     m.transcript(E, [])
     m.close()
+    planted.semantic(path)
     return path
 
 
