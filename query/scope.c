@@ -31,7 +31,7 @@ static int exec(sqlite3 *db, const char *sql, struct err *e)
 static const char start_sql[] =
     "DROP VIEW IF EXISTS temp.scope; DROP VIEW IF EXISTS temp.conv; "
     "DROP VIEW IF EXISTS temp.conv_speakers; DROP VIEW IF EXISTS temp.scope_calls; "
-    "DROP TABLE IF EXISTS temp.scope_calls; DROP TABLE IF EXISTS temp.scope_ids; "
+    "DROP TABLE IF EXISTS temp.scope_rows; DROP TABLE IF EXISTS temp.scope_ids; "
     "DROP TABLE IF EXISTS temp.scope_people; "
     "CREATE TEMP TABLE scope_ids(rid INTEGER PRIMARY KEY); "
     "CREATE TEMP TABLE scope_people(id TEXT PRIMARY KEY, name TEXT, email TEXT, label TEXT) "
@@ -128,7 +128,9 @@ static const char compat_sql[] =
 
 int scope_connect(sqlite3 *db, struct err *e)
 {
-    return exec(db, "PRAGMA temp_store = FILE; PRAGMA mmap_size = 0", e);
+    /* a page cache of 32 MB: lookups into call_metrics and the per-call tables stay cached */
+    return exec(db, "PRAGMA temp_store = FILE; PRAGMA mmap_size = 0; PRAGMA cache_size = -32768",
+                e);
 }
 
 int scope_build(sqlite3 *db, const struct filter *f, struct err *e)
@@ -167,6 +169,20 @@ done:
     if (rc)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     buf_release(&q);
+    return rc;
+}
+
+int scope_materialize(sqlite3 *db, struct err *e)
+{
+    int rc;
+
+    if ((rc = exec(db,
+                   "BEGIN; DROP TABLE IF EXISTS temp.scope_rows; "
+                   "CREATE TEMP TABLE scope_rows AS SELECT * FROM scope_calls; "
+                   "DROP VIEW scope_calls; "
+                   "CREATE TEMP VIEW scope_calls AS SELECT * FROM temp.scope_rows; COMMIT",
+                   e)))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
 

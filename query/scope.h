@@ -34,6 +34,9 @@
  *           month (YYYY-MM), week (its Monday, YYYY-MM-DD; UTC)
  *           grp, grp_key   the group of the current grouping and its sort key
  *   scope_ids(rid)         the calls in scope: calls.rowid
+ *   scope_calls            scope without grp and grp_key (a view over the mirror, or over
+ *                          temp.scope_rows after scope_materialize)
+ *   scope_people(id, name, email, label)   Gong users with their labels
  *   stage_outcomes(stage, outcome)   the closed stages named in the stages file
  *   conv    a TEMP VIEW kept for user analyses written for older callmine (`@needs: conv` is
  *           accepted and ignored): one row per call in scope with a non-empty transcript,
@@ -60,12 +63,18 @@
 
 /* Set the connection up for scope queries, before any TEMP object is made: temporary
  * tables and sorts in files (temp_store FILE), the mirror read with pread rather than a
- * memory mapping (every mapped page touched stays in the resident set). ERR_DB. */
+ * memory mapping (every mapped page touched stays in the resident set) through a page cache
+ * of at most 32 MB. ERR_DB. */
 int scope_connect(sqlite3 *db, struct err *e);
 
 /* Build the scope for the calls f selects (grouped by 'all'); needs temp.stage_outcomes
  * (analysis_stages). Sets temp_store to FILE. ERR_DB with SQLite's message on failure. */
 int scope_build(sqlite3 *db, const struct filter *f, struct err *e);
+
+/* Compute every column of the scope once into the TEMP table temp.scope_rows (in a file,
+ * like every TEMP object here: temp_store FILE), for a caller that reads the scope many
+ * times (the report); scope_calls then reads that table. ERR_DB on failure. */
+int scope_materialize(sqlite3 *db, struct err *e);
 
 /* Re-create temp.scope with grp and grp_key for the grouping by (one of SCOPE_BY_NAMES).
  * ERR_USAGE naming the choices for an unknown one. */

@@ -8,13 +8,17 @@
 WITH c AS MATERIALIZED (  -- the calls with topic data, each grouped once
   SELECT s.call_id, s.grp, s.grp_key FROM scope s
    WHERE EXISTS (SELECT 1 FROM topics tp WHERE tp.call_id = s.call_id)
+), t AS (  -- one pass over the topics
+  SELECT c.grp, min(c.grp_key) AS k, tp.name AS topic, sum(tp.duration > 0) AS with_topic,
+         total(tp.duration) AS secs
+    FROM c JOIN topics tp ON tp.call_id = c.call_id GROUP BY c.grp, tp.name
 ), g AS (
-  SELECT c.grp, count(DISTINCT c.call_id) AS calls, total(tp.duration) AS secs
-    FROM c JOIN topics tp ON tp.call_id = c.call_id GROUP BY c.grp
+  SELECT grp, count(*) AS calls FROM c GROUP BY grp
+), gs AS (
+  SELECT grp, total(secs) AS secs FROM t GROUP BY grp
 )
-SELECT c.grp AS "group", g.calls AS calls, tp.name AS topic,
-       sum(tp.duration > 0) AS calls_with_topic,
-       round(total(tp.duration) / 60.0 / g.calls, 2) AS minutes_per_call,
-       round(total(tp.duration) / nullif(g.secs, 0), 4) AS share_of_time
-  FROM c JOIN topics tp ON tp.call_id = c.call_id JOIN g ON g.grp = c.grp
- GROUP BY c.grp, tp.name ORDER BY min(c.grp_key), c.grp, total(tp.duration) DESC, tp.name;
+SELECT t.grp AS "group", g.calls AS calls, t.topic AS topic, t.with_topic AS calls_with_topic,
+       round(t.secs / 60.0 / g.calls, 2) AS minutes_per_call,
+       round(t.secs / nullif(gs.secs, 0), 4) AS share_of_time
+  FROM t JOIN g ON g.grp = t.grp JOIN gs ON gs.grp = t.grp
+ ORDER BY t.k, t.grp, t.secs DESC, t.topic;
