@@ -4,7 +4,8 @@
  * The analyses are SQL files (analysis.h): the built-in ones from sql/analyses/ and the
  * user's. A run builds the filtered scope once as TEMP tables on the read-only connection
  * (scope.h), sets its grouping (--by, else the analysis' own default), then runs the file
- * and streams its last statement's rows through the out.h writers: one row per group, "group" and calls first.
+ * and streams its last statement's rows through the out.h writers: one row per group,
+ * "group" and calls first.
  * --list prints NAME<TAB>definition lines (no header) unless another format is asked for. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* html: escaping, in-memory results and tables for `report` (see html.h).
  *
  * Results are small (one row per group; longer ones are cut at a cap and the rest only
- * counted), so they are copied out of SQLite: a value keeps its type, its number and its text. Escaping
- * validates UTF-8 itself (one pass, no allocation) rather than trusting the mirror. */
+ * counted), so they are copied out of SQLite: a value keeps its type, its number and its
+ * text. Escaping validates UTF-8 itself (one pass, no allocation) rather than trusting the mirror. */
 #include "html.h"
 #include "out.h"
 

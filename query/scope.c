@@ -24,7 +24,8 @@ static int exec(sqlite3 *db, const char *sql, struct err *e)
 }
 
 /* A user's name as call_facts writes it. */
-#define USER_NAME(u) "nullif(trim(ifnull(" u ".first_name, '') || ' ' || ifnull(" u ".last_name, '')), '')"
+#define USER_NAME(u)                                                                               \
+    "nullif(trim(ifnull(" u ".first_name, '') || ' ' || ifnull(" u ".last_name, '')), '')"
 
 /* Drop what an earlier scope on this connection left; make the table of ids and the Gong
  * users with their labels: the name, with " <e-mail>" when two users share it. */
@@ -49,7 +50,7 @@ static const char start_sql[] =
 #define SPEECH "(m.rep_speaker_id IS NOT NULL)"
 #define REP_ID "(CASE WHEN " SPEECH " THEN m.rep_user_id ELSE c.primary_user_id END)"
 #define REP_PARTY(col)                                                                             \
-    "(CASE WHEN " SPEECH " THEN (SELECT p." col " FROM parties p WHERE p.call_id = c.id "           \
+    "(CASE WHEN " SPEECH " THEN (SELECT p." col " FROM parties p WHERE p.call_id = c.id "    \
     "AND p.speaker_id = m.rep_speaker_id ORDER BY p.ord LIMIT 1) "                                 \
     "ELSE (SELECT p." col " FROM parties p WHERE p.call_id = c.id "                                \
     "AND p.user_id = c.primary_user_id ORDER BY p.ord LIMIT 1) END)"
