@@ -22,7 +22,8 @@
  * conv and conv_speakers) are described in scope.h; per-call measures come from the
  * mirror's call_metrics and call_facts (sql/002-semantic.sql), joined on call_id.
  *
- * Outcome: the deal's Now stage (none without a Now deal), whatever --deal-timing says. A stage named in the stages file takes the outcome given there;
+ * Outcome: the deal's Now stage (none without a Now deal), whatever --deal-timing says. A
+ * stage named in the stages file takes the outcome given there;
  * otherwise a stage that reads "closedwon" or "closedlost" once lowercased and stripped of
  * spaces, '_' and '-' is won or lost ("Closed Won", "closed_lost"); anything else is open.
  * The stages file (--stages FILE, else $XDG_CONFIG_HOME/callmine/stages.conf, else

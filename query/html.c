@@ -2,7 +2,8 @@
  *
  * Results are small (one row per group; longer ones are cut at a cap and the rest only
  * counted), so they are copied out of SQLite: a value keeps its type, its number and its
- * text. Escaping validates UTF-8 itself (one pass, no allocation) rather than trusting the mirror. */
+ * text. Escaping validates UTF-8 itself (one pass, no allocation) rather than trusting the
+ * mirror. */
 #include "html.h"
 #include "out.h"
 
