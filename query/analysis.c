@@ -1,10 +1,8 @@
 /* analysis: load the analyses, build the tables they read, run them (see analysis.h).
  *
- * The scope is built once per command from the filter's SQL; later steps (owner names, the
- * outcome, the size band, the grouping) are UPDATEs of that small TEMP table, so the report
- * can regroup it for each chart without reading the mirror again. temp.conv is the one
- * expensive step (it inflates every transcript in scope); it is built once per connection
- * and shared by every analysis that says `@needs: conv`. */
+ * The scope (scope.h) is built once per command from the filter's SQL; an analysis is plain
+ * SQL over it and the mirror's semantic layer, so running one is preparing and stepping its
+ * statements. */
 #include "analysis.h"
 
 #include <ctype.h>
@@ -95,11 +93,7 @@ int analysis_parse(const char *name, const char *text, const char *origin, struc
                 goto nomem;
         } else if (n > 6 && strncmp(s, "@args:", 6) == 0) {
             a->needs_pattern = 1;
-        } else if (n > 7 && strncmp(s, "@needs:", 7) == 0) {
-            for (size_t i = 7; i + 4 <= n; i++)
-                if (strncmp(s + i, "conv", 4) == 0)
-                    a->needs_conv = 1;
-        }
+        } /* "@needs: conv" of older files: conv is always there now */
         p = *end ? end + 1 : end;
     }
     if (first || !a->summary[0]) {
