@@ -36,35 +36,50 @@ static const char calls_help_tail[] =
     "  callmine-query calls --stage closedwon --min-amount 50000 --format jsonl\n"
     "  callmine-query calls --where \"duration > 3600\" --company-size 1000+\n";
 
-/* The statement up to the filter's condition: call_facts as cf for the calls whose ids the
- * condition (over `calls` alone, so --where's bare column names stay calls' own) selects. */
-static int select_head(const struct filter *f, struct buf *q, struct err *e)
+/* temp.calls_sel: the ids the filter selects, evaluated once for both the rows and the
+ * count line (the condition is over `calls` alone, so --where's bare column names stay
+ * calls' own). */
+static int select_ids(sqlite3 *db, const struct filter *f, struct err *e)
 {
-    int now = f->timing == FILTER_TIMING_NOW;
+    struct buf q;
+    sqlite3_stmt *st = NULL;
+    int rc;
 
-    return buf_printf(q, e,
-                      "SELECT cf.call_id AS id, cf.started AS started, cf.duration AS duration, "
-                      "cf.rep_name AS rep, cf.%s AS stage, cf.%s AS amount, "
-                      "cf.outcome AS outcome, cf.company_name AS company_name, "
-                      "cf.deal_name AS deal_name, cf.title AS title, m.sentences AS sentences, "
-                      "cf.url AS url FROM call_facts cf "
-                      "LEFT JOIN call_metrics m ON m.call_id = cf.call_id "
-                      "WHERE cf.call_id IN (SELECT calls.id FROM calls WHERE ",
-                      now ? "stage" : "stage_at_call", now ? "amount" : "amount_at_call");
+    buf_init(&q, 0);
+    if ((rc = db_exec(db,
+                      "CREATE TEMP TABLE calls_sel(id TEXT PRIMARY KEY) WITHOUT ROWID", e)) ||
+        (rc = buf_puts(&q, "INSERT INTO temp.calls_sel SELECT calls.id FROM calls WHERE ", e)) ||
+        (rc = filter_sql(f, &q, e)) || (rc = cmd_prepare(db, q.data, &st, e)) ||
+        (rc = filter_bind(f, st, e)))
+        goto done;
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = err_set(e, ERR_DB, "calls: %s", sqlite3_errmsg(db));
+done:
+    sqlite3_finalize(st);
+    buf_release(&q);
+    return rc;
 }
 
+/* The rows, from call_facts, in start order; stage and amount in the --deal-timing. */
 static int list_calls(const struct cmd_ctx *c, sqlite3 *db, const struct filter *f, struct err *e)
 {
     struct buf q;
     sqlite3_stmt *st = NULL;
     struct out *o = NULL;
-    int rc;
+    int now = f->timing == FILTER_TIMING_NOW, rc;
 
     buf_init(&q, 0);
-    if ((rc = select_head(f, &q, e)) || (rc = filter_sql(f, &q, e)) ||
-        (rc = buf_puts(&q, ") ORDER BY cf.started, cf.call_id", e)))
-        goto done;
-    if ((rc = cmd_prepare(db, q.data, &st, e)) || (rc = filter_bind(f, st, e)))
+    if ((rc = buf_printf(&q, e,
+                         "SELECT cf.call_id AS id, cf.started AS started, "
+                         "cf.duration AS duration, cf.rep_name AS rep, cf.%s AS stage, "
+                         "cf.%s AS amount, cf.outcome AS outcome, "
+                         "cf.company_name AS company_name, cf.deal_name AS deal_name, "
+                         "cf.title AS title, m.sentences AS sentences, cf.url AS url "
+                         "FROM call_facts cf LEFT JOIN call_metrics m ON m.call_id = cf.call_id "
+                         "WHERE cf.call_id IN (SELECT id FROM temp.calls_sel) "
+                         "ORDER BY cf.started, cf.call_id",
+                         now ? "stage" : "stage_at_call", now ? "amount" : "amount_at_call")) ||
+        (rc = cmd_prepare(db, q.data, &st, e)))
         goto done;
     o = out_new(stdout, cmd_table_format(c), c->stdout_tty ? OUT_TRUNCATE : 0);
     if (!o) {
@@ -89,24 +104,19 @@ static const char *plural(long long n, const char *one, const char *many)
 /* The count line on stderr: calls, the calls' distinct deals (a deal without an id counts
  * once per call), distinct reps (by user id, else e-mail, else name), calls with a
  * transcript. */
-static int count_line(sqlite3 *db, const struct filter *f, struct err *e)
+static int count_line(sqlite3 *db, struct err *e)
 {
-    struct buf q;
     sqlite3_stmt *st = NULL;
     long long calls = 0, deals = 0, reps = 0, with_t = 0;
     int rc;
 
-    buf_init(&q, 0);
-    if ((rc = buf_puts(&q,
-                       "SELECT count(*), count(DISTINCT coalesce(cf.rep_id, cf.rep_email, "
-                       "cf.rep_name)), total(cf.has_transcript), count(DISTINCT CASE WHEN "
-                       "cf.outcome IS NOT NULL THEN ifnull(cf.deal_id, ' ' || cf.call_id) END) "
-                       "FROM call_facts cf WHERE cf.call_id IN (SELECT calls.id FROM calls WHERE ",
-                       e)) ||
-        (rc = filter_sql(f, &q, e)) || (rc = buf_putc(&q, ')', e)))
-        goto done;
-    if ((rc = cmd_prepare(db, q.data, &st, e)) || (rc = filter_bind(f, st, e)))
-        goto done;
+    if ((rc = cmd_prepare(db,
+                          "SELECT count(*), count(DISTINCT coalesce(cf.rep_id, cf.rep_email, "
+                          "cf.rep_name)), total(cf.has_transcript), count(DISTINCT CASE WHEN "
+                          "cf.outcome IS NOT NULL THEN ifnull(cf.deal_id, ' ' || cf.call_id) END) "
+                          "FROM call_facts cf WHERE cf.call_id IN (SELECT id FROM temp.calls_sel)",
+                          &st, e)))
+        return rc;
     if (sqlite3_step(st) != SQLITE_ROW) {
         rc = err_set(e, ERR_DB, "calls: count: %s", sqlite3_errmsg(db));
         goto done;
@@ -123,7 +133,6 @@ static int count_line(sqlite3 *db, const struct filter *f, struct err *e)
     fputc('\n', stderr);
 done:
     sqlite3_finalize(st);
-    buf_release(&q);
     return rc;
 }
 
@@ -161,9 +170,9 @@ int cmd_calls(struct cmd_ctx *c, int argc, char **argv, struct err *e)
     if ((rc = cmd_open_db(c, &db, e)) || (rc = filter_validate(&f, db, e)) ||
         (rc = db_exec(db, "BEGIN", e)))
         goto done;
-    if ((rc = list_calls(c, db, &f, e)))
+    if ((rc = select_ids(db, &f, e)) || (rc = list_calls(c, db, &f, e)))
         goto done;
-    rc = count_line(db, &f, e);
+    rc = count_line(db, e);
 done:
     sqlite3_close(db);
     filter_release(&f);

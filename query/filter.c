@@ -51,6 +51,16 @@ const char filter_help[] =
 const char filter_rep_expr[] =
     "(SELECT cf_rep.rep_name FROM call_facts cf_rep WHERE cf_rep.call_id = calls.id)";
 
+const char filter_primary_expr[] =
+    "coalesce("
+    "(SELECT nullif(trim(ifnull(u.first_name, '') || ' ' || ifnull(u.last_name, '')), '') "
+    "FROM users u WHERE u.id = calls.primary_user_id), "
+    "(SELECT p.name FROM parties p WHERE p.call_id = calls.id "
+    "AND p.user_id = calls.primary_user_id AND p.name IS NOT NULL ORDER BY p.ord LIMIT 1), "
+    "(SELECT p.name FROM parties p WHERE p.call_id = calls.id "
+    "AND p.affiliation = 'Internal' COLLATE NOCASE AND p.name IS NOT NULL "
+    "ORDER BY p.ord LIMIT 1))";
+
 void filter_init(struct filter *f)
 {
     memset(f, 0, sizeof *f);
@@ -500,6 +510,21 @@ static int deal_terms(const struct filter *f, struct buf *b, struct err *e)
     return buf_putc(b, ')', e);
 }
 
+/* The outcome of deals row x, as call_facts.outcome reads it (schema/002 and stages.c): the
+ * stages config's word for the stage, else won or lost for closedwon/closedlost spelled any
+ * way, else open. The config's stages are read in non-correlated subqueries (once). */
+static const char outcome_of_x[] =
+    "CASE WHEN ifnull(x.stage, '') COLLATE NOCASE IN (SELECT so.stage FROM temp.stage_outcomes "
+    "so WHERE so.outcome = 'won') THEN 'won' "
+    "WHEN ifnull(x.stage, '') COLLATE NOCASE IN (SELECT so.stage FROM temp.stage_outcomes so "
+    "WHERE so.outcome = 'lost') THEN 'lost' "
+    "WHEN ifnull(x.stage, '') COLLATE NOCASE IN (SELECT so.stage FROM temp.stage_outcomes so "
+    "WHERE so.outcome = 'open') THEN 'open' "
+    "ELSE CASE replace(replace(replace(lower(trim(ifnull(x.stage, ''))), ' ', ''), '_', ''), "
+    "'-', '') WHEN 'closedwon' THEN 'won' WHEN 'closedlost' THEN 'lost' ELSE 'open' END END";
+
+/* --outcome: calls whose deal (the Now row with ord 0, whatever the timing) has one of the
+ * outcomes. */
 static int outcome_term(const struct filter *f, struct buf *b, struct err *e)
 {
     static const struct {
@@ -508,14 +533,45 @@ static int outcome_term(const struct filter *f, struct buf *b, struct err *e)
     } words[] = {{FILTER_WON, "won"}, {FILTER_LOST, "lost"}, {FILTER_OPEN, "open"}};
     int rc, n = 0;
 
-    if ((rc = buf_puts(b, "calls.id IN (SELECT cf.call_id FROM call_facts cf WHERE cf.outcome IN (",
-                       e)))
+    if ((rc = buf_printf(b, e,
+                         "calls.id IN (SELECT x.call_id FROM deals x WHERE x.timing = 'Now' AND "
+                         "x.ord = 0 AND (%s) IN (",
+                         outcome_of_x)))
         return rc;
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if ((f->outcomes & words[i].bit) &&
             (rc = buf_printf(b, e, "%s'%s'", n++ ? ", " : "", words[i].word)))
             return rc;
     return buf_puts(b, "))", e);
+}
+
+/* --rep: calls whose rep (call_facts.rep_name, rep_email) holds the needle. call_facts is
+ * evaluated only for candidates: calls whose rep could be a Gong user that matches (the
+ * rep speaker's user, or the primary user) or that have a party that matches, since the
+ * rep's name and e-mail come from one or the other. */
+static int rep_term(struct buf *b, struct err *e)
+{
+    int rc;
+
+    if ((rc = buf_puts(b,
+                       "calls.id IN (SELECT cf.call_id FROM call_facts cf WHERE cf.call_id IN "
+                       "(SELECT m.call_id FROM call_metrics m WHERE m.rep_user_id IN (SELECT "
+                       "u.id FROM users u WHERE ",
+                       e)) ||
+        (rc = buf_printf(b, e, user_matches, ":f_rep", ":f_rep")) ||
+        (rc = buf_puts(b,
+                       ") UNION ALL SELECT c.id FROM calls c WHERE c.primary_user_id IN (SELECT "
+                       "u.id FROM users u WHERE ",
+                       e)) ||
+        (rc = buf_printf(b, e, user_matches, ":f_rep", ":f_rep")) ||
+        (rc = buf_puts(b,
+                       ") UNION ALL SELECT p.call_id FROM parties p WHERE "
+                       "instr(lower(p.name), :f_rep) > 0 OR instr(lower(p.email), :f_rep) > 0) "
+                       "AND (instr(lower(cf.rep_name), :f_rep) > 0 OR "
+                       "instr(lower(cf.rep_email), :f_rep) > 0))",
+                       e)))
+        return rc;
+    return ERR_OK;
 }
 
 /* --participant: an internal party, the Gong user behind a party, or the primary user. */
@@ -547,12 +603,7 @@ int filter_sql(const struct filter *f, struct buf *b, struct err *e)
         return rc;
     if (f->has_to && ((rc = and(b, &first, e)) || (rc = buf_puts(b, "calls.started < :f_to", e))))
         return rc;
-    if (f->rep && ((rc = and(b, &first, e)) ||
-                   (rc = buf_puts(b,
-                                  "calls.id IN (SELECT cf.call_id FROM call_facts cf WHERE "
-                                  "instr(lower(cf.rep_name), :f_rep) > 0 OR "
-                                  "instr(lower(cf.rep_email), :f_rep) > 0)",
-                                  e))))
+    if (f->rep && ((rc = and(b, &first, e)) || (rc = rep_term(b, e))))
         return rc;
     if (f->participant && ((rc = and(b, &first, e)) || (rc = participant_term(b, e))))
         return rc;

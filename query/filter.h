@@ -12,7 +12,8 @@
  * call's rep and outcome come from call_facts as the connection sees it (with the stages
  * config, the TEMP VIEW that stages.h creates), and the deal terms from the call's deal, the
  * first Gong lists, in the snapshot --deal-timing names; so `calls`, every analysis and a
- * hand-written query over call_facts select the same calls. */
+ * hand-written query over call_facts select the same calls. The connection must hold
+ * temp.stage_outcomes (stages_apply() in stages.h creates it; cmd_open_db does so). */
 #ifndef CALLMINE_FILTER_H
 #define CALLMINE_FILTER_H
 
@@ -114,6 +115,11 @@ int filter_deal_column(const struct filter *f, const char *col, struct buf *b, s
 /* The SQL expression (over `calls`) naming the call's rep: call_facts.rep_name (the
  * internal speaker who talked most, else the primary user). */
 extern const char filter_rep_expr[];
+
+/* The SQL expression (over `calls`) naming the call's primary user (Gong's owner of the
+ * call): the user's name in users, else that user's party name, else the first internal
+ * party's name. Not the call's rep: see filter_rep_expr. */
+extern const char filter_primary_expr[];
 
 /* Bind the filter's parameters present in st (by name, :f_...). */
 int filter_bind(const struct filter *f, sqlite3_stmt *st, struct err *e);

@@ -92,7 +92,7 @@ int scope_build(sqlite3 *db, const struct filter *f, struct err *e)
              "calls.primary_user_id AS primary_user_id, %s AS primary_rep, %s AS rep_user_id, "
              "CAST(NULL AS TEXT) AS rep, CAST(NULL AS TEXT) AS rep_email, "
              "EXISTS (SELECT 1 FROM deals d WHERE d.call_id = calls.id) AS has_deal",
-             filter_rep_expr, runner_sql)))
+             filter_primary_expr, runner_sql)))
         goto done;
     if ((rc = deal_col(&q, f, "rowid", e)))
         goto done;

@@ -66,6 +66,10 @@ static void fixture(void)
          " ('c3', 'TimeOfCall', 0, 'd4', 'qualified', 999999, NULL, 20000),"
          " ('c3', 'TimeOfCall', 1, 'd3', 'appointment', 50, 'OWN-9', 15),"
          " ('c4', 'TimeOfCall', 0, 'd5', 'closedlost', 7000, NULL, 5);");
+    if (stages_apply(db, NULL, &e)) {
+        fprintf(stderr, "stages: %s\n", e.msg);
+        exit(1);
+    }
 }
 
 /* The ids the filter selects, comma-separated in id order ("" for none). */
