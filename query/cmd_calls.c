@@ -46,8 +46,7 @@ static int select_ids(sqlite3 *db, const struct filter *f, struct err *e)
     int rc;
 
     buf_init(&q, 0);
-    if ((rc = db_exec(db,
-                      "CREATE TEMP TABLE calls_sel(id TEXT PRIMARY KEY) WITHOUT ROWID", e)) ||
+    if ((rc = db_exec(db, "CREATE TEMP TABLE calls_sel(id TEXT PRIMARY KEY) WITHOUT ROWID", e)) ||
         (rc = buf_puts(&q, "INSERT INTO temp.calls_sel SELECT calls.id FROM calls WHERE ", e)) ||
         (rc = filter_sql(f, &q, e)) || (rc = cmd_prepare(db, q.data, &st, e)) ||
         (rc = filter_bind(f, st, e)))

@@ -444,7 +444,7 @@ int filter_deal_column(const struct filter *f, const char *col, struct buf *b, s
     return buf_puts(b, " LIMIT 1)", e);
 }
 
-static int and(struct buf *b, int *first, struct err *e)
+static int and (struct buf * b, int *first, struct err *e)
 {
     if (*first) {
         *first = 0;

@@ -103,12 +103,9 @@ static const struct command *find_command(const char *name)
 static int parse_global(int argc, char **argv, struct cmd_ctx *c, struct err *e)
 {
     static const struct option longopts[] = {
-        {"db", 1, NULL, CMD_OPT_DB},
-        {"format", 1, NULL, CMD_OPT_FORMAT},
-        {"stages", 1, NULL, CMD_OPT_STAGES},
-        {"help", 0, NULL, 'h'},
-        {"version", 0, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"db", 1, NULL, CMD_OPT_DB},         {"format", 1, NULL, CMD_OPT_FORMAT},
+        {"stages", 1, NULL, CMD_OPT_STAGES}, {"help", 0, NULL, 'h'},
+        {"version", 0, NULL, 'V'},           {NULL, 0, NULL, 0},
     };
     int opt, rc;
 

@@ -77,8 +77,8 @@ static void trim(const char **s, size_t *n)
 }
 
 /* Insert the stages of one "OUTCOME = A, B" line (comment already cut off). */
-static int stage_line(sqlite3_stmt *ins, const char *path, int lineno, const char *line,
-                      int *rows, struct err *e)
+static int stage_line(sqlite3_stmt *ins, const char *path, int lineno, const char *line, int *rows,
+                      struct err *e)
 {
     const char *eq = strchr(line, '='), *word = line, *p;
     size_t n = eq ? (size_t)(eq - line) : 0;
@@ -162,8 +162,8 @@ static int create_view(sqlite3 *db, struct err *e)
     int rc = ERR_OK, n = 0, has_outcome = 0;
 
     buf_init(&q, 0);
-    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info('call_facts', 'main')", -1,
-                           &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info('call_facts', 'main')", -1, &st,
+                           NULL) != SQLITE_OK) {
         rc = err_set(e, ERR_DB, "stages: %s", sqlite3_errmsg(db));
         goto done;
     }

@@ -34,38 +34,39 @@ static void fixture(void)
         fprintf(stderr, "open: %s\n", e.msg);
         exit(1);
     }
-    exec("INSERT INTO users(id, first_name, last_name, email) VALUES"
-         " ('u1', 'Dana', 'Smith', 'dana@acme.com'), ('u2', 'Lee', 'O''Brien', 'lee@acme.com'),"
-         " ('u3', 'Omar', 'Owner', 'omar@acme.com');"
-         "INSERT INTO calls(id, title, started, duration, primary_user_id) VALUES"
-         " ('c1', 'one', '2024-02-29T23:59:59.999Z', 600, 'u1'),"
-         " ('c2', 'two', '2024-03-01T00:00:00.000Z', 1200, 'u2'),"
-         " ('c3', 'three', '2024-03-01T00:00:00.500Z', 1800, NULL),"
-         " ('c4', 'four', '2024-03-02T10:00:00.000Z', 2400, NULL),"
-         " ('c5', 'five', NULL, 100, NULL);"
-         "INSERT INTO parties(call_id, ord, speaker_id, user_id, name, email, affiliation) VALUES"
-         " ('c1', 0, 's1', 'u1', 'Dana Smith', NULL, 'Internal'),"
-         " ('c1', 1, 'z1', NULL, 'Zoe Talker', 'zoe@acme.com', 'Internal'),"
-         " ('c3', 0, 's1', NULL, 'Priya Patel', 'priya@acme.com', 'Internal'),"
-         " ('c3', 1, 's2', NULL, 'Bob Buyer', 'bob@globex.com', 'External'),"
-         " ('c4', 0, 's3', NULL, 'Dana Smith', 'dana@acme.com', 'External');"
-         /* c1's rep is Zoe, who talked most, not its primary user Dana */
-         "INSERT INTO call_metrics(call_id, sentences, rep_speaker_id, rep_user_id, rep_talk_ms,"
-         " customer_talk_ms, other_talk_ms, rep_questions, customer_questions, switches,"
-         " rep_replies, rep_reply_ms) VALUES ('c1', 10, 'z1', NULL, 9000, 1000, 0, 1, 1, 2, 1, 500);"
-         "INSERT INTO crm_users(crm_id, system, name, email) VALUES"
-         " ('005X', 'Salesforce', 'Omar Owner', 'omar@acme.com');"
-         /* c1: the deal moved on since the call; c2: only Now; c3: two deals, listed in
-          * another order at the call (the call's deal is d3 in both); c4: only TimeOfCall */
-         "INSERT INTO deals(call_id, timing, ord, deal_id, stage, amount, owner, company_size)"
-         " VALUES ('c1', 'TimeOfCall', 0, 'd1', 'qualified', 1000, 'OWN-9', 50),"
-         " ('c1', 'Now', 0, 'd1', 'closedwon', 5000, 'OWN-9', 60),"
-         " ('c2', 'Now', 0, 'd2', 'ClosedLost', 5000, '005X', 1000),"
-         " ('c3', 'Now', 0, 'd3', 'demo', 100, 'omar@acme.com', 10),"
-         " ('c3', 'Now', 1, 'd4', 'closedwon', 999999, NULL, 20000),"
-         " ('c3', 'TimeOfCall', 0, 'd4', 'qualified', 999999, NULL, 20000),"
-         " ('c3', 'TimeOfCall', 1, 'd3', 'appointment', 50, 'OWN-9', 15),"
-         " ('c4', 'TimeOfCall', 0, 'd5', 'closedlost', 7000, NULL, 5);");
+    exec(
+        "INSERT INTO users(id, first_name, last_name, email) VALUES"
+        " ('u1', 'Dana', 'Smith', 'dana@acme.com'), ('u2', 'Lee', 'O''Brien', 'lee@acme.com'),"
+        " ('u3', 'Omar', 'Owner', 'omar@acme.com');"
+        "INSERT INTO calls(id, title, started, duration, primary_user_id) VALUES"
+        " ('c1', 'one', '2024-02-29T23:59:59.999Z', 600, 'u1'),"
+        " ('c2', 'two', '2024-03-01T00:00:00.000Z', 1200, 'u2'),"
+        " ('c3', 'three', '2024-03-01T00:00:00.500Z', 1800, NULL),"
+        " ('c4', 'four', '2024-03-02T10:00:00.000Z', 2400, NULL),"
+        " ('c5', 'five', NULL, 100, NULL);"
+        "INSERT INTO parties(call_id, ord, speaker_id, user_id, name, email, affiliation) VALUES"
+        " ('c1', 0, 's1', 'u1', 'Dana Smith', NULL, 'Internal'),"
+        " ('c1', 1, 'z1', NULL, 'Zoe Talker', 'zoe@acme.com', 'Internal'),"
+        " ('c3', 0, 's1', NULL, 'Priya Patel', 'priya@acme.com', 'Internal'),"
+        " ('c3', 1, 's2', NULL, 'Bob Buyer', 'bob@globex.com', 'External'),"
+        " ('c4', 0, 's3', NULL, 'Dana Smith', 'dana@acme.com', 'External');"
+        /* c1's rep is Zoe, who talked most, not its primary user Dana */
+        "INSERT INTO call_metrics(call_id, sentences, rep_speaker_id, rep_user_id, rep_talk_ms,"
+        " customer_talk_ms, other_talk_ms, rep_questions, customer_questions, switches,"
+        " rep_replies, rep_reply_ms) VALUES ('c1', 10, 'z1', NULL, 9000, 1000, 0, 1, 1, 2, 1, 500);"
+        "INSERT INTO crm_users(crm_id, system, name, email) VALUES"
+        " ('005X', 'Salesforce', 'Omar Owner', 'omar@acme.com');"
+        /* c1: the deal moved on since the call; c2: only Now; c3: two deals, listed in
+         * another order at the call (the call's deal is d3 in both); c4: only TimeOfCall */
+        "INSERT INTO deals(call_id, timing, ord, deal_id, stage, amount, owner, company_size)"
+        " VALUES ('c1', 'TimeOfCall', 0, 'd1', 'qualified', 1000, 'OWN-9', 50),"
+        " ('c1', 'Now', 0, 'd1', 'closedwon', 5000, 'OWN-9', 60),"
+        " ('c2', 'Now', 0, 'd2', 'ClosedLost', 5000, '005X', 1000),"
+        " ('c3', 'Now', 0, 'd3', 'demo', 100, 'omar@acme.com', 10),"
+        " ('c3', 'Now', 1, 'd4', 'closedwon', 999999, NULL, 20000),"
+        " ('c3', 'TimeOfCall', 0, 'd4', 'qualified', 999999, NULL, 20000),"
+        " ('c3', 'TimeOfCall', 1, 'd3', 'appointment', 50, 'OWN-9', 15),"
+        " ('c4', 'TimeOfCall', 0, 'd5', 'closedlost', 7000, NULL, 5);");
     if (stages_apply(db, NULL, &e)) {
         fprintf(stderr, "stages: %s\n", e.msg);
         exit(1);
@@ -225,8 +226,8 @@ static int deal_columns_agree(const char *timing, const char *col, const char *f
     filter_option(&f, FILTER_OPT_DEAL_TIMING, timing, &e);
     buf_puts(&q, "SELECT count(*), sum(", &e);
     filter_deal_column(&f, col, &q, &e);
-    buf_printf(&q, &e,
-               " IS cf.%s) FROM calls JOIN call_facts cf ON cf.call_id = calls.id", fact_col);
+    buf_printf(&q, &e, " IS cf.%s) FROM calls JOIN call_facts cf ON cf.call_id = calls.id",
+               fact_col);
     if (sqlite3_prepare_v2(db, q.data, -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         ok = sqlite3_column_int(st, 0) == 5 && sqlite3_column_int(st, 1) == 5;
@@ -351,7 +352,7 @@ int main(void)
 
     /* --owner: the value exactly, or the name or e-mail of the person it resolves to */
     CHECK(selects("c1", FILTER_OPT_OWNER, "own-9", 0));
-    CHECK(selects("", FILTER_OPT_OWNER, "own-", 0)); /* values match exactly */
+    CHECK(selects("", FILTER_OPT_OWNER, "own-", 0));       /* values match exactly */
     CHECK(selects("c2,c3", FILTER_OPT_OWNER, "owner", 0)); /* names and e-mails by part */
     CHECK(selects("c2", FILTER_OPT_OWNER, "005x", 0));
     CHECK(selects("c2,c3", FILTER_OPT_OWNER, "omar", 0)); /* a CRM user; a Gong user's e-mail */

@@ -191,8 +191,8 @@ static const struct shape {
     {"relative dates", {FILTER_OPT_FROM}, {"90d"}},
     {"where", {FILTER_OPT_WHERE}, {"duration > 600"}},
     {"combined",
-     {FILTER_OPT_STAGE, FILTER_OPT_MIN_AMOUNT, FILTER_OPT_REP, FILTER_OPT_OUTCOME,
-      FILTER_OPT_FROM, FILTER_OPT_OWNER, FILTER_OPT_COMPANY_SIZE},
+     {FILTER_OPT_STAGE, FILTER_OPT_MIN_AMOUNT, FILTER_OPT_REP, FILTER_OPT_OUTCOME, FILTER_OPT_FROM,
+      FILTER_OPT_OWNER, FILTER_OPT_COMPANY_SIZE},
      {"closedlost", "50000", "dana", "lost", "2024-01-01", "u1", "100+"}},
     {"stage and participant", {FILTER_OPT_STAGE, FILTER_OPT_PARTICIPANT}, {"demo", "lee"}},
 };
@@ -265,8 +265,8 @@ int main(void)
         return 1;
     }
     /* a fresh v2 schema holds no statistics */
-    CHECK(sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'", -1,
-                             &st, NULL) == SQLITE_OK &&
+    CHECK(sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'", -1, &st,
+                             NULL) == SQLITE_OK &&
           sqlite3_step(st) == SQLITE_DONE);
     sqlite3_finalize(st);
 
