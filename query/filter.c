@@ -444,7 +444,7 @@ int filter_deal_column(const struct filter *f, const char *col, struct buf *b, s
     return buf_puts(b, " LIMIT 1)", e);
 }
 
-static int and (struct buf * b, int *first, struct err *e)
+static int and_sep(struct buf *b, int *first, struct err *e)
 {
     if (*first) {
         *first = 0;
@@ -599,19 +599,20 @@ int filter_sql(const struct filter *f, struct buf *b, struct err *e)
     if ((rc = buf_putc(b, '(', e)))
         return rc;
     if (f->has_from &&
-        ((rc = and(b, &first, e)) || (rc = buf_puts(b, "calls.started >= :f_from", e))))
+        ((rc = and_sep(b, &first, e)) || (rc = buf_puts(b, "calls.started >= :f_from", e))))
         return rc;
-    if (f->has_to && ((rc = and(b, &first, e)) || (rc = buf_puts(b, "calls.started < :f_to", e))))
+    if (f->has_to &&
+        ((rc = and_sep(b, &first, e)) || (rc = buf_puts(b, "calls.started < :f_to", e))))
         return rc;
-    if (f->rep && ((rc = and(b, &first, e)) || (rc = rep_term(b, e))))
+    if (f->rep && ((rc = and_sep(b, &first, e)) || (rc = rep_term(b, e))))
         return rc;
-    if (f->participant && ((rc = and(b, &first, e)) || (rc = participant_term(b, e))))
+    if (f->participant && ((rc = and_sep(b, &first, e)) || (rc = participant_term(b, e))))
         return rc;
-    if (filter_has_deal_terms(f) && ((rc = and(b, &first, e)) || (rc = deal_terms(f, b, e))))
+    if (filter_has_deal_terms(f) && ((rc = and_sep(b, &first, e)) || (rc = deal_terms(f, b, e))))
         return rc;
-    if (f->outcomes && ((rc = and(b, &first, e)) || (rc = outcome_term(f, b, e))))
+    if (f->outcomes && ((rc = and_sep(b, &first, e)) || (rc = outcome_term(f, b, e))))
         return rc;
-    if (f->where && ((rc = and(b, &first, e)) || (rc = buf_printf(b, e, "(\n%s\n)", f->where))))
+    if (f->where && ((rc = and_sep(b, &first, e)) || (rc = buf_printf(b, e, "(\n%s\n)", f->where))))
         return rc;
     if (first && (rc = buf_putc(b, '1', e)))
         return rc;
