@@ -245,6 +245,7 @@ int main(void)
     struct err e = {0};
     struct buf b;
 
+    setenv("XDG_CONFIG_HOME", "/nonexistent/callmine-test", 1); /* no user stages config */
     fixture();
 
     /* no filter: everything, as the condition "(1)" */

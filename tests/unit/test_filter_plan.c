@@ -259,6 +259,7 @@ int main(void)
     sqlite3_stmt *st = NULL;
     int fd;
 
+    setenv("XDG_CONFIG_HOME", "/nonexistent/callmine-test", 1); /* no user stages config */
     verbose = getenv("FILTER_PLAN_VERBOSE") != NULL;
     if (db_open_rw(":memory:", &db, &e)) {
         fprintf(stderr, "open: %s\n", e.msg);
