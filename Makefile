@@ -172,7 +172,7 @@ FUZZ_COMMON  := $(SCHEMA_SRC) $(BUILD)/gen/embedded.c
 FUZZ_SRC_parse  := ingest/parse.c ingest/deals.c ingest/store.c
 FUZZ_SRC_regex  := query/re.c
 FUZZ_SRC_out    := query/out.c
-FUZZ_SRC_filter := query/filter.c
+FUZZ_SRC_filter := query/filter.c query/stages.c
 FUZZ_DEPS    := tests/fuzz/fuzz.h $(FUZZ_COMMON) $(FUZZ_SRC_parse) $(FUZZ_SRC_regex) \
                 $(FUZZ_SRC_out) $(FUZZ_SRC_filter) $(wildcard schema/*.h ingest/*.h query/*.h)
 FUZZ_LIBS     = $(shell pkg-config --libs libcjson sqlite3 libdeflate libpcre2-8 zlib 2>/dev/null) -lpthread -lm

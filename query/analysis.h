@@ -70,9 +70,8 @@ int analysis_parse(const char *name, const char *text, const char *origin, struc
                    struct err *e);
 void analysis_release(struct analysis *a);
 
-/* Read the stages file (path, or the default when NULL) into temp.stage_outcomes (created
- * empty first). A missing
- * default file is no error; a missing or bad named one is ERR_USAGE. */
+/* Apply the stages file path (stages_apply in stages.h) when it is not NULL; when it is, the
+ * default file that cmd_open_db applied stays. ERR_USAGE for a missing or bad file. */
 int analysis_stages(sqlite3 *db, const char *path, struct err *e);
 
 struct analysis_params {

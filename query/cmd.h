@@ -21,6 +21,7 @@
 #include "err.h"
 #include "ext.h"
 #include "out.h"
+#include "stages.h"
 
 #define CMD_PROG "callmine-query"
 
@@ -29,6 +30,7 @@ struct cmd_ctx {
     int format_set;         /* --format was given */
     enum out_format format; /* meaningful when format_set */
     int stdout_tty;         /* stdout is a terminal */
+    const char *stages;     /* --stages FILE, else NULL (the default stages config) */
 };
 
 typedef int (*cmd_fn)(struct cmd_ctx *c, int argc, char **argv, struct err *e);
@@ -41,11 +43,12 @@ int cmd_export(struct cmd_ctx *c, int argc, char **argv, struct err *e);
 int cmd_analyze(struct cmd_ctx *c, int argc, char **argv, struct err *e);
 int cmd_report(struct cmd_ctx *c, int argc, char **argv, struct err *e);
 
-enum { CMD_OPT_DB = 0x2000, CMD_OPT_FORMAT, CMD_OPT_HELP };
+enum { CMD_OPT_DB = 0x2000, CMD_OPT_FORMAT, CMD_OPT_HELP, CMD_OPT_STAGES };
 
 /* struct option entries every command accepts. */
 #define CMD_COMMON_OPTIONS                                                                         \
     {"db", 1, NULL, CMD_OPT_DB}, {"format", 1, NULL, CMD_OPT_FORMAT},                              \
+        {"stages", 1, NULL, CMD_OPT_STAGES},                                                       \
     {                                                                                              \
         "help", 0, NULL, CMD_OPT_HELP                                                              \
     }
@@ -61,6 +64,11 @@ static inline int cmd_common_option(struct cmd_ctx *c, int opt, const char *arg,
         c->db_path = arg;
         return ERR_OK;
     case CMD_OPT_FORMAT: c->format_set = 1; return out_parse_format(arg, &c->format, e);
+    case CMD_OPT_STAGES:
+        if (!*arg)
+            return err_set(e, ERR_USAGE, "--stages: give a file name");
+        c->stages = arg;
+        return ERR_OK;
     default: return ERR_NOTFOUND;
     }
 }
@@ -86,8 +94,10 @@ static inline enum out_format cmd_table_format(const struct cmd_ctx *c)
     return c->format_set ? c->format : c->stdout_tty ? OUT_TABLE : OUT_TSV;
 }
 
-/* Open c->db_path read-only as an untrusted mirror and register the SQL functions
- * (regexp, regexp_count, regexp_substr, transcript_text). *db is NULL on failure. */
+/* Open c->db_path read-only as an untrusted mirror, register the SQL functions (regexp,
+ * regexp_count, regexp_substr, transcript_text) and apply the stages config (--stages, else
+ * the default file; stages.h), so call_facts.outcome is the same for every command and
+ * query on the connection. *db is NULL on failure. */
 static inline int cmd_open_db(const struct cmd_ctx *c, sqlite3 **db, struct err *e)
 {
     int rc = db_open_ro(c->db_path, db, e);
@@ -96,8 +106,11 @@ static inline int cmd_open_db(const struct cmd_ctx *c, sqlite3 **db, struct err 
         return rc;
     /* reads through the page cache cost a system call each; a mapping costs none */
     sqlite3_exec(*db, "PRAGMA mmap_size = 2147418112", NULL, NULL, NULL);
-    if (sqlite3_callmine_init(*db, NULL, NULL) != SQLITE_OK) {
+    if (sqlite3_callmine_init(*db, NULL, NULL) != SQLITE_OK)
         rc = db_error(*db, e, "register SQL functions");
+    else
+        rc = stages_apply(*db, c->stages, e);
+    if (rc) {
         sqlite3_close(*db);
         *db = NULL;
     }

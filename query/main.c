@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "filter.h"
+#include "version.h"
 
 #include "banned.h"
 
@@ -69,6 +70,10 @@ static void usage(FILE *fp)
             "  --format FORMAT    %s\n"
             "                     default: table on a terminal, tsv when piped (sql, calls);\n"
             "                     grep and show print readable text unless a format is given\n"
+            "  --stages FILE      closed stages of other pipelines, lines such as\n"
+            "                     'won = Signed, Live' and 'lost = Churned' (default:\n"
+            "                     ~/.config/callmine/stages.conf when it exists)\n"
+            "  --version          print the version and the schema version, then exit\n"
             "  -h, --help         this help\n"
             "\n"
             "%s"
@@ -94,14 +99,13 @@ static const struct command *find_command(const char *name)
 }
 
 /* Parse the options before the command into c. Returns ERR_OK, ERR_USAGE, or -1 after
- * printing the help. */
+ * printing the help or the version. */
 static int parse_global(int argc, char **argv, struct cmd_ctx *c, struct err *e)
 {
     static const struct option longopts[] = {
-        {"db", 1, NULL, CMD_OPT_DB},
-        {"format", 1, NULL, CMD_OPT_FORMAT},
-        {"help", 0, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"db", 1, NULL, CMD_OPT_DB},         {"format", 1, NULL, CMD_OPT_FORMAT},
+        {"stages", 1, NULL, CMD_OPT_STAGES}, {"help", 0, NULL, 'h'},
+        {"version", 0, NULL, 'V'},           {NULL, 0, NULL, 0},
     };
     int opt, rc;
 
@@ -109,6 +113,10 @@ static int parse_global(int argc, char **argv, struct cmd_ctx *c, struct err *e)
     while ((opt = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
         if (opt == 'h') {
             usage(stdout);
+            return -1;
+        }
+        if (opt == 'V') {
+            printf("%s %s (schema %d)\n", CMD_PROG, CALLMINE_VERSION, DB_SCHEMA_VERSION);
             return -1;
         }
         if (opt == '?' || opt == ':') {

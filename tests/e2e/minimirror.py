@@ -1,7 +1,11 @@
 """minimirror: build small callmine mirror files directly, for tests with known answers.
 
-A Mirror applies sql/001-init.sql to a new file, sets PRAGMA user_version = 1, and offers
-one method per table the query tool reads (users, calls, parties, deals, transcripts, ...).
+A Mirror applies sql/001-init.sql to a new file and offers one method per table the query
+tool reads (users, calls, parties, deals, transcripts, ...). close() then upgrades it the way
+a version-1 file is upgraded: sql/002-semantic.sql (fixed-width times, deals.ord, crm_users,
+call_facts) and call_metrics from tools/dev/fill_metrics.sql through the extension
+(bin/callmine.so, or $CALLMINE_BIN/callmine.so), so the file is schema version 2 with its
+backfill done. Mirror(path, user_version=1) leaves a version-1 file.
 Transcripts are stored as callmine-ingest stores them: one line per sentence,
 START_MS<TAB>END_MS<TAB>SPEAKER_ID<TAB>TEXT with \\ \n \r escaped in TEXT, zlib-compressed in
 the sqlar convention (stored as is when compression would not shrink it).
@@ -27,6 +31,8 @@ import zlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "sql" / "001-init.sql"
+SEMANTIC = ROOT / "sql" / "002-semantic.sql"
+FILL_METRICS = ROOT / "tools" / "dev" / "fill_metrics.sql"
 
 
 def encode_text(text):
@@ -45,12 +51,61 @@ def sqlar_blob(raw, level=6):
     return (z, len(raw)) if len(z) < len(raw) else (raw, len(raw))
 
 
+def extension():
+    """The path of the callmine extension to load (without .so)."""
+    import os
+    return str(pathlib.Path(os.environ.get("CALLMINE_BIN", ROOT / "bin")) / "callmine")
+
+
+def finish_v2(db):
+    """Bring a version-1 file (an open sqlite3 connection, no transaction) to version 2 with
+    its backfill done: the 002 migration, then call_metrics computed through the extension.
+    Until the ingest computes call_metrics itself, tests that ingest call this too."""
+    db.executescript("BEGIN;" + SEMANTIC.read_text() + "PRAGMA user_version = 2; COMMIT;")
+    fill_metrics(db)
+
+
+def fill_metrics(db):
+    """call_metrics for every transcript (tools/dev/fill_metrics.sql), backfill done."""
+    db.enable_load_extension(True)
+    db.load_extension(extension())
+    db.enable_load_extension(False)
+    db.executescript("BEGIN;" + FILL_METRICS.read_text() +
+                     "DELETE FROM meta WHERE key = 'backfill'; COMMIT;")
+
+
+# What the ingest does not write yet (helper B's branch: fixed-width times, deals.ord,
+# call_metrics, the backfill flag), applied after an ingest by tests that need the semantic
+# layer. Once the ingest writes them, ingested_v2() becomes a no-op (one line below).
+INGEST_WRITES_V2 = False
+
+
+def ingested_v2(path):
+    """Finish a file written by callmine-ingest into what a schema-2 ingest leaves."""
+    if INGEST_WRITES_V2:
+        return
+    db = sqlite3.connect(str(path), isolation_level=None)
+    fixed = ("CASE WHEN {c} GLOB '????-??-??T??:??:??*Z' THEN substr({c}, 1, 19) || '.' || "
+             "substr(substr(rtrim(substr({c}, 20), 'Z'), 2) || '000', 1, 3) || 'Z' "
+             "ELSE {c} END")
+    db.executescript(
+        "BEGIN;"
+        f"UPDATE calls SET started = {fixed.format(c='started')}, "
+        f"scheduled = {fixed.format(c='scheduled')};"
+        "UPDATE deals SET ord = (SELECT count(*) FROM deals d2 WHERE d2.call_id = deals.call_id"
+        " AND d2.timing = deals.timing AND d2.rowid < deals.rowid);"
+        "COMMIT;")
+    fill_metrics(db)
+    db.close()
+
+
 class Mirror:
-    def __init__(self, path, user_version=1, schema=SCHEMA):
+    def __init__(self, path, user_version=2, schema=SCHEMA):
         self.path = str(path)
+        self.version = int(user_version)
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.executescript(pathlib.Path(schema).read_text())
-        self.db.execute(f"PRAGMA user_version = {int(user_version)}")
+        self.db.execute("PRAGMA user_version = 1")
         self.db.execute("BEGIN")
         self._ord = {}
 
@@ -107,6 +162,8 @@ class Mirror:
 
     def close(self):
         self.db.execute("COMMIT")
+        if self.version >= 2:
+            finish_v2(self.db)
         self.db.close()
 
 
