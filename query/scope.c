@@ -130,8 +130,9 @@ static const char compat_sql[] =
 int scope_connect(sqlite3 *db, struct err *e)
 {
     /* a page cache of 32 MB: lookups into call_metrics and the per-call tables stay cached */
-    return exec(db, "PRAGMA temp_store = FILE; PRAGMA mmap_size = 0; PRAGMA cache_size = -32768",
-                e);
+    /* temp_store = FILE is set by cmd_open_db (changing it here would drop the TEMP objects
+     * it made) */
+    return exec(db, "PRAGMA mmap_size = 0; PRAGMA cache_size = -32768", e);
 }
 
 int scope_build(sqlite3 *db, const struct filter *f, struct err *e)

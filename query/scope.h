@@ -68,7 +68,7 @@
 int scope_connect(sqlite3 *db, struct err *e);
 
 /* Build the scope for the calls f selects (grouped by 'all'); needs temp.stage_outcomes
- * (analysis_stages). Sets temp_store to FILE. ERR_DB with SQLite's message on failure. */
+ * (analysis_stages). temp_store FILE is set by cmd_open_db. ERR_DB with SQLite's message on failure. */
 int scope_build(sqlite3 *db, const struct filter *f, struct err *e);
 
 /* Compute every column of the scope once into the TEMP table temp.scope_rows (in a file,

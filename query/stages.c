@@ -1,8 +1,8 @@
 /* stages: the stages config -> temp.stage_outcomes and TEMP VIEW call_facts (see stages.h).
  *
- * The view's column list is read from main.call_facts itself (PRAGMA table_info), so it
- * follows the schema's view whatever columns a later version adds; only outcome is
- * replaced, by the file's word for the Now stage when it names that stage. */
+ * call_facts is always this binary's own definition, as a TEMP view (a shared file's view
+ * is not trusted); with a stages file, only outcome is replaced, by the file's word for
+ * the Now stage when it names that stage. */
 #include "stages.h"
 
 #include <ctype.h>
@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "embedded.h"
 
 #include "banned.h"
 
@@ -153,17 +154,46 @@ static int ident(struct buf *b, const char *name, struct err *e)
     return rc ? rc : buf_putc(b, '"', e);
 }
 
-/* CREATE TEMP VIEW call_facts over main.call_facts with outcome from the file. Nothing
- * when the mirror has no call_facts (a file from before schema 2). */
-static int create_view(sqlite3 *db, struct err *e)
+/* The SELECT of call_facts as this binary defines it (sql/002-semantic.sql), into b. */
+static int builtin_select(struct buf *b, struct err *e)
+{
+    static const char head[] = "CREATE VIEW call_facts AS";
+
+    for (const struct embedded_file *m = embedded_migrations; m->name; m++) {
+        const char *p = strstr(m->text, head), *end;
+
+        if (!p)
+            continue;
+        p += sizeof head - 1;
+        if (!(end = strstr(p, ";\n")))
+            break;
+        return buf_append(b, p, (size_t)(end - p), e);
+    }
+    return err_set(e, ERR_DB, "stages: no call_facts definition is built in");
+}
+
+/* CREATE TEMP VIEW call_facts from this binary's own definition, never the file's: a shared
+ * file is untrusted, and a view named call_facts in it could answer anything (or never end).
+ * With override, outcome comes from temp.stage_outcomes where the file names the Now stage;
+ * the column list is read from the built-in view itself (PRAGMA table_info). */
+static int create_view(sqlite3 *db, int override, struct err *e)
 {
     struct buf q;
     sqlite3_stmt *st = NULL;
-    int rc = ERR_OK, n = 0, has_outcome = 0;
+    int rc = ERR_OK, n = 0;
 
     buf_init(&q, 0);
-    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info('call_facts', 'main')", -1, &st,
-                           NULL) != SQLITE_OK) {
+    if ((rc = buf_puts(&q, "CREATE TEMP VIEW call_facts_builtin AS ", e)) ||
+        (rc = builtin_select(&q, e)) || (rc = exec(db, q.data, e)))
+        goto done;
+    buf_release(&q);
+    buf_init(&q, 0);
+    if (!override) {
+        rc = exec(db, "CREATE TEMP VIEW call_facts AS SELECT * FROM temp.call_facts_builtin", e);
+        goto done;
+    }
+    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info('call_facts_builtin', 'temp')",
+                           -1, &st, NULL) != SQLITE_OK) {
         rc = err_set(e, ERR_DB, "stages: %s", sqlite3_errmsg(db));
         goto done;
     }
@@ -176,7 +206,6 @@ static int create_view(sqlite3 *db, struct err *e)
         if (n++ && (rc = buf_puts(&q, ", ", e)))
             break;
         if (strcmp(col, "outcome") == 0) {
-            has_outcome = 1;
             rc = buf_puts(&q,
                           "CASE WHEN f.outcome IS NULL THEN NULL ELSE coalesce((SELECT "
                           "so.outcome FROM temp.stage_outcomes so WHERE so.stage = f.stage), "
@@ -187,9 +216,7 @@ static int create_view(sqlite3 *db, struct err *e)
             rc = ident(&q, col, e);
         }
     }
-    if (rc || !has_outcome) /* no call_facts, or not one with an outcome to override */
-        goto done;
-    if (!(rc = buf_puts(&q, " FROM main.call_facts f", e)))
+    if (!rc && !(rc = buf_puts(&q, " FROM temp.call_facts_builtin f", e)))
         rc = exec(db, q.data, e);
 done:
     sqlite3_finalize(st);
@@ -206,21 +233,24 @@ int stages_apply(sqlite3 *db, const char *path, struct err *e)
     buf_init(&file, 0);
     buf_init(&text, 0);
     if ((rc = exec(db,
-                   "DROP VIEW IF EXISTS temp.call_facts; DROP TABLE IF EXISTS temp.stage_outcomes;"
+                   "DROP VIEW IF EXISTS temp.call_facts; DROP VIEW IF EXISTS temp.call_facts_builtin; "
+                   "DROP TABLE IF EXISTS temp.stage_outcomes;"
                    "CREATE TEMP TABLE stage_outcomes(stage TEXT PRIMARY KEY COLLATE NOCASE, "
                    "outcome TEXT NOT NULL)",
                    e)))
         goto done;
     if ((rc = stages_path(path, &file, &optional, e))) {
-        rc = rc == ERR_NOTFOUND ? ERR_OK : rc;
-        goto done;
+        if (rc != ERR_NOTFOUND)
+            goto done;
+        rc = ERR_OK;
+        goto view;
     }
     if (optional && stat(file.data, &sb) != 0)
-        goto done;
+        goto view;
     if ((rc = read_file(file.data, &text, e)) || (rc = load(db, file.data, text.data, &rows, e)))
         goto done;
-    if (rows)
-        rc = create_view(db, e);
+view:
+    rc = create_view(db, rows > 0, e);
 done:
     buf_release(&file);
     buf_release(&text);

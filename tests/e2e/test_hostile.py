@@ -261,6 +261,26 @@ def test_table_replaced_by_an_endless_view_is_refused(tmp_path):
         one_line_error(rc, err, "not a table")
 
 
+def test_call_facts_is_always_the_programs_own_view(tmp_path):
+    """A shared file's own call_facts (here: an endless recursive view) is never read: every
+    command answers from the definition built into callmine-query."""
+    db = small_mirror(tmp_path / "facts.db")
+    con = sqlite3.connect(db)
+    honest = con.execute("SELECT count(*) FROM call_facts").fetchone()[0]
+    con.executescript("""
+        DROP VIEW call_facts;
+        CREATE VIEW call_facts AS WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r)
+            SELECT 'evil' AS call_id, x AS outcome FROM r;
+    """)
+    con.close()
+    rc, out, err = q(db, "--format", "tsv", "sql", "SELECT count(*) FROM call_facts", timeout=10)
+    assert rc == 0, err
+    assert out.decode().splitlines()[1:] == [str(honest)]
+    for args in (["calls", "--outcome", "lost"], ["analyze", "activity"]):
+        rc, out, err = q(db, *args, timeout=10)
+        assert rc == 0 and b"evil" not in out, (args, err)
+
+
 # ---- files that are not mirrors, for every command ---------------------------------------
 
 def test_untrusted_files_for_every_command(tmp_path):
