@@ -1,7 +1,26 @@
 /* sync: one ingest run (see sync.h). This file decides what to ask Gong for and in what
  * order, and where the checkpoint goes; gong.c does the HTTP, parse.c the JSON, store.c the
  * rows. Every page is stored in one transaction together with its checkpoint and the
- * requests it cost, so the database is always a consistent, resumable mirror. */
+ * requests it cost, so the database is always a consistent, resumable mirror.
+ *
+ * Shape (issue 9 items 1-4, issue 12 item 4; agreed before the refactor):
+ * - struct checkpoint (ingest/checkpoint.h) owns every sync_state key: the open window
+ *   [window_from, window_to) as two int64 ms, the extensive cursor with its start time,
+ *   pages and calls done, Gong's total, users_done, and the last completed window.
+ *   checkpoint_load() reads them all, checkpoint_save() writes them all inside the caller's
+ *   transaction; nothing else in the ingest reads or writes sync_state.
+ * - page_commit(): the one page transaction helper. A phase stores a page through a
+ *   callback run between BEGIN IMMEDIATE and COMMIT, with the budget row and (when given)
+ *   the checkpoint saved in the same transaction; any failure rolls back once, in one place.
+ * - struct request_extensive (ingest/request.h) replaces the eight positional arguments.
+ * - Phases, in order: window (sync_window: an open window whose end was fixed when it began
+ *   is continued by the identical command line, so --to defaults to the saved end); users
+ *   (skipped once done for this window); calls (extensive pages, transcripts fetched in
+ *   full batches in between); transcripts (drain what is due); refresh-deals; complete.
+ * - sync_plan() counts the same requests the phases will send (users pages, extensive
+ *   pages left, transcript batches including waiting ones that are due, refresh batches).
+ * Hooks kept for others: main.c runs backfill (helper B) before sync_run(); OAuth (helper
+ * F) lives behind gong.c's auth and main.c's `login` dispatch. */
 #include "sync.h"
 
 #include <inttypes.h>
