@@ -149,31 +149,41 @@ static void print_summary(const struct sync_summary *s, const struct gong_stats 
 /* Open an existing mirror to read it, creating and changing no file. A reader of a WAL
  * database creates FILE-wal and FILE-shm when they are missing and cannot remove them; when
  * FILE-wal is absent nothing is left in it (no writer is running, and the last one
- * checkpointed), so the file is opened as immutable instead. */
+ * checkpointed), so the file is opened as immutable instead. ERR_NOTFOUND for a SQLite
+ * file without any table (a new mirror whose creation was cut short). */
 static int open_readonly(const char *path, sqlite3 **out, struct err *e)
 {
-    char wal[4200], *uri = NULL;
+    char wal[4200];
     sqlite3 *db = NULL;
+    sqlite3_str *uri = sqlite3_str_new(NULL);
+    char *u;
     int rc;
 
     *out = NULL;
     snprintf(wal, sizeof wal, "%s-wal", path);
-    if (access(wal, F_OK) == 0 || strpbrk(path, "?#%"))
-        return db_open_ro(path, out, e);
-    uri = sqlite3_mprintf("file:%s?mode=ro&immutable=1", path);
-    if (!uri)
+    sqlite3_str_appendall(uri, "file:");
+    for (const char *q = path; *q; q++) /* ? # % would be read as URI syntax */
+        if (*q == '?' || *q == '#' || *q == '%')
+            sqlite3_str_appendf(uri, "%%%02X", (unsigned char)*q);
+        else
+            sqlite3_str_appendchar(uri, 1, *q);
+    sqlite3_str_appendall(uri, access(wal, F_OK) == 0 ? "?mode=ro" : "?mode=ro&immutable=1");
+    u = sqlite3_str_finish(uri);
+    if (!u)
         return err_set(e, ERR_NOMEM, "open '%s': out of memory", path);
-    rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
-    sqlite3_free(uri);
+    rc = sqlite3_open_v2(u, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    sqlite3_free(u);
     if (rc != SQLITE_OK) {
         rc = err_set(e, ERR_DB, "open '%s': %s", path, db ? sqlite3_errmsg(db) : "out of memory");
         sqlite3_close(db);
         return rc;
     }
     sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
+    /* the file is not trusted yet: its views and triggers call only innocuous functions */
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
     rc = db_check_mirror(db, path, e);
-    if (rc == ERR_NOTFOUND)
-        rc = err_set(e, ERR_DB, "'%s' is not a callmine mirror (it is empty)", path);
     if (rc) {
         sqlite3_close(db);
         return rc;
@@ -189,6 +199,8 @@ static int do_status(const struct config *c, struct err *e)
     sqlite3 *db = NULL;
     int rc = open_readonly(c->db_path, &db, e);
 
+    if (rc == ERR_NOTFOUND)
+        err_set(e, ERR_USAGE, "'%s' is not a callmine mirror (it is empty)", c->db_path);
     if (rc) {
         e->code = ERR_USAGE;
         return ERR_USAGE;
@@ -237,11 +249,11 @@ static int check_mirror_path(const char *path, sqlite3 **ro, struct err *e)
             return err_set(e, ERR_USAGE, "cannot write '%s': %s", path, strerror(errno));
         if (sb.st_size == 0)
             return ERR_OK; /* an empty file becomes a new mirror */
-        if (open_readonly(path, ro, e)) {
-            e->code = ERR_USAGE;
-            return ERR_USAGE;
+        switch (open_readonly(path, ro, e)) {
+        case ERR_OK: return ERR_OK;
+        case ERR_NOTFOUND: return ERR_OK; /* no table yet: still a new mirror */
+        default: e->code = ERR_USAGE; return ERR_USAGE;
         }
-        return ERR_OK;
     }
     if (errno != ENOENT)
         return err_set(e, ERR_USAGE, "cannot use '%s': %s", path, strerror(errno));
