@@ -67,8 +67,11 @@ extern const char filter_help[];
 void filter_init(struct filter *f);
 void filter_release(struct filter *f);
 
+/* filter_option()'s answer for an option that is not a filter (not an ERR_* code). */
+#define FILTER_PASS (-1)
+
 /* Apply one parsed option. ERR_OK when done, ERR_USAGE (with a message naming the option)
- * when arg is bad, ERR_NOTFOUND when opt is not a filter option. */
+ * when arg is bad, FILTER_PASS when opt is not a filter option. */
 int filter_option(struct filter *f, int opt, const char *arg, struct err *e);
 
 /* Whether any filter on deals is set (stage, amounts, owner, company size). */
