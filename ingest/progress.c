@@ -23,11 +23,8 @@ struct progress {
     int bar_shown; /* a bar is on the current line */
     int cols;      /* the terminal's width */
     int started;   /* the first counts arrived */
+    int drawn;     /* columns of the bar last drawn */
     struct progress_counts c;
-    /* this run's progress in the current phase: ETAs use only what this run did */
-    enum progress_phase phase;
-    double phase_t0;
-    long phase_done0;
     struct sigaction old_winch;
 };
 
@@ -137,6 +134,9 @@ void progress_format_bar(const struct progress_counts *c, double rps, const char
     snprintf(rate, sizeof rate, "  %.1f req/s", rps);
     snprintf(tail, sizeof tail, "  ETA %s", eta);
     used = (int)(strlen(label) + strlen(count) + strlen(tail));
+    /* the narrowest bar is kept before the extras: the rate goes first, then the count */
+    if (room - used >= BAR_MIN + 3)
+        used += BAR_MIN + 3;
     if (used + (int)strlen(extra) <= room)
         used += (int)strlen(extra);
     else
@@ -145,6 +145,8 @@ void progress_format_bar(const struct progress_counts *c, double rps, const char
         used += (int)strlen(rate);
     else
         rate[0] = '\0';
+    if ((int)(strlen(label) + strlen(count) + strlen(tail)) + BAR_MIN + 3 <= room)
+        used -= BAR_MIN + 3;
     /* the bar takes what is left: "[###...] " */
     width = room - used - 3;
     if (width > BAR_MAX)
@@ -170,19 +172,17 @@ void progress_format_bar(const struct progress_counts *c, double rps, const char
         out[room] = '\0';
 }
 
-/* The ETA of the current phase from this run's own progress in it. */
+/* The ETA: the requests still needed at this run's own request rate. */
 static void format_eta(const struct progress *p, double t, char *out, size_t n)
 {
-    long done, total;
+    const struct progress_counts *c = &p->c;
+    double el = t - p->start;
 
-    phase_counts(&p->c, &done, &total);
     snprintf(out, n, "?");
-    if (done >= total && (total > 0 || p->c.phase == PROGRESS_TRANSCRIPTS))
+    if (c->requests_left == 0)
         snprintf(out, n, "0s");
-    else if (total > 0 && done > p->phase_done0 && t > p->phase_t0)
-        progress_format_duration((t - p->phase_t0) * (double)(total - done) /
-                                     (double)(done - p->phase_done0),
-                                 out, n);
+    else if (c->requests_left > 0 && c->requests > 0 && el > 0)
+        progress_format_duration((double)c->requests_left * el / (double)c->requests, out, n);
 }
 
 static void draw(struct progress *p, double t)
@@ -197,9 +197,14 @@ static void draw(struct progress *p, double t)
         if (resized) {
             resized = 0;
             p->cols = term_cols(p->out);
+            /* a terminal that reflows its lines (tmux, VTE, kitty, iTerm2) has wrapped the
+             * wider bar drawn before: go up to its first row and clear from there */
+            if (p->bar_shown && p->drawn > p->cols)
+                fprintf(p->out, "\r\033[%dA\033[J", (p->drawn - 1) / p->cols);
         }
         progress_format_bar(c, rps, eta, p->cols, line, sizeof line);
         fprintf(p->out, "\r\033[K%s", line);
+        p->drawn = (int)strlen(line);
         p->bar_shown = 1;
     } else if (c->phase == PROGRESS_TRANSCRIPTS) {
         fprintf(p->out,
@@ -220,19 +225,13 @@ static void draw(struct progress *p, double t)
 void progress_update(struct progress *p, const struct progress_counts *c)
 {
     double t = now_s();
+    int phase_changed = p->started && c->phase != p->c.phase;
 
-    if (!p->started || c->phase != p->phase) {
-        long total;
-
-        p->started = 1;
-        p->phase = c->phase;
-        p->phase_t0 = t;
-        phase_counts(c, &p->phase_done0, &total);
-    }
+    p->started = 1;
     p->c = *c;
     if (p->mode == 0)
         return;
-    if (t - p->last < (p->mode == 2 ? 0.1 : 5.0) && !(p->mode == 2 && resized))
+    if (t - p->last < (p->mode == 2 ? 0.1 : 5.0) && !phase_changed && !(p->mode == 2 && resized))
         return;
     p->last = t;
     draw(p, t);
@@ -243,6 +242,7 @@ static void clear_bar(struct progress *p)
     if (p->bar_shown) {
         fputs("\r\033[K", p->out);
         p->bar_shown = 0;
+        p->drawn = 0;
     }
 }
 

@@ -3,8 +3,9 @@
  * On a terminal a one-line bar redrawn at most ten times a second, never wider than the
  * terminal (it follows SIGWINCH): in the calls phase the window's calls stored of Gong's
  * total, transcripts, requests per second and an ETA; in the transcript phase that
- * follows, transcripts asked for of those due, with their own ETA. ETAs count only this
- * run's progress, so a resumed run's ETA is its own. Messages print above the bar (the bar
+ * follows, transcripts asked for of those due. The ETA is the requests the run still needs
+ * divided by this run's own request rate (the pace the server and --rate allow), so a
+ * resumed run's ETA is its own and the transcript phase has its own. Messages print above the bar (the bar
  * is cleared, the message printed, the bar redrawn). Otherwise (a pipe, a log file, CI) a
  * plain log line every few seconds. --quiet silences both; important messages still print. */
 #ifndef CALLMINE_PROGRESS_H
@@ -26,6 +27,7 @@ struct progress_counts {
     long transcripts_done; /* transcripts asked for this run (stored, or not ready yet) */
     long transcripts_due;  /* still to ask for */
     long requests;         /* HTTP requests sent this run */
+    long requests_left;    /* the requests the run still needs (sync.c's estimate); -1 unknown */
 };
 
 struct progress;
@@ -34,7 +36,7 @@ struct progress;
 struct progress *progress_new(int mode, FILE *out);
 void progress_free(struct progress *p); /* NULL ok; ends the bar line */
 
-/* Report new counts; redraws when due. */
+/* Report new counts; redraws when due (and at once after a resize). */
 void progress_update(struct progress *p, const struct progress_counts *c);
 
 /* Print a message line above the bar. Printed even in quiet mode when important. */

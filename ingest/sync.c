@@ -119,16 +119,32 @@ static int page_commit(struct run *r, page_fn fn, void *arg, int save_cp, struct
     return rc;
 }
 
+static long batches(long n)
+{
+    return n > 0 ? (n + SYNC_BATCH - 1) / SYNC_BATCH : 0;
+}
+
+/* Redraw with the queue's count and the requests still needed, by the model --plan uses:
+ * the window's pages left, and one transcript batch per SYNC_BATCH calls due or still to
+ * come from those pages. */
 static void show_progress(struct run *r)
 {
+    struct progress_counts *pc = &r->pc;
     int64_t due = 0;
     char t[ISOTIME_MAX];
+    long calls_left;
 
     now_iso(t);
     if (store_pending_count(r->st, t, &due, NULL) == ERR_OK)
-        r->pc.transcripts_due = (long)due;
-    r->pc.requests = gong_stats(r->g)->requests;
-    progress_update(r->p, &r->pc);
+        pc->transcripts_due = (long)due;
+    pc->requests = gong_stats(r->g)->requests;
+    calls_left = pc->calls_total > pc->calls_done ? pc->calls_total - pc->calls_done : 0;
+    pc->requests_left = -1;
+    if (pc->phase == PROGRESS_TRANSCRIPTS || pc->calls_total > 0)
+        pc->requests_left = (pc->phase == PROGRESS_CALLS ? batches(calls_left) : 0) +
+                            (r->s->transcripts_skipped ? 0
+                                                       : batches(calls_left + pc->transcripts_due));
+    progress_update(r->p, pc);
 }
 
 /* The mirror's calls whose transcript Gong does not have yet (what --status counts). */
