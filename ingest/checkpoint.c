@@ -11,13 +11,23 @@
 
 #include "banned.h"
 
-enum { K_WINDOW_FROM, K_WINDOW_TO, K_CURSOR_STARTED, K_PAGES, K_CALLS, K_TOTAL, K_USERS,
-       K_LAST_FROM, K_LAST_TO, K_CURSOR, K_COUNT };
+enum {
+    K_WINDOW_FROM,
+    K_WINDOW_TO,
+    K_CURSOR_STARTED,
+    K_PAGES,
+    K_CALLS,
+    K_TOTAL,
+    K_USERS,
+    K_LAST_FROM,
+    K_LAST_TO,
+    K_CURSOR,
+    K_COUNT
+};
 
 static const char *const keys[K_COUNT] = {
-    "window_from", "window_to",           "cursor_started",     "pages_done", "calls_done",
-    "calls_total", "users_done",          "last_completed_from", "last_completed_to",
-    "cursor"};
+    "window_from", "window_to",  "cursor_started",      "pages_done",        "calls_done",
+    "calls_total", "users_done", "last_completed_from", "last_completed_to", "cursor"};
 
 void checkpoint_init(struct checkpoint *cp)
 {

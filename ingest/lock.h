@@ -11,8 +11,8 @@
 struct lock;
 
 struct lock_holder {
-    long pid;                   /* the process holding the lock; 0 when unknown */
-    char started[ISOTIME_MAX];  /* when it took the lock (UTC text); "" when unknown */
+    long pid;                  /* the process holding the lock; 0 when unknown */
+    char started[ISOTIME_MAX]; /* when it took the lock (UTC text); "" when unknown */
 };
 
 /* Is db_path's lock held by a live process? Creates nothing. 1 held (*h filled), 0 free

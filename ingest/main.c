@@ -201,8 +201,9 @@ static int do_status(const struct config *c, struct err *e)
     int rc;
 
     if (stat(c->db_path, &sb) != 0)
-        return err_set(e, ERR_USAGE, "cannot open '%s': %s (run callmine-ingest first, or give --db)",
-                       c->db_path, strerror(errno));
+        return err_set(e, ERR_USAGE,
+                       "cannot open '%s': %s (run callmine-ingest first, or give --db)", c->db_path,
+                       strerror(errno));
     rc = open_readonly(c->db_path, &db, e);
     if (rc == ERR_NOTFOUND)
         err_set(e, ERR_USAGE, "'%s' is not a callmine mirror (it is empty)", c->db_path);

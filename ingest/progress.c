@@ -216,8 +216,8 @@ static void draw(struct progress *p, double t)
         fprintf(p->out,
                 "callmine-ingest: %ld/%ld calls, %ld transcripts (%ld to go), %ld requests, "
                 "%.1f req/s, %s elapsed, ETA %s\n",
-                c->calls_done, c->calls_total, c->transcripts, c->transcripts_due, c->requests,
-                rps, elapsed, eta);
+                c->calls_done, c->calls_total, c->transcripts, c->transcripts_due, c->requests, rps,
+                elapsed, eta);
     }
     fflush(p->out);
 }

@@ -141,9 +141,9 @@ static void show_progress(struct run *r)
     calls_left = pc->calls_total > pc->calls_done ? pc->calls_total - pc->calls_done : 0;
     pc->requests_left = -1;
     if (pc->phase == PROGRESS_TRANSCRIPTS || pc->calls_total > 0)
-        pc->requests_left = (pc->phase == PROGRESS_CALLS ? batches(calls_left) : 0) +
-                            (r->s->transcripts_skipped ? 0
-                                                       : batches(calls_left + pc->transcripts_due));
+        pc->requests_left =
+            (pc->phase == PROGRESS_CALLS ? batches(calls_left) : 0) +
+            (r->s->transcripts_skipped ? 0 : batches(calls_left + pc->transcripts_due));
     progress_update(r->p, pc);
 }
 
@@ -153,8 +153,8 @@ static long count_waiting(sqlite3 *db)
     sqlite3_stmt *st = NULL;
     long n = 0;
 
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM transcript_status WHERE state = 'waiting'",
-                           -1, &st, NULL) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM transcript_status WHERE state = 'waiting'", -1,
+                           &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         n = (long)sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -433,9 +433,8 @@ static int sync_calls(struct run *r, struct err *e)
     if (calls_complete(cp))
         return ERR_OK;
     for (;;) {
-        struct request_extensive q = {.from_ms = cp->window_from,
-                                      .to_ms = cp->window_to,
-                                      .workspace = r->c->workspace};
+        struct request_extensive q = {
+            .from_ms = cp->window_from, .to_ms = cp->window_to, .workspace = r->c->workspace};
         struct calls_put cl = {0};
         int reread;
 
@@ -563,8 +562,8 @@ static int refresh_deals(struct run *r, int64_t from, struct err *e)
 
 /* ---- the run ----------------------------------------------------------------------- */
 
-int sync_window(const struct config *c, const struct checkpoint *cp, int64_t now_ms,
-                int64_t *from, int64_t *to, int *resume, struct err *e)
+int sync_window(const struct config *c, const struct checkpoint *cp, int64_t now_ms, int64_t *from,
+                int64_t *to, int *resume, struct err *e)
 {
     int open = checkpoint_is_open(cp);
 
@@ -833,9 +832,9 @@ int sync_plan(const struct config *c, sqlite3 *db, struct gong_client *g, FILE *
     requests = user_pages + call_pages + transcript_batches + refresh;
     secs = c->rate > 0 ? (double)requests / c->rate : 0;
     progress_format_duration(secs, wall, sizeof wall);
-    fprintf(out, "window      %s .. %s%s\n", a, b, resume ? " (resuming: its end was fixed when it began)" : "");
-    fprintf(out, "calls       %" PRId64 "%s\n", total,
-            resume ? "" : "");
+    fprintf(out, "window      %s .. %s%s\n", a, b,
+            resume ? " (resuming: its end was fixed when it began)" : "");
+    fprintf(out, "calls       %" PRId64 "%s\n", total, resume ? "" : "");
     fprintf(out,
             "requests    about %" PRId64 " (%" PRId64 " users pages, %" PRId64
             " extensive pages, %" PRId64 " transcript batches for %" PRId64 " calls",

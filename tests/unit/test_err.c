@@ -20,8 +20,9 @@ int main(void)
     CHECK(db_open_rw(":memory:", &db, &e) == ERR_OK);
     CHECK(db_exec(db, "SELECT * FROM no_such_table", &e) == ERR_DB);
     CHECK(e.sqlite_code == SQLITE_ERROR && e.http_status == 0);
-    CHECK(db_exec(db, "INSERT INTO sync_state(key) VALUES ('k'); INSERT INTO sync_state(key) "
-                      "VALUES ('k')",
+    CHECK(db_exec(db,
+                  "INSERT INTO sync_state(key) VALUES ('k'); INSERT INTO sync_state(key) "
+                  "VALUES ('k')",
                   &e) == ERR_DB);
     CHECK(e.sqlite_code == SQLITE_CONSTRAINT_PRIMARYKEY);
     CHECK(err_sqlite_primary(&e) == SQLITE_CONSTRAINT);
