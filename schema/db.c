@@ -307,7 +307,8 @@ int db_open_ro(const char *path, sqlite3 **out, struct err *e)
         return rc;
     }
     rc = db_check_mirror(db, path, e);
-    if (rc && (err_sqlite_primary(e) == SQLITE_CANTOPEN || err_sqlite_primary(e) == SQLITE_READONLY)) {
+    if (rc &&
+        (err_sqlite_primary(e) == SQLITE_CANTOPEN || err_sqlite_primary(e) == SQLITE_READONLY)) {
         /* A WAL file in a read-only place: nobody can be writing it, read it as is. */
         sqlite3_close(db);
         db = NULL;
