@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "isotime.h"
 #include "oauth.h"
+#include "version.h"
 
 #include "banned.h"
 
@@ -45,6 +47,7 @@ void config_usage(FILE *f)
           "  --base-url URL       your tenant's API host (default $GONG_BASE_URL, else\n"
           "                       https://api.gong.io)\n"
           "  --quiet, --verbose   less or more on stderr\n"
+          "  --version            print the version and the schema version it writes\n"
           "  -h, --help           this text\n"
           "\n"
           "Credentials: GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET (Gong API page), or\n"
@@ -59,8 +62,13 @@ void config_usage(FILE *f)
           "  callmine-ingest --db calls.db            # later: incremental sync\n"
           "  callmine-ingest --db calls.db --status\n"
           "\n"
-          "Exit status: 0 done; 1 stopped early, progress saved (re-run to resume); 2 usage or\n"
-          "configuration error; 3 authentication or permission refused.\n",
+          "After Ctrl-C, kill -9, a full disk or a spent budget, run the same command again:\n"
+          "it continues the interrupted window (its end was fixed when it began). One\n"
+          "callmine-ingest writes a file at a time (a lock on FILE.lock).\n"
+          "\n"
+          "Exit status: 0 done; 1 stopped early, progress saved (the same command resumes), or\n"
+          "another callmine-ingest is writing the file; 2 usage or configuration error (nothing\n"
+          "is created or changed); 3 authentication or permission refused.\n",
           f);
 }
 
@@ -99,7 +107,8 @@ enum {
     OPT_STATUS,
     OPT_CREDS,
     OPT_BASE_URL,
-    OPT_TOKEN_FILE
+    OPT_TOKEN_FILE,
+    OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -121,6 +130,7 @@ static const struct option long_options[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
 
@@ -192,7 +202,10 @@ int config_parse_args(struct config *c, int argc, char **argv, struct err *e)
         case OPT_TOKEN_FILE: c->token_file = optarg; break;
         case 'q': c->quiet = 1; break;
         case 'v': c->verbose++; break;
-        case 'h': config_usage(stdout); return ERR_NOTFOUND;
+        case 'h': config_usage(stdout); return CONFIG_DONE;
+        case OPT_VERSION:
+            printf("callmine-ingest %s (schema %d)\n", CALLMINE_VERSION, DB_SCHEMA_VERSION);
+            return CONFIG_DONE;
         case ':': return err_set(e, ERR_USAGE, "%s needs a value (see --help)", argv[optind - 1]);
         default: return err_set(e, ERR_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
         }

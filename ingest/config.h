@@ -46,8 +46,12 @@ struct config {
     char token_path[1024];
 };
 
+/* config_parse_args() printed --help or --version on stdout: the caller exits 0. A value
+ * of its own, apart from the ERR_* codes. */
+#define CONFIG_DONE (-1)
+
 /* Parse argv into c (defaults first). Returns ERR_OK, ERR_USAGE with a message, or
- * ERR_NOTFOUND when --help was printed (the caller exits 0). */
+ * CONFIG_DONE when --help or --version was printed. */
 int config_parse_args(struct config *c, int argc, char **argv, struct err *e);
 
 /* Fill the credentials from the environment or --credentials FILE (refused when group- or

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <curl/curl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,8 @@ struct gong_client {
     int verbose;
     volatile int *stop_flag;
     double backoff_base_s;
+    void (*log)(void *log_arg, const char *line);
+    void *log_arg;
     double last_start; /* CLOCK_MONOTONIC seconds of the last attempt; < 0 before the first */
     uint64_t rng;      /* xorshift64 state for backoff jitter */
     struct buf *out;   /* the body being received */
@@ -452,6 +455,8 @@ struct gong_client *gong_new(const struct gong_config *cfg, struct err *e)
     g->verbose = cfg->verbose;
     g->stop_flag = cfg->stop_flag;
     g->backoff_base_s = cfg->backoff_base_s > 0 ? cfg->backoff_base_s : 1.0;
+    g->log = cfg->log;
+    g->log_arg = cfg->log_arg;
     g->last_start = -1;
     g->rng = ((uint64_t)(now_s() * 1e9) ^ ((uint64_t)getpid() << 32)) | 1;
 
@@ -503,6 +508,24 @@ const struct gong_stats *gong_stats(const struct gong_client *g)
 const char *gong_base_url(const struct gong_client *g)
 {
     return g->base_url;
+}
+
+/* One verbose line, to the log callback or stderr. */
+static void verbose_line(struct gong_client *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void verbose_line(struct gong_client *g, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (g->log)
+        g->log(g->log_arg, line);
+    else
+        fprintf(stderr, "%s\n", line);
 }
 
 /* Send one attempt after the pacing wait. Returns ERR_OK with *cc set to libcurl's result,
@@ -646,10 +669,10 @@ static int run(struct gong_client *g, const char *method, const char *path, stru
                              attempt, detail(g, cc, excerpt, sizeof excerpt));
         }
         if (g->verbose && !rc && delay >= 0)
-            fprintf(stderr, "gong: %s %s %s %.0f ms, retry in %.2f s\n", method, path, what,
-                    (now_s() - t0) * 1000, delay);
+            verbose_line(g, "gong: %s %s %s %.0f ms, retry in %.2f s", method, path, what,
+                         (now_s() - t0) * 1000, delay);
         else if (g->verbose)
-            fprintf(stderr, "gong: %s %s %s %.0f ms\n", method, path, what, (now_s() - t0) * 1000);
+            verbose_line(g, "gong: %s %s %s %.0f ms", method, path, what, (now_s() - t0) * 1000);
         if (rc)
             goto done;
         switch (v) {
@@ -691,6 +714,8 @@ static int run(struct gong_client *g, const char *method, const char *path, stru
 done:
     if (res)
         res->status = status;
+    if (rc)
+        err_detail(e, status, 0);
     g->out = NULL;
     return rc;
 }
@@ -741,4 +766,35 @@ int gong_post(struct gong_client *g, const char *path, const char *json, struct 
     curl_easy_setopt(g->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(json));
     curl_easy_setopt(g->curl, CURLOPT_HTTPHEADER, g->hdr_post);
     return run(g, "POST", path, out, res, e);
+}
+
+int gong_check_reachable(struct gong_client *g, struct err *e)
+{
+    CURL *c = curl_easy_init();
+    char errbuf[CURL_ERROR_SIZE] = "";
+    long wait = g->timeout_s < 10 ? g->timeout_s : 10;
+    CURLcode cc;
+
+    if (!c)
+        return err_set(e, ERR_NOMEM, "http client: out of memory");
+    curl_easy_setopt(c, CURLOPT_URL, g->base_url);
+    curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, wait);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, wait);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, g);
+    cc = curl_easy_perform(c);
+    curl_easy_cleanup(c);
+    if (cc == CURLE_OK)
+        return ERR_OK;
+    if (cc == CURLE_ABORTED_BY_CALLBACK && stopped(g))
+        return err_set(e, ERR_INTERRUPT, "connect to %s: interrupted", g->base_url);
+    return err_set(e, ERR_USAGE, "cannot connect to %s: %s", g->base_url,
+                   errbuf[0] ? errbuf : curl_easy_strerror(cc));
 }

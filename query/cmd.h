@@ -53,7 +53,11 @@ enum { CMD_OPT_DB = 0x2000, CMD_OPT_FORMAT, CMD_OPT_HELP, CMD_OPT_STAGES };
         "help", 0, NULL, CMD_OPT_HELP                                                              \
     }
 
-/* Handle a common option: ERR_OK when done, ERR_USAGE for a bad value, ERR_NOTFOUND when opt
+/* cmd_common_option()'s answer for an option that is not a common one: the caller offers it
+ * to the next handler (filter_option). Not an error, so not an ERR_* code. */
+#define CMD_PASS (-1)
+
+/* Handle a common option: ERR_OK when done, ERR_USAGE for a bad value, CMD_PASS when opt
  * is not one (CMD_OPT_HELP is left to the command). */
 static inline int cmd_common_option(struct cmd_ctx *c, int opt, const char *arg, struct err *e)
 {
@@ -69,7 +73,7 @@ static inline int cmd_common_option(struct cmd_ctx *c, int opt, const char *arg,
             return err_set(e, ERR_USAGE, "--stages: give a file name");
         c->stages = arg;
         return ERR_OK;
-    default: return ERR_NOTFOUND;
+    default: return CMD_PASS;
     }
 }
 

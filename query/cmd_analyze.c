@@ -180,7 +180,7 @@ static int parse(struct settings *s, struct cmd_ctx *c, int argc, char **argv, s
         case '?':
         case ':': return cmd_bad_option("analyze", opt, argv, e);
         default:
-            if ((rc = cmd_common_option(c, opt, optarg, e)) == ERR_NOTFOUND)
+            if ((rc = cmd_common_option(c, opt, optarg, e)) == CMD_PASS)
                 rc = filter_option(&s->f, opt, optarg, e);
             if (rc)
                 return rc;

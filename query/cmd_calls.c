@@ -154,7 +154,7 @@ int cmd_calls(struct cmd_ctx *c, int argc, char **argv, struct err *e)
             rc = cmd_bad_option("calls", opt, argv, e);
             goto done;
         }
-        if ((rc = cmd_common_option(c, opt, optarg, e)) == ERR_NOTFOUND)
+        if ((rc = cmd_common_option(c, opt, optarg, e)) == CMD_PASS)
             rc = filter_option(&f, opt, optarg, e);
         if (rc)
             goto done;

@@ -602,7 +602,7 @@ int cmd_export(struct cmd_ctx *c, int argc, char **argv, struct err *e)
                                           : &x.force) = 1;
             continue;
         }
-        if ((rc = cmd_common_option(c, opt, optarg, e)) == ERR_NOTFOUND)
+        if ((rc = cmd_common_option(c, opt, optarg, e)) == CMD_PASS)
             rc = filter_option(&x.f, opt, optarg, e);
         if (rc)
             goto done;

@@ -202,7 +202,7 @@ static int parse_args(struct grep *g, struct cmd_ctx *c, int argc, char **argv, 
             *color = optarg;
             break;
         default:
-            if ((rc = cmd_common_option(c, opt, optarg, e)) == ERR_NOTFOUND)
+            if ((rc = cmd_common_option(c, opt, optarg, e)) == CMD_PASS)
                 rc = filter_option(&g->f, opt, optarg, e);
         }
         if (rc)

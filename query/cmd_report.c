@@ -157,7 +157,7 @@ static int parse(struct options *o, struct report *r, struct cmd_ctx *c, int arg
         case '?':
         case ':': return cmd_bad_option("report", opt, argv, e);
         default:
-            if ((rc = cmd_common_option(c, opt, optarg, e)) == ERR_NOTFOUND) {
+            if ((rc = cmd_common_option(c, opt, optarg, e)) == CMD_PASS) {
                 if ((rc = filter_option(&o->f, opt, optarg, e)) == ERR_OK && li >= 0)
                     rc = note_filter(&o->filters, longopts[li].name, optarg, e);
             }

@@ -523,7 +523,7 @@ int cmd_show(struct cmd_ctx *c, int argc, char **argv, struct err *e)
             color = optarg;
             continue;
         }
-        if ((rc = cmd_common_option(c, opt, optarg, e)) == ERR_NOTFOUND)
+        if ((rc = cmd_common_option(c, opt, optarg, e)) == CMD_PASS)
             rc = filter_option(&s.f, opt, optarg, e);
         if (rc)
             goto done;

@@ -391,7 +391,7 @@ int filter_option(struct filter *f, int opt, const char *arg, struct err *e)
         f->where = w;
         break;
     }
-    default: return ERR_NOTFOUND;
+    default: return FILTER_PASS;
     }
     if (f->has_from && f->has_to && f->from_ms >= f->to_ms)
         return err_set(e, ERR_USAGE, "--from must be before --to");

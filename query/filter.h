@@ -87,8 +87,11 @@ extern const char filter_help[];
 void filter_init(struct filter *f);
 void filter_release(struct filter *f);
 
+/* filter_option()'s answer for an option that is not a filter (not an ERR_* code). */
+#define FILTER_PASS (-1)
+
 /* Apply one parsed option. ERR_OK when done, ERR_USAGE (with a message naming the option
- * and the bad value) when arg is bad, ERR_NOTFOUND when opt is not a filter option.
+ * and the bad value) when arg is bad, FILTER_PASS when opt is not a filter option.
  * WHEN is YYYY-MM-DD (midnight UTC), a date-time with Z or an offset, Nd, Nw or Nm (N days,
  * weeks or calendar months before f->now_ms), today or yesterday (UTC midnights); amounts
  * are numbers with an optional k (thousand) or m (million) suffix: 50000, 50k, 1.5m. */

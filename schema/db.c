@@ -13,11 +13,16 @@
 
 int db_error(sqlite3 *db, struct err *e, const char *what)
 {
+    int ext = db ? sqlite3_extended_errcode(db) : 0;
+
     if (db && db_is_disk_full(db))
-        return err_set(e, ERR_IO,
-                       "%s: cannot write the database: disk full or a file size limit reached (%s)",
-                       what, sqlite3_errmsg(db));
-    return err_set(e, ERR_DB, "%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
+        err_set(e, ERR_IO,
+                "%s: cannot write the database: disk full or a file size limit reached (%s)", what,
+                sqlite3_errmsg(db));
+    else
+        err_set(e, ERR_DB, "%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
+    err_detail(e, 0, ext);
+    return e ? e->code : ERR_DB;
 }
 
 int db_is_disk_full(sqlite3 *db)
@@ -38,7 +43,7 @@ int db_exec(sqlite3 *db, const char *sql, struct err *e)
     char *msg = NULL;
 
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int full = db_is_disk_full(db);
+        int full = db_is_disk_full(db), ext = sqlite3_extended_errcode(db);
 
         if (full)
             err_set(e, ERR_IO,
@@ -46,6 +51,7 @@ int db_exec(sqlite3 *db, const char *sql, struct err *e)
                     msg ? msg : sqlite3_errmsg(db));
         else
             err_set(e, ERR_DB, "%s", msg ? msg : sqlite3_errmsg(db));
+        err_detail(e, 0, ext);
         sqlite3_free(msg);
         return e ? e->code : ERR_DB;
     }
@@ -72,6 +78,7 @@ int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e)
 {
     if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
         err_set(e, ERR_DB, "prepare '%.60s': %s", sql, sqlite3_errmsg(db));
+        err_detail(e, 0, sqlite3_extended_errcode(db));
         *st = NULL;
         return ERR_DB;
     }
@@ -145,7 +152,7 @@ int db_open_rw(const char *path, sqlite3 **out, struct err *e)
                       "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768",
                       e))) {
         err_wrap(e, "open '%s'", path);
-        if (strstr(e->msg, "not a database"))
+        if (err_sqlite_primary(e) == SQLITE_NOTADB)
             err_set(e, ERR_DB, "'%s' is not a SQLite database: choose another --db", path);
         goto fail;
     }
@@ -214,7 +221,7 @@ int db_check_mirror(sqlite3 *db, const char *path, struct err *e)
     int empty = 0, version = 0, rc;
 
     if (is_empty(db, &empty, e)) {
-        if (strstr(e->msg, "not a database") || strstr(e->msg, "malformed"))
+        if (err_sqlite_primary(e) == SQLITE_NOTADB || err_sqlite_primary(e) == SQLITE_CORRUPT)
             return err_set(e, ERR_DB, "'%s' is not a SQLite database (or is corrupt)", path);
         return err_wrap(e, "open '%s'", path);
     }
@@ -300,7 +307,8 @@ int db_open_ro(const char *path, sqlite3 **out, struct err *e)
         return rc;
     }
     rc = db_check_mirror(db, path, e);
-    if (rc && (strstr(e->msg, "unable to open") || strstr(e->msg, "readonly"))) {
+    if (rc &&
+        (err_sqlite_primary(e) == SQLITE_CANTOPEN || err_sqlite_primary(e) == SQLITE_READONLY)) {
         /* A WAL file in a read-only place: nobody can be writing it, read it as is. */
         sqlite3_close(db);
         db = NULL;
