@@ -428,7 +428,7 @@ static int refresh_deals(struct run *r, int64_t from, struct err *e)
     sqlite3_stmt *sel = NULL;
     int rc = ERR_OK;
 
-    isotime_format(from, -1, from_iso);
+    isotime_format(from, 1, from_iso); /* compared with stored times: their fixed width */
     if (db_prepare(r->db,
                    "SELECT c.id FROM calls c JOIN deals d ON d.call_id = c.id AND "
                    "d.timing = 'Now' WHERE c.started < ?1 AND c.id > ?2 AND d.stage IS NOT NULL "
@@ -538,8 +538,8 @@ int sync_run(const struct config *c, sqlite3 *db, struct gong_client *g, struct 
     utc_day(r.today);
     if ((rc = sync_window(c, db, &from, &to, e)))
         goto done;
-    isotime_format(from, -1, a);
-    isotime_format(to, -1, b);
+    isotime_format(from, 1, a); /* stored in runs: the fixed width */
+    isotime_format(to, 1, b);
     snprintf(s->window, sizeof s->window, "%s .. %s", a, b);
     if ((rc = store_open(db, &r.st, e)))
         goto done;
