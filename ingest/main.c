@@ -1,7 +1,9 @@
 /* callmine-ingest: mirror Gong into one SQLite file.
  *
- * main() reads the configuration, opens the database and the HTTP client, runs one sync
- * (sync.c) and turns the outcome into an exit status and a one-line summary:
+ * main() reads the configuration, opens (and migrates) the database, finishes any backfill
+ * a migration left (backfill.c), opens the HTTP client, runs one sync (sync.c), refreshes
+ * the planner's statistics, and turns the outcome into an exit status and a one-line
+ * summary (--upgrade stops after the backfill and the statistics, without credentials):
  * 0 done, 1 stopped early with progress saved, 2 usage or configuration, 3 refused by
  * Gong (401, or 403 on the calls endpoints). It is the only place that prints errors. */
 #include <malloc.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backfill.h"
 #include "config.h"
 #include "db.h"
 #include "gong.h"
@@ -192,7 +195,9 @@ int main(int argc, char **argv)
 {
     struct config c;
     struct err e = {0};
+    struct err oe = {0};
     struct sync_summary s;
+    struct backfill_summary bs;
     struct gong_client *g = NULL;
     struct progress *p = NULL;
     sqlite3 *db = NULL;
@@ -215,6 +220,15 @@ int main(int argc, char **argv)
         if (rc)
             fail(&e);
         return rc ? 1 : 0;
+    }
+    if (c.upgrade) { /* no credentials, no client: nothing can send a request */
+        install_signals();
+        p = progress_new(c.quiet ? 0 : c.progress ? 2 : 1, stderr);
+        rc = backfill_upgrade(c.db_path, p, &stop_requested, c.quiet ? NULL : stderr, &e);
+        progress_free(p);
+        if (rc)
+            fail(&e);
+        return exit_code(rc);
     }
     if ((rc = config_load_credentials(&c, &e))) {
         fail(&e);
@@ -258,7 +272,9 @@ int main(int argc, char **argv)
     }
     p = progress_new(c.quiet ? 0 : c.progress ? 2 : 1, stderr);
     run_id = run_begin(db, &c);
-    rc = sync_run(&c, db, g, p, &s, &e);
+    rc = backfill_run(db, p, &stop_requested, &bs, &e);
+    if (!rc)
+        rc = sync_run(&c, db, g, p, &s, &e);
     if (rc == ERR_BUDGET)
         err_set(&e, ERR_BUDGET,
                 "the daily budget of %ld requests is spent: progress is saved, "
@@ -277,6 +293,10 @@ int main(int argc, char **argv)
         fail(&e);
     if (!c.quiet || rc)
         print_summary(&s, gong_stats(g), secs, code);
+    if (db_optimize(db, &oe) && code == 0) {
+        fail(&oe);
+        code = 1;
+    }
     run_end(db, run_id, code, &s, gong_stats(g), rc ? e.msg : NULL);
     gong_free(g);
     if (sqlite3_close(db) != SQLITE_OK && code == 0)

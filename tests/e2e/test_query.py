@@ -272,7 +272,7 @@ def test_calls_jsonl_and_count_line(mirror):
     assert [r["id"] for r in rows] == [C3, C1, C2, C4, C5]  # by start time
     r1 = rows[1]
     assert {k: r1[k] for k in ("id", "title", "started", "rep", "stage", "amount")} == {
-        "id": C1, "title": "Acme discovery", "started": "2024-03-01T17:00:00Z",
+        "id": C1, "title": "Acme discovery", "started": "2024-03-01T17:00:00.000Z",
         "rep": "Dana Smith", "stage": "qualifiedtobuy", "amount": 50000.0}
     assert rows[2]["stage"] == "ClosedLost"  # no TimeOfCall row: read through Now
     assert rows[0]["sentences"] is None and r1["sentences"] == 7
@@ -350,7 +350,7 @@ def test_show_text(mirror):
     out = q(mirror, "show", C1).stdout
     lines = out.splitlines()
     assert lines[0] == "Acme discovery"
-    assert "2024-03-01T17:00:00Z" in lines[1] and "30:30" in lines[1] and "Dana Smith" in lines[1]
+    assert "2024-03-01T17:00:00.000Z" in lines[1] and "30:30" in lines[1] and "Dana Smith" in lines[1]
     assert "Acme expansion" in out and "qualifiedtobuy" in out and "50000" in out
     assert "https://app.gong.io/call?id=7001" in out
     assert "[00:02] Bob Buyer (customer): Happy to be here. What about pricing?" in lines
@@ -379,7 +379,7 @@ def test_grep_jsonl_one_object_per_match(mirror):
         (2000, "pricing"), (5000, "pricing"), (5000, "pricing"), (65000, "Pricing"),
         (71000, "pricing"), (73000, "pricing")]
     h = c1[0]
-    assert h == {"call_id": C1, "title": "Acme discovery", "started": "2024-03-01T17:00:00Z",
+    assert h == {"call_id": C1, "title": "Acme discovery", "started": "2024-03-01T17:00:00.000Z",
                  "speaker_id": "s2", "speaker_name": "Bob Buyer", "affiliation": "External",
                  "start_ms": 2000, "text": "Happy to be here. What about pricing?",
                  "match": "pricing", "url": "https://app.gong.io/call?id=7001"}
@@ -499,7 +499,7 @@ def test_export_filtered_copy(mirror, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["acme.db"]  # no -wal, -shm or temp file left
     con = open_ro(out)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     assert [r[0] for r in con.execute("SELECT id FROM calls ORDER BY id")] == [C1, C3, C4]
     assert con.execute("SELECT count(*) FROM parties").fetchone()[0] == 4
