@@ -201,7 +201,8 @@ int config_parse_args(struct config *c, int argc, char **argv, struct err *e)
     if (c->plan && c->status)
         return err_set(e, ERR_USAGE, "--plan and --status do not go together");
     if (c->upgrade && (c->plan || c->status))
-        return err_set(e, ERR_USAGE, "--upgrade goes alone (with --db): not with --plan or --status");
+        return err_set(e, ERR_USAGE,
+                       "--upgrade goes alone (with --db): not with --plan or --status");
     if (c->quiet)
         c->progress = 0;
     return ERR_OK;

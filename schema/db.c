@@ -254,8 +254,9 @@ int db_check_mirror(sqlite3 *db, const char *path, struct err *e)
     if ((rc = check_mirror(db, path, e)) || (rc = user_version(db, &version, e)))
         return rc;
     if (version < DB_SCHEMA_VERSION)
-        return err_set(e, ERR_DB, "%s is a version %d mirror: run callmine-ingest --db %s --upgrade",
-                       path, version, path);
+        return err_set(e, ERR_DB,
+                       "%s is a version %d mirror: run callmine-ingest --db %s --upgrade", path,
+                       version, path);
     if (db_prepare(db, "SELECT 1 FROM meta WHERE key = 'backfill'", &st, e))
         return err_wrap(e, "open '%s'", path);
     rc = sqlite3_step(st);
