@@ -143,8 +143,9 @@ WORDS = ("the a we you they our your it is are was be have can will would could 
 PLANTED = ["pricing", "discount", "competitor", "Globex", "budget approval"]
 
 
-def synth(path, calls=2000, kb=15, seed=1, reps=12):
-    """A synthetic mirror: calls with ~kb KB of transcript each, a few reps and deals."""
+def synth(path, calls=2000, kb=15, seed=1, reps=12, upgrade=True):
+    """A synthetic mirror: calls with ~kb KB of transcript each, a few reps and deals
+    (upgrade=False: left at version 1)."""
     rnd = random.Random(seed)
     pool = []
     for _ in range(20000):
@@ -153,7 +154,7 @@ def synth(path, calls=2000, kb=15, seed=1, reps=12):
             words.insert(rnd.randrange(len(words)), rnd.choice(PLANTED))
         s = " ".join(words)
         pool.append(s[0].upper() + s[1:] + rnd.choice(".?."))
-    m = Mirror(path)
+    m = Mirror(path, upgrade=upgrade)
     for r in range(reps):
         m.user(f"u{r}", f"Rep{r}", "Seller", f"rep{r}@example.com")
     stages = ["appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "closedwon",
