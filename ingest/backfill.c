@@ -288,8 +288,8 @@ int backfill_upgrade(const char *path, struct progress *p, volatile int *stop, F
         say(out, "callmine-ingest: nothing to backfill\n");
     t0 = now_s();
     if (!rc && !(rc = db_optimize(db, e)))
-        say(out, "callmine-ingest: refreshed the query planner's statistics in %.1fs\n",
-            now_s() - t0);
+        say(out, "callmine-ingest: refreshed the query planner's statistics in %.0f ms\n",
+            (now_s() - t0) * 1000);
     if (!rc)
         say(out, "callmine-ingest: '%s' is ready for callmine-query; no request was sent\n", path);
     if (sqlite3_close(db) != SQLITE_OK && !rc)
