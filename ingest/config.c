@@ -40,6 +40,9 @@ void config_usage(FILE *f)
           "  --plan               count the calls in the window, estimate requests and time;\n"
           "                       writes nothing\n"
           "  --status             describe what the mirror holds and what to do next; no network\n"
+          "  --upgrade            migrate an older mirror to this version's schema and fill\n"
+          "                       what it derives from stored transcripts; no network, no\n"
+          "                       credentials (ordinary runs do this first too)\n"
           "  --credentials FILE   read access_key=/access_key_secret= or bearer_token= from a\n"
           "                       file only you can read (chmod 600)\n"
           "  --token-file FILE    the OAuth login saved by `callmine-ingest login` (default\n"
@@ -105,6 +108,7 @@ enum {
     OPT_REFRESH,
     OPT_PLAN,
     OPT_STATUS,
+    OPT_UPGRADE,
     OPT_CREDS,
     OPT_BASE_URL,
     OPT_TOKEN_FILE,
@@ -124,6 +128,7 @@ static const struct option long_options[] = {
     {"refresh-deals", no_argument, NULL, OPT_REFRESH},
     {"plan", no_argument, NULL, OPT_PLAN},
     {"status", no_argument, NULL, OPT_STATUS},
+    {"upgrade", no_argument, NULL, OPT_UPGRADE},
     {"credentials", required_argument, NULL, OPT_CREDS},
     {"base-url", required_argument, NULL, OPT_BASE_URL},
     {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
@@ -194,6 +199,7 @@ int config_parse_args(struct config *c, int argc, char **argv, struct err *e)
         case OPT_REFRESH: c->refresh_deals = 1; break;
         case OPT_PLAN: c->plan = 1; break;
         case OPT_STATUS: c->status = 1; break;
+        case OPT_UPGRADE: c->upgrade = 1; break;
         case OPT_CREDS: c->credentials = optarg; break;
         case OPT_BASE_URL:
             c->base_url = optarg;
@@ -219,6 +225,9 @@ int config_parse_args(struct config *c, int argc, char **argv, struct err *e)
         return err_set(e, ERR_USAGE, "--from must be before --to");
     if (c->plan && c->status)
         return err_set(e, ERR_USAGE, "--plan and --status do not go together");
+    if (c->upgrade && (c->plan || c->status))
+        return err_set(e, ERR_USAGE,
+                       "--upgrade goes alone (with --db): not with --plan or --status");
     if (c->quiet)
         c->progress = 0;
     return ERR_OK;

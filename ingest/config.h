@@ -26,6 +26,7 @@ struct config {
     int refresh_deals;       /* --refresh-deals */
     int plan;                /* --plan: count and estimate, write nothing */
     int status;              /* --status: describe the file, no network */
+    int upgrade;             /* --upgrade: migrate and backfill the file, no network */
     const char *credentials; /* --credentials FILE */
     const char *base_url;    /* --base-url, $GONG_BASE_URL, default */
     int base_url_given;      /* --base-url or $GONG_BASE_URL was set (wins over a login's) */

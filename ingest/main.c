@@ -1,7 +1,9 @@
 /* callmine-ingest: mirror Gong into one SQLite file.
  *
- * main() reads the configuration, opens the database and the HTTP client, runs one sync
- * (sync.c) and turns the outcome into an exit status and a one-line summary:
+ * main() reads the configuration, opens (and migrates) the database, finishes any backfill
+ * a migration left (backfill.c), opens the HTTP client, runs one sync (sync.c), refreshes
+ * the planner's statistics, and turns the outcome into an exit status and a one-line
+ * summary (--upgrade stops after the backfill and the statistics, without credentials):
  * 0 done, 1 stopped early with progress saved, 2 usage or configuration, 3 refused by
  * Gong (401, or 403 on the calls endpoints). It is the only place that prints errors. */
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backfill.h"
 #include "config.h"
 #include "db.h"
 #include "gong.h"
@@ -363,6 +366,8 @@ static int preflight(const struct config *c, long *budget, struct err *e)
 /* One sync run; returns the exit status. */
 static int do_sync(struct config *c, struct err *e)
 {
+    struct err oe = {0};
+    struct backfill_summary bs;
     struct sync_summary s;
     struct gong_client *g = NULL;
     struct progress *p = NULL;
@@ -394,7 +399,9 @@ static int do_sync(struct config *c, struct err *e)
         lock_release(lk);
         return exit_code(rc);
     }
-    rc = sync_run(c, db, g, p, &s, e);
+    rc = backfill_run(db, p, &stop_requested, &bs, e); /* what a migration left to compute */
+    if (!rc)
+        rc = sync_run(c, db, g, p, &s, e);
     if (rc == ERR_BUDGET)
         err_set(e, ERR_BUDGET,
                 "the daily budget of %ld requests is spent: progress is saved, "
@@ -412,12 +419,35 @@ static int do_sync(struct config *c, struct err *e)
         fail(e);
     if (!c->quiet || rc)
         print_summary(&s, gong_stats(g), secs, code);
+    if (db_optimize(db, &oe) && code == 0) { /* the planner's statistics, kept current */
+        fail(&oe);
+        code = 1;
+    }
     run_end(db, run_id, code, &s, gong_stats(g), rc ? e->msg : NULL);
     gong_free(g);
     if (sqlite3_close(db) != SQLITE_OK && code == 0)
         code = 1;
     lock_release(lk);
     return code;
+}
+
+/* --upgrade: migrate and backfill under the writer's lock, with no credentials and no
+ * client, so nothing can send a request. */
+static int do_upgrade(const struct config *c, struct err *e)
+{
+    struct progress *p = NULL;
+    struct lock *lk = NULL;
+    int rc;
+
+    if (!(rc = lock_acquire(c->db_path, &lk, e))) {
+        p = progress_new(c->quiet ? 0 : c->progress ? 2 : 1, stderr);
+        rc = backfill_upgrade(c->db_path, p, &stop_requested, c->quiet ? NULL : stderr, e);
+        progress_free(p);
+    }
+    lock_release(lk);
+    if (rc)
+        fail(e);
+    return exit_code(rc);
 }
 
 /* Each page builds and frees a cJSON tree of tens of thousands of nodes. Left to its
@@ -451,6 +481,10 @@ int main(int argc, char **argv)
         if (rc)
             fail(&e);
         return exit_code(rc);
+    }
+    if (c.upgrade) {
+        install_signals();
+        return do_upgrade(&c, &e);
     }
     if ((rc = config_load_credentials(&c, &e))) {
         fail(&e);

@@ -135,6 +135,8 @@ static int migrate(sqlite3 *db, struct err *e)
     return ERR_OK;
 }
 
+static int check_mirror(sqlite3 *db, const char *path, struct err *e);
+
 int db_open_rw(const char *path, sqlite3 **out, struct err *e)
 {
     sqlite3 *db = NULL;
@@ -156,7 +158,7 @@ int db_open_rw(const char *path, sqlite3 **out, struct err *e)
             err_set(e, ERR_DB, "'%s' is not a SQLite database: choose another --db", path);
         goto fail;
     }
-    if ((rc = db_check_mirror(db, path, e)) && rc != ERR_NOTFOUND)
+    if ((rc = check_mirror(db, path, e)) && rc != ERR_NOTFOUND)
         goto fail;
     if ((rc = migrate(db, e))) {
         err_wrap(e, "open '%s'", path);
@@ -214,8 +216,9 @@ static int core_tables_are_tables(sqlite3 *db, const char *path, struct err *e)
     return rc;
 }
 
-/* ERR_NOTFOUND: a new, empty database. ERR_DB: not a mirror, corrupt or too new. */
-int db_check_mirror(sqlite3 *db, const char *path, struct err *e)
+/* ERR_NOTFOUND: a new, empty database. ERR_DB: not a mirror, corrupt or too new. An older
+ * schema passes: db_open_rw migrates it. */
+static int check_mirror(sqlite3 *db, const char *path, struct err *e)
 {
     sqlite3_stmt *st = NULL;
     int empty = 0, version = 0, rc;
@@ -248,6 +251,49 @@ int db_check_mirror(sqlite3 *db, const char *path, struct err *e)
                        "to %d): upgrade callmine",
                        path, version, DB_SCHEMA_VERSION);
     return ERR_OK;
+}
+
+int db_check_mirror(sqlite3 *db, const char *path, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int version = 0, pending, rc;
+
+    if ((rc = check_mirror(db, path, e)) || (rc = user_version(db, &version, e)))
+        return rc;
+    if (version < DB_SCHEMA_VERSION)
+        return err_set(e, ERR_DB,
+                       "%s is a version %d mirror: run callmine-ingest --db %s --upgrade", path,
+                       version, path);
+    if (db_prepare(db, "SELECT 1 FROM meta WHERE key = 'backfill'", &st, e))
+        return err_wrap(e, "open '%s'", path);
+    rc = sqlite3_step(st);
+    pending = rc == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(db, e, "read meta");
+    if (pending)
+        return err_set(e, ERR_DB,
+                       "%s is being upgraded: run callmine-ingest --db %s --upgrade (or let the "
+                       "running ingest finish)",
+                       path, path);
+    return ERR_OK;
+}
+
+int db_optimize(sqlite3 *db, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int has_stats, rc;
+
+    if (db_prepare(db, "SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'", &st, e))
+        return err_wrap(e, "refresh statistics");
+    has_stats = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    /* analysis_limit bounds the rows ANALYZE reads per index, whatever the file's size */
+    rc = db_exec(db,
+                 has_stats ? "PRAGMA analysis_limit = 1000; PRAGMA optimize"
+                           : "PRAGMA analysis_limit = 1000; ANALYZE",
+                 e);
+    return rc ? err_wrap(e, "refresh statistics") : ERR_OK;
 }
 
 static int harden(sqlite3 *db)

@@ -1,11 +1,11 @@
 """minimirror: build small callmine mirror files directly, for tests with known answers.
 
-A Mirror applies sql/001-init.sql to a new file and offers one method per table the query
-tool reads (users, calls, parties, deals, transcripts, ...). close() then upgrades it the way
-a version-1 file is upgraded: sql/002-semantic.sql (fixed-width times, deals.ord, crm_users,
-call_facts) and call_metrics from tools/dev/fill_metrics.sql through the extension
-(bin/callmine.so, or $CALLMINE_BIN/callmine.so), so the file is schema version 2 with its
-backfill done. Mirror(path, user_version=1) leaves a version-1 file.
+A Mirror applies sql/001-init.sql to a new file, sets PRAGMA user_version = 1, and offers
+one method per table the query tool reads (users, calls, parties, deals, transcripts, ...).
+close() then brings the file to the current schema as a user would, with
+`callmine-ingest --db FILE --upgrade` ($CALLMINE_BIN, else bin/): the migrations, and the
+rows derived from the transcripts (call_metrics) computed by the ingest's own code. Pass
+upgrade=False to keep a version 1 file.
 Transcripts are stored as callmine-ingest stores them: one line per sentence,
 START_MS<TAB>END_MS<TAB>SPEAKER_ID<TAB>TEXT with \\ \n \r escaped in TEXT, zlib-compressed in
 the sqlar convention (stored as is when compression would not shrink it).
@@ -24,15 +24,27 @@ Run as a script it builds a synthetic mirror for benchmarks:
 import argparse
 import datetime
 import pathlib
+import os
 import random
 import sqlite3
+import subprocess
 import sys
 import zlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "sql" / "001-init.sql"
-SEMANTIC = ROOT / "sql" / "002-semantic.sql"
-FILL_METRICS = ROOT / "tools" / "dev" / "fill_metrics.sql"
+INGEST = pathlib.Path(os.environ.get("CALLMINE_BIN", ROOT / "bin")) / "callmine-ingest"
+
+
+def upgrade(path):
+    """Migrate a version 1 file in place and fill its derived rows (callmine-ingest --upgrade;
+    it sends no request)."""
+    p = subprocess.run([str(INGEST), "--db", str(path), "--upgrade", "--quiet"],
+                       capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        raise RuntimeError(f"callmine-ingest --upgrade {path}: {p.stderr.strip()}")
+    # back to a rollback journal, as the file was built: no -wal/-shm beside it
+    sqlite3.connect(str(path)).execute("PRAGMA journal_mode = DELETE").connection.close()
 
 
 def encode_text(text):
@@ -51,61 +63,13 @@ def sqlar_blob(raw, level=6):
     return (z, len(raw)) if len(z) < len(raw) else (raw, len(raw))
 
 
-def extension():
-    """The path of the callmine extension to load (without .so)."""
-    import os
-    return str(pathlib.Path(os.environ.get("CALLMINE_BIN", ROOT / "bin")) / "callmine")
-
-
-def finish_v2(db):
-    """Bring a version-1 file (an open sqlite3 connection, no transaction) to version 2 with
-    its backfill done: the 002 migration, then call_metrics computed through the extension.
-    Until the ingest computes call_metrics itself, tests that ingest call this too."""
-    db.executescript("BEGIN;" + SEMANTIC.read_text() + "PRAGMA user_version = 2; COMMIT;")
-    fill_metrics(db)
-
-
-def fill_metrics(db):
-    """call_metrics for every transcript (tools/dev/fill_metrics.sql), backfill done."""
-    db.enable_load_extension(True)
-    db.load_extension(extension())
-    db.enable_load_extension(False)
-    db.executescript("BEGIN;" + FILL_METRICS.read_text() +
-                     "DELETE FROM meta WHERE key = 'backfill'; COMMIT;")
-
-
-# What the ingest does not write yet (helper B's branch: fixed-width times, deals.ord,
-# call_metrics, the backfill flag), applied after an ingest by tests that need the semantic
-# layer. Once the ingest writes them, ingested_v2() becomes a no-op (one line below).
-INGEST_WRITES_V2 = False
-
-
-def ingested_v2(path):
-    """Finish a file written by callmine-ingest into what a schema-2 ingest leaves."""
-    if INGEST_WRITES_V2:
-        return
-    db = sqlite3.connect(str(path), isolation_level=None)
-    fixed = ("CASE WHEN {c} GLOB '????-??-??T??:??:??*Z' THEN substr({c}, 1, 19) || '.' || "
-             "substr(substr(rtrim(substr({c}, 20), 'Z'), 2) || '000', 1, 3) || 'Z' "
-             "ELSE {c} END")
-    db.executescript(
-        "BEGIN;"
-        f"UPDATE calls SET started = {fixed.format(c='started')}, "
-        f"scheduled = {fixed.format(c='scheduled')};"
-        "UPDATE deals SET ord = (SELECT count(*) FROM deals d2 WHERE d2.call_id = deals.call_id"
-        " AND d2.timing = deals.timing AND d2.rowid < deals.rowid);"
-        "COMMIT;")
-    fill_metrics(db)
-    db.close()
-
-
 class Mirror:
-    def __init__(self, path, user_version=2, schema=SCHEMA):
+    def __init__(self, path, user_version=1, schema=SCHEMA, upgrade=True):
         self.path = str(path)
-        self.version = int(user_version)
+        self.upgrade = upgrade and int(user_version) == 1
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.executescript(pathlib.Path(schema).read_text())
-        self.db.execute("PRAGMA user_version = 1")
+        self.db.execute(f"PRAGMA user_version = {int(user_version)}")
         self.db.execute("BEGIN")
         self._ord = {}
 
@@ -162,9 +126,9 @@ class Mirror:
 
     def close(self):
         self.db.execute("COMMIT")
-        if self.version >= 2:
-            finish_v2(self.db)
         self.db.close()
+        if self.upgrade:
+            upgrade(self.path)
 
 
 WORDS = ("the a we you they our your it is are was be have can will would could should "
@@ -179,8 +143,9 @@ WORDS = ("the a we you they our your it is are was be have can will would could 
 PLANTED = ["pricing", "discount", "competitor", "Globex", "budget approval"]
 
 
-def synth(path, calls=2000, kb=15, seed=1, reps=12):
-    """A synthetic mirror: calls with ~kb KB of transcript each, a few reps and deals."""
+def synth(path, calls=2000, kb=15, seed=1, reps=12, upgrade=True):
+    """A synthetic mirror: calls with ~kb KB of transcript each, a few reps and deals
+    (upgrade=False: left at version 1)."""
     rnd = random.Random(seed)
     pool = []
     for _ in range(20000):
@@ -189,7 +154,7 @@ def synth(path, calls=2000, kb=15, seed=1, reps=12):
             words.insert(rnd.randrange(len(words)), rnd.choice(PLANTED))
         s = " ".join(words)
         pool.append(s[0].upper() + s[1:] + rnd.choice(".?."))
-    m = Mirror(path)
+    m = Mirror(path, upgrade=upgrade)
     for r in range(reps):
         m.user(f"u{r}", f"Rep{r}", "Seller", f"rep{r}@example.com")
     stages = ["appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "closedwon",

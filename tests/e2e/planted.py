@@ -30,24 +30,7 @@ def build(tmp_dir, calls):
         run_ingest(db, "--from", "2023-01-01", server=srv, check=0)
     finally:
         srv.stop()
-    semantic(db)  # drop this line once callmine-ingest writes call_metrics
     return db, gongdata.Dataset(seed=SEED, calls=calls, start=START, days=DAYS)
-
-
-def semantic(db):
-    """Schema v2 (sql/002-semantic.sql) when db is older, then call_metrics filled by
-    tools/dev/fill_metrics.sql through bin/callmine.so (it replaces any rows there)."""
-    con = sqlite3.connect(str(db), isolation_level=None)
-    try:
-        if con.execute("PRAGMA user_version").fetchone()[0] < 2:
-            con.executescript("BEGIN;" + (ROOT / "sql" / "002-semantic.sql").read_text() +
-                              ";PRAGMA user_version = 2;COMMIT;")
-        con.enable_load_extension(True)
-        con.load_extension(str(BIN / "callmine"))
-        con.executescript("BEGIN;" + (ROOT / "tools" / "dev" / "fill_metrics.sql").read_text() +
-                          ";COMMIT;")
-    finally:
-        con.close()
 
 
 def query_env(**extra):

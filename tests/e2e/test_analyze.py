@@ -350,7 +350,6 @@ def mini(tmp_path_factory):
            scope="External")
     m.transcript(E, [])
     m.close()
-    planted.semantic(path)
     return path
 
 
@@ -529,7 +528,6 @@ def namesakes(tmp_path_factory):
             m.transcript(cid, [(0, rep_ms, "r", "Hello?"), (rep_ms, rep_ms + cust_ms, "c", "Hi")])
     m.call("99", "No transcript", "2024-03-09T10:00:00Z", primary_user_id="y2", scope="External")
     m.close()
-    planted.semantic(path)
     return path
 
 

@@ -138,7 +138,6 @@ def test_hostile_text_is_escaped(tmp_path):
     m.deal("1", "Now", "d1", stage="<i>won</i>", amount=1)
     m.transcript("1", [(0, 1000, "s1", "Hello?"), (1500, 3000, "s2", "Hi")])
     m.close()
-    planted.semantic(db)
     out = tmp_path / "evil.html"
     q(db, "report", "-o", out, "--title", "Q1 <&> \"report\"", "--mention", "<x>")
     text = out.read_text("utf-8")

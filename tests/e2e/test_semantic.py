@@ -51,7 +51,6 @@ def mirror(tmp_path_factory):
         run_ingest(db, "--from", start.isoformat(), server=srv, check=0)
     finally:
         srv.stop()
-    minimirror.ingested_v2(db)
     return db
 
 
