@@ -155,8 +155,9 @@ static void print_summary(const struct sync_summary *s, const struct gong_stats 
  * database creates FILE-wal and FILE-shm when they are missing and cannot remove them; when
  * FILE-wal is absent nothing is left in it (no writer is running, and the last one
  * checkpointed), so the file is opened as immutable instead. ERR_NOTFOUND for a SQLite
- * file without any table (a new mirror whose creation was cut short). */
-static int open_readonly(const char *path, sqlite3 **out, struct err *e)
+ * file without any table (a new mirror whose creation was cut short). An older schema passes
+ * when older_ok is set (a run migrates it), else it is refused with the line to run. */
+static int open_readonly(const char *path, int older_ok, sqlite3 **out, struct err *e)
 {
     char wal[4200];
     sqlite3 *db = NULL;
@@ -188,7 +189,7 @@ static int open_readonly(const char *path, sqlite3 **out, struct err *e)
     /* the file is not trusted yet: its views and triggers call only innocuous functions */
     sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
     sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-    rc = db_check_mirror(db, path, e);
+    rc = older_ok ? db_check_file(db, path, e) : db_check_mirror(db, path, e);
     if (rc) {
         sqlite3_close(db);
         return rc;
@@ -209,7 +210,7 @@ static int do_status(const struct config *c, struct err *e)
         return err_set(e, ERR_USAGE,
                        "cannot open '%s': %s (run callmine-ingest first, or give --db)", c->db_path,
                        strerror(errno));
-    rc = open_readonly(c->db_path, &db, e);
+    rc = open_readonly(c->db_path, 0, &db, e);
     if (rc == ERR_NOTFOUND)
         err_set(e, ERR_USAGE, "'%s' is not a callmine mirror (it is empty)", c->db_path);
     if (rc) {
@@ -292,7 +293,7 @@ static int check_mirror_path(const char *path, sqlite3 **ro, struct err *e)
             return err_set(e, ERR_USAGE, "cannot write '%s': %s", path, strerror(errno));
         if (sb.st_size == 0)
             return ERR_OK; /* an empty file becomes a new mirror */
-        switch (open_readonly(path, ro, e)) {
+        switch (open_readonly(path, 1, ro, e)) {
         case ERR_OK: return ERR_OK;
         case ERR_NOTFOUND: return ERR_OK; /* no table yet: still a new mirror */
         default: e->code = ERR_USAGE; return ERR_USAGE;

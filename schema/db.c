@@ -253,6 +253,11 @@ static int check_mirror(sqlite3 *db, const char *path, struct err *e)
     return ERR_OK;
 }
 
+int db_check_file(sqlite3 *db, const char *path, struct err *e)
+{
+    return check_mirror(db, path, e);
+}
+
 int db_check_mirror(sqlite3 *db, const char *path, struct err *e)
 {
     sqlite3_stmt *st = NULL;

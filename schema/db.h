@@ -31,6 +31,10 @@ int db_open_ro(const char *path, sqlite3 **out, struct err *e);
  * ..."); ERR_NOTFOUND for an empty database. */
 int db_check_mirror(sqlite3 *db, const char *path, struct err *e);
 
+/* As db_check_mirror, but an older schema passes (the ingest migrates it): for a writer's
+ * checks before it opens the file with db_open_rw. */
+int db_check_file(sqlite3 *db, const char *path, struct err *e);
+
 /* Give the query planner statistics: ANALYZE when the file has none (sqlite_stat1 missing,
  * e.g. after a first load), else PRAGMA optimize (re-analyzes what changed a lot); both
  * bounded by analysis_limit. Run at the end of every ingest and after --upgrade. */

@@ -190,6 +190,22 @@ def test_upgrade_sends_nothing_and_equals_a_fresh_v2_ingest(tmp_path, fakegong):
         assert a.returncode == 0 and a.stdout == b.stdout, (args, a.stderr)
 
 
+def test_an_ordinary_ingest_migrates_a_version_1_file(tmp_path, fakegong):
+    """Newer binaries migrate older files in place: a plain sync run on the v1 fixture
+    migrates it, backfills it and syncs, and the file then answers queries."""
+    db = tmp_path / "sync.db"
+    shutil.copy(FIXTURE, db)
+    srv = fakegong(seed=SEED, calls=CALLS, start=START, days=DAYS)
+    p = run_ingest(db, "--from", FROM, "--to", TO, server=srv, check=0)
+    assert "backfill" in p.stderr, p.stderr
+    con = connect(db)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert con.execute("SELECT count(*) FROM call_metrics").fetchone()[0] == 54
+    con.close()
+    q = query(db, "calls", "--format", "jsonl")
+    assert q.returncode == 0 and q.stdout.count("\n") == CALLS, q.stderr
+
+
 def test_unfinished_backfill_is_refused_then_resumed(tmp_path):
     """A kill -9 in the middle of the backfill: the committed batches stay, callmine-query
     says the file is being upgraded, and the next --upgrade finishes the rest."""
