@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "filter.h"
+#include "suggest.h"
 
 #include "banned.h"
 
@@ -93,6 +94,19 @@ static const struct command *find_command(const char *name)
     return NULL;
 }
 
+/* The usage error for an unknown command name, with the closest command when one is near. */
+static int unknown_command(const char *name, struct err *e)
+{
+    const char *names[N_COMMANDS + 1], *near;
+
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        names[i] = commands[i].name;
+    names[N_COMMANDS] = "help";
+    if ((near = suggest_word(name, names, N_COMMANDS + 1)))
+        return err_set(e, ERR_USAGE, "unknown command '%s': did you mean '%s'?", name, near);
+    return err_set(e, ERR_USAGE, "unknown command '%s' (see %s --help)", name, CMD_PROG);
+}
+
 /* Parse the options before the command into c. Returns ERR_OK, ERR_USAGE, or -1 after
  * printing the help. */
 static int parse_global(int argc, char **argv, struct cmd_ctx *c, struct err *e)
@@ -112,8 +126,12 @@ static int parse_global(int argc, char **argv, struct cmd_ctx *c, struct err *e)
             return -1;
         }
         if (opt == '?' || opt == ':') {
-            const char *word = argv[optind - 1];
+            const char *word = argv[optind - 1], *near;
 
+            if (opt == '?' && word[0] == '-' && word[1] == '-' &&
+                (near = suggest_option(word, longopts)))
+                return err_set(e, ERR_USAGE, "unknown option '%.*s': did you mean '--%s'?",
+                               (int)strcspn(word, "="), word, near);
             return err_set(e, ERR_USAGE, "%s option '%s' (see %s --help)",
                            opt == ':' ? "missing value for" : "unknown", word, CMD_PROG);
         }
@@ -158,8 +176,7 @@ int main(int argc, char **argv)
             return 0;
         }
         if (!(cmd = find_command(argv[optind + 1]))) {
-            err_set(&e, ERR_USAGE, "unknown command '%s' (see %s --help)", argv[optind + 1],
-                    CMD_PROG);
+            unknown_command(argv[optind + 1], &e);
             goto fail;
         }
         {
@@ -173,7 +190,7 @@ int main(int argc, char **argv)
         char **sub_argv = argv + optind;
 
         if (!(cmd = find_command(argv[optind]))) {
-            err_set(&e, ERR_USAGE, "unknown command '%s' (see %s --help)", argv[optind], CMD_PROG);
+            unknown_command(argv[optind], &e);
             goto fail;
         }
         optind = 0; /* GNU getopt: start afresh on the command's arguments */
