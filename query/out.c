@@ -759,9 +759,11 @@ static void table_shrink(struct out *o)
     }
 }
 
-/* Fit the columns to o->limit (see the comment at the top of this section). */
-static void table_fit(struct out *o)
+/* Fit the columns to o->limit (see the comment at the top of this section). natural holds
+ * the natural widths (ncols entries, used as scratch). */
+static void table_fit(struct out *o, size_t *natural)
 {
+    memcpy(natural, o->width, o->ncols * sizeof *natural);
     for (size_t i = 0; i < o->ncols; i++)
         o->shrink[i] = !o->numeric[i] && !protected_name(o->names[i]);
     table_shrink(o);
@@ -775,6 +777,7 @@ static void table_fit(struct out *o)
         if (best == o->ncols)
             break;
         o->under[best] = 1;
+        memcpy(o->width, natural, o->ncols * sizeof *natural); /* shrink afresh without it */
         table_shrink(o);
     }
     if (table_total(o) > o->limit)
@@ -799,8 +802,14 @@ static int table_start_streaming(struct out *o, struct err *e)
         if (!o->cells[k].null && !o->cells[k].numeric)
             o->numeric[col] = 0;
     }
-    if (o->limit)
-        table_fit(o);
+    if (o->limit) {
+        size_t *natural = malloc(o->ncols * sizeof *natural);
+
+        if (!natural)
+            return err_set(e, ERR_NOMEM, "table: out of memory");
+        table_fit(o, natural);
+        free(natural);
+    }
     if ((rc = table_header(o, e)))
         return rc;
     for (size_t k = 0; k < o->ncells; k += o->ncols)
