@@ -29,7 +29,7 @@ static const struct command {
      "calls [FILTERS]          the calls that match, with a count line on stderr\n"
      "      callmine-query calls --from 2024-01-01 --stage closedwon,closedlost"},
     {"show", cmd_show,
-     "show CALL_ID             one call: header, parties, deal, transcript\n"
+     "show CALL_ID             one call: deal then and now, Gong's notes, transcript (paged)\n"
      "      callmine-query show 7782342274025937895"},
     {"grep", cmd_grep,
      "grep PATTERN [FILTERS]   PCRE2 search over transcript sentences\n"
@@ -75,7 +75,8 @@ static void usage(FILE *fp)
             "%s"
             "\n"
             "Formats:\n"
-            "  table     aligned columns; NULL shows as NULL; on a terminal wide cells are cut\n"
+            "  table     aligned columns; NULL shows as NULL; on a terminal it fits the width\n"
+            "            (long text cut with an ellipsis, ids and links kept whole)\n"
             "  csv       RFC 4180, CRLF line ends; NULL is an empty field, '' is \"\"\n"
             "  tsv       one line per row, \\t \\n \\r \\\\ escaped; NULL is \\N\n"
             "  json      one array of objects keyed by column name\n"
