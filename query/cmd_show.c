@@ -395,6 +395,7 @@ static void show_release(struct show *s)
     sqlite3_finalize(s->call);
     s->call = NULL;
     buf_release(&s->ob);
+    buf_release(&s->line);
 }
 
 static int show_open(struct show *s, struct err *e)

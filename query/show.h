@@ -57,6 +57,7 @@ struct show {
     struct show_party *parties;
     size_t n_parties;
     struct buf ob;
+    struct buf line;     /* text: a sentence before wrapping */
     struct out *rows;    /* table-like formats: the transcript's rows */
     int color;           /* text: bold headings */
     int width;           /* text: wrap prose at this many columns (0: no wrapping) */

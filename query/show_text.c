@@ -447,6 +447,7 @@ static int speaker_label(const struct show *s, const char *id, size_t n, struct 
     return ERR_OK;
 }
 
+/* A sentence: "[mm:ss] Name (rep): text", wrapped under its text on a terminal. */
 static int text_line(struct show *s, const struct transcript_line *ln, const char *text, size_t len,
                      struct err *e)
 {
@@ -454,10 +455,19 @@ static int text_line(struct show *s, const struct transcript_line *ln, const cha
     int rc;
 
     out_mmss(ln->start_ms, at);
-    if ((rc = buf_printf(&s->ob, e, "[%s] ", at)) ||
-        (rc = speaker_label(s, ln->speaker, ln->speaker_len, &s->ob, e)) ||
-        (rc = buf_puts(&s->ob, ": ", e)) || (rc = out_safe_text(&s->ob, text, len, e)) ||
-        (rc = buf_putc(&s->ob, '\n', e)))
+    if (!s->width) {
+        if ((rc = buf_printf(&s->ob, e, "[%s] ", at)) ||
+            (rc = speaker_label(s, ln->speaker, ln->speaker_len, &s->ob, e)) ||
+            (rc = buf_puts(&s->ob, ": ", e)) || (rc = out_safe_text(&s->ob, text, len, e)) ||
+            (rc = buf_putc(&s->ob, '\n', e)))
+            return rc;
+        return show_flush(s, e);
+    }
+    buf_reset(&s->line);
+    if ((rc = buf_printf(&s->line, e, "[%s] ", at)) ||
+        (rc = speaker_label(s, ln->speaker, ln->speaker_len, &s->line, e)) ||
+        (rc = buf_puts(&s->line, ": ", e)) || (rc = out_safe_text(&s->line, text, len, e)) ||
+        (rc = wrap(s, s->line.data, s->line.len, 0, strlen(at) + 3, e)))
         return rc;
     return show_flush(s, e);
 }
@@ -473,8 +483,11 @@ int show_text(struct show *s, struct err *e)
         return rc;
     why = show_transcript_note(s, note);
     if (why)
-        return buf_printf(&s->ob, e, "\n%sTranscript:%s none: %s\n", s->color ? BOLD : "",
-                          s->color ? OFF : "", why);
+        return buf_printf(&s->ob, e, "\n%sTranscript:%s none: ", s->color ? BOLD : "",
+                          s->color ? OFF : "") ||
+                       wrap(s, why, strlen(why), 18, 2, e)
+                   ? err_set(e, ERR_NOMEM, "show: out of memory")
+                   : ERR_OK;
     if ((rc = buf_putc(&s->ob, '\n', e)) || (rc = heading(s, "Transcript", e)) ||
         (rc = show_each_line(s, text_line, &found, e)))
         return rc;
