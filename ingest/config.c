@@ -13,6 +13,7 @@
 #include "isotime.h"
 #include "oauth.h"
 #include "version.h"
+#include "suggest.h"
 
 #include "banned.h"
 
@@ -161,6 +162,20 @@ static void set_defaults(struct config *c)
     c->timeout_s = env ? atol(env) : 0;
 }
 
+/* The usage error for an unknown option, with the closest long option when one is near. */
+static int unknown_option(const char *word, struct err *e)
+{
+    const char *near = word[0] == '-' && word[1] == '-' ? suggest_option(word, long_options) : NULL;
+
+    if (near)
+        return err_set(e, ERR_USAGE, "unknown option '%.*s': did you mean '--%s'?",
+                       (int)strcspn(word, "="), word, near);
+    return err_set(e, ERR_USAGE, "unknown option '%s' (see --help)", word);
+}
+
+/* The subcommands (callmine-ingest login), for "did you mean" on a stray word. */
+static const char *const commands[] = {"login"};
+
 int config_parse_args(struct config *c, int argc, char **argv, struct err *e)
 {
     double v;
@@ -213,9 +228,12 @@ int config_parse_args(struct config *c, int argc, char **argv, struct err *e)
             printf("callmine-ingest %s (schema %d)\n", CALLMINE_VERSION, DB_SCHEMA_VERSION);
             return CONFIG_DONE;
         case ':': return err_set(e, ERR_USAGE, "%s needs a value (see --help)", argv[optind - 1]);
-        default: return err_set(e, ERR_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
+        default: return unknown_option(argv[optind - 1], e);
         }
     }
+    if (optind < argc && suggest_word(argv[optind], commands, 1))
+        return err_set(e, ERR_USAGE, "unknown command '%s': did you mean '%s'?", argv[optind],
+                       suggest_word(argv[optind], commands, 1));
     if (optind < argc)
         return err_set(e, ERR_USAGE,
                        "unexpected argument '%s': secrets and options go in the environment "

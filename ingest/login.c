@@ -31,6 +31,7 @@
 #include "gong.h"
 #include "isotime.h"
 #include "oauth.h"
+#include "suggest.h"
 
 #include "banned.h"
 
@@ -138,6 +139,11 @@ static int parse_args(struct login_opts *o, int argc, char **argv, struct err *e
         case ':':
             return err_set(e, ERR_USAGE, "%s needs a value (see login --help)", argv[optind - 1]);
         default:
+            if (argv[optind - 1][0] == '-' && argv[optind - 1][1] == '-' &&
+                suggest_option(argv[optind - 1], long_options))
+                return err_set(e, ERR_USAGE, "unknown option '%.*s': did you mean '--%s'?",
+                               (int)strcspn(argv[optind - 1], "="), argv[optind - 1],
+                               suggest_option(argv[optind - 1], long_options));
             return err_set(e, ERR_USAGE, "unknown option '%s' (see login --help)",
                            argv[optind - 1]);
         }

@@ -22,6 +22,7 @@
 #include "ext.h"
 #include "out.h"
 #include "stages.h"
+#include "suggest.h"
 
 #define CMD_PROG "callmine-query"
 
@@ -42,6 +43,13 @@ int cmd_grep(struct cmd_ctx *c, int argc, char **argv, struct err *e);
 int cmd_export(struct cmd_ctx *c, int argc, char **argv, struct err *e);
 int cmd_analyze(struct cmd_ctx *c, int argc, char **argv, struct err *e);
 int cmd_report(struct cmd_ctx *c, int argc, char **argv, struct err *e);
+
+/* `show CALL_ID --format json`'s object for call id, read through db, into out (replaced),
+ * with only the transcript lines from first on, at most max_lines of them and while the
+ * object stays under max_bytes (0: no limit); *next is the line a next page starts at, 0
+ * when the transcript is complete. ERR_NOTFOUND when there is no such call. (cmd_show.c) */
+int cmd_show_json(sqlite3 *db, const char *id, size_t first, size_t max_lines, size_t max_bytes,
+                  struct buf *out, size_t *next, struct err *e);
 
 enum { CMD_OPT_DB = 0x2000, CMD_OPT_FORMAT, CMD_OPT_HELP, CMD_OPT_STAGES };
 
@@ -77,10 +85,13 @@ static inline int cmd_common_option(struct cmd_ctx *c, int opt, const char *arg,
     }
 }
 
-/* The usage error for getopt's '?' or ':' (optstring must start with ':'). */
-static inline int cmd_bad_option(const char *cmd, int opt, char **argv, struct err *e)
+/* The usage error for getopt's '?' or ':' (optstring must start with ':'), with a "did you
+ * mean" from opts (the command's long options) for an unknown long option. Commands call it
+ * as cmd_bad_option(cmd, opt, argv, e) with their option array named longopts in scope. */
+static inline int cmd_bad_option_in(const char *cmd, int opt, char **argv,
+                                    const struct option *opts, struct err *e)
 {
-    const char *word = optind > 0 ? argv[optind - 1] : "?";
+    const char *word = optind > 0 ? argv[optind - 1] : "?", *near;
 
     if (opt == ':')
         return err_set(e, ERR_USAGE, "%s: option '%s' needs a value (see %s %s --help)", cmd, word,
@@ -88,9 +99,14 @@ static inline int cmd_bad_option(const char *cmd, int opt, char **argv, struct e
     if (optopt && optopt < 0x100 && word[0] == '-' && word[1] != '-')
         return err_set(e, ERR_USAGE, "%s: unknown option '-%c' (see %s %s --help)", cmd, optopt,
                        CMD_PROG, cmd);
+    if (word[0] == '-' && word[1] == '-' && (near = suggest_option(word, opts)))
+        return err_set(e, ERR_USAGE, "%s: unknown option '%.*s': did you mean '--%s'?", cmd,
+                       (int)strcspn(word, "="), word, near);
     return err_set(e, ERR_USAGE, "%s: unknown option '%s' (see %s %s --help)", cmd, word, CMD_PROG,
                    cmd);
 }
+
+#define cmd_bad_option(cmd, opt, argv, e) cmd_bad_option_in(cmd, opt, argv, longopts, e)
 
 /* The output format for a tabular command: --format, else table on a terminal, else tsv. */
 static inline enum out_format cmd_table_format(const struct cmd_ctx *c)
