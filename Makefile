@@ -5,7 +5,7 @@
 #   make demo       fake Gong server -> demo.db -> a few analyses
 #   make bench      throughput, memory and size figures
 #   make check      clang-format and cppcheck
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR=   (make uninstall removes it again)
 #   make SANITIZE=address,undefined test     sanitizer build (in build-san/)
 #
 # Sources are found by wildcard: a new ingest/x.c or tests/unit/test_x.c needs no edit here.
@@ -42,7 +42,7 @@ LIBS_ALL    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 SCHEMA_SRC := $(wildcard schema/*.c)
 INGEST_SRC := $(wildcard ingest/*.c)
 QUERY_SRC  := $(wildcard query/*.c)
-EXT_SRC    := query/ext.c query/re.c query/analysis_fn.c query/convo.c query/mention.c schema/text.c schema/transcript.c schema/zblob.c schema/buf.c schema/err.c
+EXT_SRC    := query/ext.c query/re.c query/analysis_fn.c query/convo.c query/mention.c schema/metrics.c schema/text.c schema/transcript.c schema/zblob.c schema/buf.c schema/err.c
 SQL_FILES  := $(wildcard sql/*.sql sql/analyses/*.sql)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
@@ -57,7 +57,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIB_OBJ := $(SCHEMA_OBJ) $(filter-out $(BUILD)/ingest/main.o,$(INGEST_OBJ)) \
            $(filter-out $(BUILD)/query/main.o,$(QUERY_OBJ))
 
-.PHONY: all deps test test-unit test-sql test-e2e demo bench check install clean fuzz
+.PHONY: all deps test test-unit test-sql test-e2e demo bench check install uninstall clean fuzz
 all: $(BIN)/callmine-ingest $(BIN)/callmine-query $(BIN)/callmine.so
 
 # ---- dependencies: install only what a fresh Debian 12 lacks ---------------------------
@@ -148,10 +148,28 @@ check:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
 	  --suppress=missingIncludeSystem -Ischema schema ingest query
 
+# make install [PREFIX=/usr/local] [DESTDIR=]: the programs, the SQLite extension (for
+# `.load PREFIX/lib/callmine/callmine`), the man pages and the bash completion (one file,
+# linked under both program names so bash-completion finds it for either).
+MANDIR   ?= $(PREFIX)/share/man/man1
+COMPDIR  ?= $(PREFIX)/share/bash-completion/completions
+INSTALLED := $(PREFIX)/bin/callmine-ingest $(PREFIX)/bin/callmine-query \
+             $(PREFIX)/lib/callmine/callmine.so $(MANDIR)/callmine-ingest.1 \
+             $(MANDIR)/callmine-query.1 $(COMPDIR)/callmine-query $(COMPDIR)/callmine-ingest
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/callmine
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/callmine $(DESTDIR)$(MANDIR) \
+	  $(DESTDIR)$(COMPDIR)
 	install -m 755 $(BIN)/callmine-ingest $(BIN)/callmine-query $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(BIN)/callmine.so $(DESTDIR)$(PREFIX)/lib/callmine/
+	install -m 644 man/callmine-ingest.1 man/callmine-query.1 $(DESTDIR)$(MANDIR)/
+	install -m 644 completion/callmine.bash $(DESTDIR)$(COMPDIR)/callmine-query
+	ln -sf callmine-query $(DESTDIR)$(COMPDIR)/callmine-ingest
+
+# Removes exactly what install put there, then the directories it made when they are empty.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rmdir $(DESTDIR)$(PREFIX)/lib/callmine 2>/dev/null || true
 
 clean:
 	rm -rf build build-san bin
@@ -172,7 +190,7 @@ FUZZ_COMMON  := $(SCHEMA_SRC) $(BUILD)/gen/embedded.c
 FUZZ_SRC_parse  := ingest/parse.c ingest/jsonwalk.c ingest/deals.c ingest/store.c
 FUZZ_SRC_regex  := query/re.c
 FUZZ_SRC_out    := query/out.c
-FUZZ_SRC_filter := query/filter.c
+FUZZ_SRC_filter := query/filter.c query/stages.c
 FUZZ_DEPS    := tests/fuzz/fuzz.h $(FUZZ_COMMON) $(FUZZ_SRC_parse) $(FUZZ_SRC_regex) \
                 $(FUZZ_SRC_out) $(FUZZ_SRC_filter) $(wildcard schema/*.h ingest/*.h query/*.h)
 FUZZ_LIBS     = $(shell pkg-config --libs libcjson sqlite3 libdeflate libpcre2-8 zlib 2>/dev/null) -lpthread -lm

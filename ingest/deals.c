@@ -208,7 +208,7 @@ int deals_close_date(const struct deals_value *v, char out[ISOTIME_MAX])
         d = v->type == DEALS_V_INT ? (double)v->i : v->d;
         if (!epoch_ms_range(d))
             return 0;
-        isotime_format((int64_t)d, -1, out);
+        isotime_format((int64_t)d, 1, out);
         return 1;
     }
     if (v->type != DEALS_V_TEXT || !v->s)
@@ -219,7 +219,7 @@ int deals_close_date(const struct deals_value *v, char out[ISOTIME_MAX])
         while (nd < v->len && is_digit(v->s[nd]))
             nd++;
         if (nd == v->len && (nd == 12 || nd == 13)) {
-            isotime_format(strtoll(v->s, NULL, 10), -1, out);
+            isotime_format(strtoll(v->s, NULL, 10), 1, out);
             return 1;
         }
     }
@@ -228,7 +228,7 @@ int deals_close_date(const struct deals_value *v, char out[ISOTIME_MAX])
         return 0;
     if (isotime_parse(v->s, 0, &ms, NULL) != 0)
         return 0;
-    isotime_format(ms, -1, out);
+    isotime_format(ms, 1, out);
     return 1;
 }
 

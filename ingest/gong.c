@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <curl/curl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,11 +40,15 @@ struct gong_client {
     int verbose;
     volatile int *stop_flag;
     double backoff_base_s;
+    void (*log)(void *log_arg, const char *line);
+    void *log_arg;
     double last_start; /* CLOCK_MONOTONIC seconds of the last attempt; < 0 before the first */
     uint64_t rng;      /* xorshift64 state for backoff jitter */
     struct buf *out;   /* the body being received */
     int too_big;       /* the body went past out->max */
     struct gong_stats stats;
+    struct gong_token_source tokens; /* OAuth: asked for the bearer before each attempt */
+    int has_tokens;
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -377,7 +382,11 @@ static int set_auth(struct gong_client *g, const struct gong_config *cfg, struct
 {
     CURLcode cc = CURLE_OK;
 
-    if (cfg->auth == GONG_AUTH_BEARER) {
+    if (cfg->tokens) { /* the token itself is set before each attempt (send_once) */
+        if (!cfg->tokens->get)
+            return err_set(e, ERR_USAGE, "missing OAuth token source");
+        cc = curl_easy_setopt(g->curl, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
+    } else if (cfg->auth == GONG_AUTH_BEARER) {
         if (!cfg->bearer_token || !*cfg->bearer_token)
             return err_set(e, ERR_USAGE, "missing bearer token");
         if (strpbrk(cfg->bearer_token, "\r\n"))
@@ -446,6 +455,8 @@ struct gong_client *gong_new(const struct gong_config *cfg, struct err *e)
     g->verbose = cfg->verbose;
     g->stop_flag = cfg->stop_flag;
     g->backoff_base_s = cfg->backoff_base_s > 0 ? cfg->backoff_base_s : 1.0;
+    g->log = cfg->log;
+    g->log_arg = cfg->log_arg;
     g->last_start = -1;
     g->rng = ((uint64_t)(now_s() * 1e9) ^ ((uint64_t)getpid() << 32)) | 1;
 
@@ -465,6 +476,10 @@ struct gong_client *gong_new(const struct gong_config *cfg, struct err *e)
     curl_easy_setopt(g->curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(g->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(g->curl, CURLOPT_XFERINFODATA, g);
+    if (cfg->tokens) { /* from here on the client owns the source */
+        g->tokens = *cfg->tokens;
+        g->has_tokens = 1;
+    }
     return g;
 fail:
     gong_free(g);
@@ -477,6 +492,8 @@ void gong_free(struct gong_client *g)
         return;
     if (g->curl)
         curl_easy_cleanup(g->curl);
+    if (g->has_tokens && g->tokens.release)
+        g->tokens.release(g->tokens.arg);
     curl_slist_free_all(g->hdr_get);
     curl_slist_free_all(g->hdr_post);
     free(g->base_url);
@@ -493,8 +510,26 @@ const char *gong_base_url(const struct gong_client *g)
     return g->base_url;
 }
 
+/* One verbose line, to the log callback or stderr. */
+static void verbose_line(struct gong_client *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void verbose_line(struct gong_client *g, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (g->log)
+        g->log(g->log_arg, line);
+    else
+        fprintf(stderr, "%s\n", line);
+}
+
 /* Send one attempt after the pacing wait. Returns ERR_OK with *cc set to libcurl's result,
- * or ERR_BUDGET / ERR_INTERRUPT before anything was sent. */
+ * or ERR_BUDGET / ERR_INTERRUPT before anything was sent, or the token source's error. */
 static int send_once(struct gong_client *g, const char *method, const char *path, int again,
                      CURLcode *cc, struct err *e)
 {
@@ -509,6 +544,18 @@ static int send_once(struct gong_client *g, const char *method, const char *path
         gap = g->last_start + GONG_PACE_MARGIN / g->rate - now_s();
         if (gap > 0 && wait_s(g, gap))
             return err_set(e, ERR_INTERRUPT, "%s %s: interrupted", method, path);
+    }
+    if (g->has_tokens) {
+        const char *token = NULL;
+        int rc = g->tokens.get(g->tokens.arg, 0, &token, e);
+
+        if (rc)
+            return rc; /* the source's message is final (e.g. "run callmine-ingest login") */
+        if (!token || !*token || strpbrk(token, "\r\n"))
+            return err_set(e, ERR_AUTH, "%s %s: the OAuth access token is empty or malformed",
+                           method, path);
+        if (curl_easy_setopt(g->curl, CURLOPT_XOAUTH2_BEARER, token) != CURLE_OK)
+            return err_set(e, ERR_NOMEM, "%s %s: out of memory", method, path);
     }
     buf_reset(g->out);
     g->too_big = 0;
@@ -556,6 +603,11 @@ static int fail_auth(struct gong_client *g, const char *method, const char *path
     char excerpt[GONG_EXCERPT + 1];
     const char *scope = gong_scope_for_path(path);
 
+    if (status == 401 && g->has_tokens)
+        return err_set(e, ERR_AUTH,
+                       "%s %s: HTTP 401 access denied even with a freshly refreshed OAuth token: "
+                       "run callmine-ingest login",
+                       method, path);
     if (status == 401)
         return err_set(e, ERR_AUTH,
                        "%s %s: HTTP 401 access denied: check GONG_ACCESS_KEY/"
@@ -573,7 +625,7 @@ static int run(struct gong_client *g, const char *method, const char *path, stru
                struct gong_result *res, struct err *e)
 {
     char excerpt[GONG_EXCERPT + 1], what[96];
-    int n_retry = 0, n_429 = 0, attempt, rc = ERR_OK;
+    int n_retry = 0, n_429 = 0, refreshed = 0, attempt, rc = ERR_OK;
     long status = 0;
     double delay, t0;
     curl_off_t retry_after;
@@ -617,10 +669,10 @@ static int run(struct gong_client *g, const char *method, const char *path, stru
                              attempt, detail(g, cc, excerpt, sizeof excerpt));
         }
         if (g->verbose && !rc && delay >= 0)
-            fprintf(stderr, "gong: %s %s %s %.0f ms, retry in %.2f s\n", method, path, what,
-                    (now_s() - t0) * 1000, delay);
+            verbose_line(g, "gong: %s %s %s %.0f ms, retry in %.2f s", method, path, what,
+                         (now_s() - t0) * 1000, delay);
         else if (g->verbose)
-            fprintf(stderr, "gong: %s %s %s %.0f ms\n", method, path, what, (now_s() - t0) * 1000);
+            verbose_line(g, "gong: %s %s %s %.0f ms", method, path, what, (now_s() - t0) * 1000);
         if (rc)
             goto done;
         switch (v) {
@@ -636,7 +688,19 @@ static int run(struct gong_client *g, const char *method, const char *path, stru
                 goto done;
             }
             continue;
-        case GONG_V_AUTH: rc = fail_auth(g, method, path, status, e); goto done;
+        case GONG_V_AUTH:
+            if (status == 401 && g->has_tokens && !refreshed) {
+                /* the access token expired or was revoked early: refresh it once and send
+                 * the same request again */
+                const char *token = NULL;
+
+                refreshed = 1;
+                if ((rc = g->tokens.get(g->tokens.arg, 1, &token, e)))
+                    goto done;
+                continue;
+            }
+            rc = fail_auth(g, method, path, status, e);
+            goto done;
         case GONG_V_CURSOR:
             rc = err_set(e, ERR_CURSOR, "%s %s: HTTP %ld: the paging cursor has expired", method,
                          path, status);
@@ -650,6 +714,8 @@ static int run(struct gong_client *g, const char *method, const char *path, stru
 done:
     if (res)
         res->status = status;
+    if (rc)
+        err_detail(e, status, 0);
     g->out = NULL;
     return rc;
 }
@@ -700,4 +766,35 @@ int gong_post(struct gong_client *g, const char *path, const char *json, struct 
     curl_easy_setopt(g->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(json));
     curl_easy_setopt(g->curl, CURLOPT_HTTPHEADER, g->hdr_post);
     return run(g, "POST", path, out, res, e);
+}
+
+int gong_check_reachable(struct gong_client *g, struct err *e)
+{
+    CURL *c = curl_easy_init();
+    char errbuf[CURL_ERROR_SIZE] = "";
+    long wait = g->timeout_s < 10 ? g->timeout_s : 10;
+    CURLcode cc;
+
+    if (!c)
+        return err_set(e, ERR_NOMEM, "http client: out of memory");
+    curl_easy_setopt(c, CURLOPT_URL, g->base_url);
+    curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, wait);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, wait);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, g);
+    cc = curl_easy_perform(c);
+    curl_easy_cleanup(c);
+    if (cc == CURLE_OK)
+        return ERR_OK;
+    if (cc == CURLE_ABORTED_BY_CALLBACK && stopped(g))
+        return err_set(e, ERR_INTERRUPT, "connect to %s: interrupted", g->base_url);
+    return err_set(e, ERR_USAGE, "cannot connect to %s: %s", g->base_url,
+                   errbuf[0] ? errbuf : curl_easy_strerror(cc));
 }

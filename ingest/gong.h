@@ -21,6 +21,17 @@
 
 enum gong_auth { GONG_AUTH_BASIC, GONG_AUTH_BEARER };
 
+/* Where a refreshable OAuth access token comes from (oauth.c provides one). get() stores
+ * the token to send in *token (borrowed until the next call; never printed). refused = 1
+ * after the server answered 401 to the token get() gave last: get a fresh one. It returns
+ * ERR_OK or an error whose message is final (ERR_AUTH when the login is gone). release()
+ * frees arg; the client calls it from gong_free() once gong_new() has succeeded. */
+struct gong_token_source {
+    int (*get)(void *arg, int refused, const char **token, struct err *e);
+    void (*release)(void *arg);
+    void *arg;
+};
+
 struct gong_config {
     const char *base_url; /* e.g. https://api.gong.io or http://127.0.0.1:PORT; no /v2 */
     enum gong_auth auth;
@@ -35,6 +46,13 @@ struct gong_config {
     int verbose;             /* one line per attempt on stderr: method path status ms */
     volatile int *stop_flag; /* non-zero: waits and transfers stop, ERR_INTERRUPT */
     double backoff_base_s;   /* first backoff step in seconds (doubles to 30 s); 1.0 when 0 */
+    /* OAuth: the bearer comes from this refreshable source (then auth and bearer_token are
+     * not used), or NULL */
+    const struct gong_token_source *tokens;
+    /* where the verbose lines go (a progress bar prints them above itself); NULL: stderr.
+     * line has no newline. */
+    void (*log)(void *log_arg, const char *line);
+    void *log_arg;
 };
 
 struct gong_stats {
@@ -64,7 +82,7 @@ void gong_free(struct gong_client *g);
  * final answer lands in out (reset first; owned by the caller). Returns ERR_OK for a 2xx
  * JSON answer and for the 404 "no ... found" answer (res->empty = 1); otherwise ERR_HTTP,
  * ERR_AUTH (401/403), ERR_CURSOR (expired cursor), ERR_BUDGET, ERR_INTERRUPT or ERR_NOMEM,
- * with a message naming the method and path. A body past out->max (0 = 64 MiB) is ERR_HTTP.
+ * with a message naming the method and path and e->http_status the last status (0 if none). A body past out->max (0 = 64 MiB) is ERR_HTTP.
  * res may be NULL; res->status is the last attempt's status (0 if none arrived). */
 int gong_get(struct gong_client *g, const char *path, const char *query, struct buf *out,
              struct gong_result *res, struct err *e);
@@ -72,6 +90,13 @@ int gong_get(struct gong_client *g, const char *path, const char *query, struct 
 /* POST the NUL-terminated UTF-8 JSON text to base_url+path; otherwise as gong_get(). */
 int gong_post(struct gong_client *g, const char *path, const char *json, struct buf *out,
               struct gong_result *res, struct err *e);
+
+/* Open a connection to the base URL (TCP, and TLS with certificate checks for https)
+ * without sending any HTTP request, so a wrong host or port is a configuration error found
+ * within seconds rather than a retry loop. ERR_USAGE "cannot connect to URL: why" when
+ * nothing answers (refused, DNS failure, timeout of min(timeout, 10) s, bad certificate),
+ * ERR_INTERRUPT when asked to stop. Counts no request. */
+int gong_check_reachable(struct gong_client *g, struct err *e);
 
 /* Counters since gong_new(); the pointer lives as long as the client. */
 const struct gong_stats *gong_stats(const struct gong_client *g);

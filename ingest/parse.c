@@ -302,7 +302,7 @@ static const char *get_time(struct cx *cx, const cJSON *o, const char *k, const 
         if (ms >= 1000000000LL && ms < 10000000000LL)
             ms *= 1000;
         if (ms >= 1000000000000LL && ms < 10000000000000LL) {
-            isotime_format(ms, -1, out);
+            isotime_format(ms, 1, out);
             return cx_strndup(cx, out, strlen(out));
         }
     }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gong.h"
+#include "isotime.h"
 
 #include "banned.h"
 
@@ -75,29 +76,30 @@ static cJSON *selector(void)
     return sel;
 }
 
-int request_extensive(const char *from_iso, const char *to_iso, const char *workspace,
-                      char *const *call_ids, size_t n, const char *cursor, struct buf *out,
-                      struct err *e)
+int request_extensive(const struct request_extensive *q, struct buf *out, struct err *e)
 {
     cJSON *root = cJSON_CreateObject(), *filter, *sel;
+    char from_iso[ISOTIME_MAX], to_iso[ISOTIME_MAX];
     int ok = root != NULL;
 
     filter = ok ? cJSON_AddObjectToObject(root, "filter") : NULL;
     ok = ok && filter;
-    if (ok && call_ids) {
-        ok = add_ids(filter, call_ids, n);
+    if (ok && q->call_ids) {
+        ok = add_ids(filter, q->call_ids, q->n_ids);
     } else if (ok) {
+        isotime_format(q->from_ms, 0, from_iso);
+        isotime_format(q->to_ms, 0, to_iso);
         ok = cJSON_AddStringToObject(filter, "fromDateTime", from_iso) &&
              cJSON_AddStringToObject(filter, "toDateTime", to_iso);
     }
-    if (ok && workspace)
-        ok = cJSON_AddStringToObject(filter, "workspaceId", workspace) != NULL;
+    if (ok && q->workspace)
+        ok = cJSON_AddStringToObject(filter, "workspaceId", q->workspace) != NULL;
     sel = ok ? selector() : NULL;
     ok = ok && sel && cJSON_AddItemToObject(root, "contentSelector", sel);
     if (!ok)
         cJSON_Delete(sel);
-    if (ok && cursor)
-        ok = cJSON_AddStringToObject(root, "cursor", cursor) != NULL;
+    if (ok && q->cursor)
+        ok = cJSON_AddStringToObject(root, "cursor", q->cursor) != NULL;
     return finish(root, ok, out, e);
 }
 

@@ -4,17 +4,25 @@
 #define CALLMINE_REQUEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "err.h"
 
-/* POST /v2/calls/extensive for a date window [from_iso, to_iso) (workspace may be NULL),
- * or, when call_ids is non-NULL, for those n ids. Asks for everything the mirror keeps:
+/* What one POST /v2/calls/extensive asks for: a date window [from_ms, to_ms), or, when
+ * call_ids is non-NULL, those n_ids calls. workspace and cursor may be NULL. */
+struct request_extensive {
+    int64_t from_ms, to_ms; /* ms since the epoch, UTC; read only when call_ids is NULL */
+    const char *workspace;
+    char *const *call_ids;
+    size_t n_ids;
+    const char *cursor;
+};
+
+/* The body of POST /v2/calls/extensive for q. Asks for everything the mirror keeps:
  * Extended CRM context at both timings, parties, content, interaction, comments; never
- * media URLs. cursor may be NULL. The body replaces out's contents. */
-int request_extensive(const char *from_iso, const char *to_iso, const char *workspace,
-                      char *const *call_ids, size_t n, const char *cursor, struct buf *out,
-                      struct err *e);
+ * media URLs. The body replaces out's contents. */
+int request_extensive(const struct request_extensive *q, struct buf *out, struct err *e);
 
 /* POST /v2/calls/transcript for n call ids (cursor may be NULL). */
 int request_transcripts(char *const *call_ids, size_t n, const char *cursor, struct buf *out,

@@ -4,8 +4,10 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "db.h"
 #include "isotime.h"
+#include "lock.h"
 
 #include "banned.h"
 
@@ -32,13 +34,39 @@ static void text(sqlite3 *db, const char *sql, char *out, size_t n)
     sqlite3_finalize(st);
 }
 
+/* The last run's line: a 'running' row is a live run only while its lock is held. */
+static void last_run(sqlite3 *db, const char *path, char *out, size_t n)
+{
+    struct lock_holder h;
+    char started[64], who[512];
+
+    text(db,
+         "SELECT outcome || ' (exit ' || ifnull(exit_code, '?') || ') at ' || "
+         "ifnull(finished, started) || ifnull(': ' || message, '') FROM runs "
+         "ORDER BY id DESC LIMIT 1",
+         out, n);
+    if (scalar(db, "SELECT outcome = 'running' FROM runs ORDER BY id DESC LIMIT 1") != 1)
+        return;
+    text(db, "SELECT started FROM runs ORDER BY id DESC LIMIT 1", started, sizeof started);
+    if (lock_probe(path, &h)) {
+        lock_describe(&h, path, who, sizeof who);
+        snprintf(out, n, "running now, started %s (%s)", started, who);
+    } else {
+        snprintf(out, n,
+                 "killed: started %s and ended without finishing (killed or crashed); the "
+                 "same command resumes it",
+                 started);
+    }
+}
+
 int status_print(sqlite3 *db, const char *path, FILE *out, struct err *e)
 {
-    int64_t calls, users, with_t, waiting, pending, private_n, last_to = -1, last_from = -1,
-                                                               wf = -1;
-    char first[64], last[64], run[512], a[ISOTIME_MAX], b[ISOTIME_MAX];
+    int64_t calls, users, with_t, waiting, pending, private_n;
+    char first[64], last[64], run[768], a[ISOTIME_MAX], b[ISOTIME_MAX];
+    struct checkpoint cp;
     int rc;
 
+    checkpoint_init(&cp);
     calls = scalar(db, "SELECT count(*) FROM calls");
     users = scalar(db, "SELECT count(*) FROM users");
     with_t = scalar(db, "SELECT count(*) FROM transcripts");
@@ -47,14 +75,8 @@ int status_print(sqlite3 *db, const char *path, FILE *out, struct err *e)
     private_n = scalar(db, "SELECT count(*) FROM transcript_status WHERE state = 'private'");
     text(db, "SELECT min(started) FROM calls", first, sizeof first);
     text(db, "SELECT max(started) FROM calls", last, sizeof last);
-    text(db,
-         "SELECT outcome || ' (exit ' || ifnull(exit_code, '?') || ') at ' || "
-         "ifnull(finished, started) || ifnull(': ' || message, '') FROM runs "
-         "ORDER BY id DESC LIMIT 1",
-         run, sizeof run);
-    if ((rc = db_state_get_int(db, "last_completed_to", -1, &last_to, e)) ||
-        (rc = db_state_get_int(db, "last_completed_from", -1, &last_from, e)) ||
-        (rc = db_state_get_int(db, "window_from", -1, &wf, e)))
+    last_run(db, path, run, sizeof run);
+    if ((rc = checkpoint_load(db, &cp, e)))
         return rc;
 
     fprintf(out, "mirror        %s\n", path);
@@ -71,21 +93,31 @@ int status_print(sqlite3 *db, const char *path, FILE *out, struct err *e)
                 "private       %" PRId64 " private calls without transcript (use "
                 "--include-private)\n",
                 private_n);
-    if (last_to >= 0) {
-        isotime_format(last_from, -1, a);
-        isotime_format(last_to, -1, b);
+    if (cp.last_to >= 0) {
+        isotime_format(cp.last_from, -1, a);
+        isotime_format(cp.last_to, -1, b);
         fprintf(out, "last window   %s .. %s (complete)\n", a, b);
     } else {
         fprintf(out, "last window   none completed yet\n");
     }
+    if (checkpoint_is_open(&cp)) {
+        isotime_format(cp.window_from, -1, a);
+        isotime_format(cp.window_to, -1, b);
+        if (cp.calls_total >= 0)
+            fprintf(out, "open window   %s .. %s: %" PRId64 " of %" PRId64 " calls stored\n", a, b,
+                    cp.calls_done, cp.calls_total);
+        else
+            fprintf(out, "open window   %s .. %s: no call stored yet\n", a, b);
+    }
     fprintf(out, "last run      %s\n", run);
-    if (wf >= 0)
-        fprintf(out, "next          an interrupted window is saved: run callmine-ingest again "
-                     "to resume it\n");
-    else if (last_to < 0)
+    if (checkpoint_is_open(&cp))
+        fprintf(out, "next          an interrupted window is saved: run the same command again "
+                     "(or callmine-ingest without --from) to resume it\n");
+    else if (cp.last_to < 0)
         fprintf(out, "next          run callmine-ingest --from YYYY-MM-DD to mirror a first "
                      "window\n");
     else
         fprintf(out, "next          run callmine-ingest to sync what is new since %s\n", b);
+    checkpoint_release(&cp);
     return ERR_OK;
 }

@@ -18,11 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "db.h"
 #include "grams.h"
 #include "isotime.h"
+#include "metrics.h"
 #include "zblob.h"
 
 #include "banned.h"
@@ -65,6 +67,10 @@ enum {
     S_TS_WAIT,
     S_DUE,
     S_PENDING,
+    S_PARTIES_OF,
+    S_TR_BODY,
+    S_METRICS_PUT,
+    S_CRM_USER_PUT,
     S_COUNT
 };
 
@@ -126,9 +132,12 @@ static const char *const sql[S_COUNT] = {
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [S_INS_CRM] = "INSERT INTO crm_fields(call_id, party_ord, system, object_type, object_id, "
                   "timing, name, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    /* ord: the rows of this timing already stored, i.e. the position in Gong's order (the
+     * call's rows of the timing were deleted first, or the timing is written whole) */
     [S_INS_DEAL] = "INSERT INTO deals(call_id, timing, system, deal_id, deal_name, stage, "
-                   "amount, owner, close_date, company_id, company_name, company_size) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+                   "amount, owner, close_date, company_id, company_name, company_size, ord) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                   "(SELECT count(*) FROM deals WHERE call_id = ?1 AND timing = ?2)) "
                    "ON CONFLICT DO NOTHING",
     [S_INS_TOPIC] = "INSERT INTO topics(call_id, name, duration) VALUES (?1, ?2, ?3)",
     [S_INS_STRUCTURE] = "INSERT INTO call_structure(call_id, ord, name, duration) "
@@ -148,7 +157,8 @@ static const char *const sql[S_COUNT] = {
                 "WHERE (state = 'private' AND excluded.state = 'pending') "
                 "OR (state IN ('pending', 'waiting') AND excluded.state = 'private')",
     [S_TR_GET] = "SELECT size, body, monologues, "
-                 "EXISTS (SELECT 1 FROM transcript_grams WHERE call_id = ?1) "
+                 "EXISTS (SELECT 1 FROM transcript_grams WHERE call_id = ?1), "
+                 "EXISTS (SELECT 1 FROM call_metrics WHERE call_id = ?1) "
                  "FROM transcripts WHERE call_id = ?1",
     [S_TR_PUT] = "INSERT INTO transcripts(call_id, size, body, sentences, monologues, fetched) "
                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
@@ -173,6 +183,29 @@ static const char *const sql[S_COUNT] = {
               "ORDER BY c.started, s.call_id LIMIT ?2",
     [S_PENDING] = "SELECT count(*) FROM transcript_status "
                   "WHERE state = 'pending' OR (state = 'waiting' AND next_try <= ?1)",
+    [S_PARTIES_OF] = "SELECT speaker_id, affiliation, user_id FROM parties WHERE call_id = ?1 "
+                     "AND speaker_id IS NOT NULL AND speaker_id <> '' ORDER BY ord",
+    [S_TR_BODY] = "SELECT size, body FROM transcripts WHERE call_id = ?1",
+    [S_METRICS_PUT] =
+        "INSERT INTO call_metrics(call_id, sentences, rep_speaker_id, rep_user_id, rep_talk_ms, "
+        "customer_talk_ms, other_talk_ms, rep_questions, customer_questions, rep_longest_ms, "
+        "customer_longest_ms, switches, rep_replies, rep_reply_ms, first_ms, last_ms) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
+        "ON CONFLICT(call_id) DO UPDATE SET sentences = excluded.sentences, "
+        "rep_speaker_id = excluded.rep_speaker_id, rep_user_id = excluded.rep_user_id, "
+        "rep_talk_ms = excluded.rep_talk_ms, customer_talk_ms = excluded.customer_talk_ms, "
+        "other_talk_ms = excluded.other_talk_ms, rep_questions = excluded.rep_questions, "
+        "customer_questions = excluded.customer_questions, "
+        "rep_longest_ms = excluded.rep_longest_ms, "
+        "customer_longest_ms = excluded.customer_longest_ms, switches = excluded.switches, "
+        "rep_replies = excluded.rep_replies, rep_reply_ms = excluded.rep_reply_ms, "
+        "first_ms = excluded.first_ms, last_ms = excluded.last_ms",
+    /* a changed name or e-mail is rewritten, an identical row is not */
+    [S_CRM_USER_PUT] = "INSERT INTO crm_users(crm_id, system, name, email) VALUES (?1, ?2, ?3, ?4) "
+                       "ON CONFLICT(crm_id) DO UPDATE SET system = excluded.system, "
+                       "name = excluded.name, email = excluded.email "
+                       "WHERE system IS NOT excluded.system OR name IS NOT excluded.name "
+                       "OR email IS NOT excluded.email",
 };
 
 struct store {
@@ -185,6 +218,8 @@ struct store {
     char last_msg[160]; /* and its message, kept before the reset */
 
     unsigned char grams[GRAMS_BYTES]; /* the n-gram filter being written */
+    struct metrics_conv mc, mc_old;   /* a call's conversation; its parties before a re-store */
+    struct buf text;                  /* an inflated transcript */
 };
 
 /* ---- statement helpers ------------------------------------------------------------------- */
@@ -332,6 +367,9 @@ int store_open(sqlite3 *db, struct store **out, struct err *e)
         return err_set(e, ERR_NOMEM, "open store: out of memory");
     s->db = db;
     buf_init(&s->zbuf, 0);
+    buf_init(&s->text, 0);
+    metrics_conv_init(&s->mc);
+    metrics_conv_init(&s->mc_old);
     s->z = zblob_codec_new(ZBLOB_LEVEL);
     if (!s->z) {
         store_free(s);
@@ -355,6 +393,9 @@ void store_free(struct store *s)
         sqlite3_finalize(s->st[i]);
     zblob_codec_free(s->z);
     buf_release(&s->zbuf);
+    buf_release(&s->text);
+    metrics_conv_release(&s->mc);
+    metrics_conv_release(&s->mc_old);
     free(s);
 }
 
@@ -424,6 +465,127 @@ int store_put_users(struct store *s, const struct parse_users_page *p, struct st
         if ((rc = put_user(s, &p->users[i], c, e)))
             return rc;
     return ERR_OK;
+}
+
+/* ---- call_metrics ------------------------------------------------------------------------ */
+
+/* Load call_id's parties as stored now into m, in Gong's order (metrics.h: the first party
+ * with a speaker id decides its side). */
+static int load_parties(struct store *s, const char *call_id, struct metrics_conv *m, struct err *e)
+{
+    sqlite3_stmt *st = s->st[S_PARTIES_OF];
+    int row, rc;
+
+    metrics_parties_reset(m);
+    b_text(s, st, 1, call_id);
+    for (;;) {
+        const char *spk, *aff, *uid;
+
+        if (query(s, st, &row))
+            return fail(s, e, "measure call '%.40s': read parties", call_id);
+        if (!row)
+            return ERR_OK;
+        spk = (const char *)sqlite3_column_text(st, 0);
+        aff = (const char *)sqlite3_column_text(st, 1);
+        uid = (const char *)sqlite3_column_text(st, 2);
+        rc = metrics_add_party(m, spk, spk ? (size_t)sqlite3_column_bytes(st, 0) : 0, aff,
+                               aff ? (size_t)sqlite3_column_bytes(st, 1) : 0, uid,
+                               uid ? (size_t)sqlite3_column_bytes(st, 2) : 0, e);
+        if (rc) {
+            sqlite3_reset(st);
+            return err_wrap(e, "measure call '%.40s'", call_id);
+        }
+    }
+}
+
+/* Do a and b give every speaker id the same side and user id? */
+static int same_parties(const struct metrics_conv *a, const struct metrics_conv *b)
+{
+    if (a->np != b->np)
+        return 0;
+    for (size_t i = 0; i < a->np; i++) {
+        const struct metrics_party *x = &a->p[i], *y = &b->p[i];
+
+        if (x->spk_len != y->spk_len || x->side != y->side || x->has_uid != y->has_uid ||
+            x->uid_len != y->uid_len ||
+            memcmp(a->pmeta.data + x->spk, b->pmeta.data + y->spk, x->spk_len) != 0 ||
+            (x->uid_len && memcmp(a->pmeta.data + x->uid, b->pmeta.data + y->uid, x->uid_len)))
+            return 0;
+    }
+    return 1;
+}
+
+static void b_opt(struct store *s, sqlite3_stmt *st, int i, int has, int64_t v)
+{
+    if (has)
+        b_int(s, st, i, v);
+    else
+        b_null(s, st, i);
+}
+
+/* Compute the row from text with the parties in s->mc and upsert it. */
+static int put_metrics_row(struct store *s, const char *call_id, const char *text, size_t len,
+                           struct err *e)
+{
+    sqlite3_stmt *st = s->st[S_METRICS_PUT];
+    struct metrics m;
+    int rc;
+
+    if ((rc = metrics_compute(&s->mc, text, len, &m, e)))
+        return err_wrap(e, "measure call '%.40s': transcript", call_id);
+    b_text(s, st, 1, call_id);
+    b_int(s, st, 2, m.sentences);
+    b_textn(s, st, 3, m.rep_speaker_id, m.rep_speaker_len);
+    b_textn(s, st, 4, m.rep_user_id, m.rep_user_len);
+    b_int(s, st, 5, m.rep_talk_ms);
+    b_int(s, st, 6, m.customer_talk_ms);
+    b_int(s, st, 7, m.other_talk_ms);
+    b_int(s, st, 8, m.rep_questions);
+    b_int(s, st, 9, m.customer_questions);
+    b_opt(s, st, 10, m.has_rep_longest, m.rep_longest_ms);
+    b_opt(s, st, 11, m.has_customer_longest, m.customer_longest_ms);
+    b_int(s, st, 12, m.switches);
+    b_int(s, st, 13, m.rep_replies);
+    b_int(s, st, 14, m.rep_reply_ms);
+    b_opt(s, st, 15, m.has_span, m.first_ms);
+    b_opt(s, st, 16, m.has_span, m.last_ms);
+    if (run(s, st))
+        return fail(s, e, "store call_metrics of call '%.40s'", call_id);
+    return ERR_OK;
+}
+
+int store_put_metrics(struct store *s, const char *call_id, const char *text, size_t len,
+                      struct err *e)
+{
+    int rc;
+
+    if ((rc = load_parties(s, call_id, &s->mc, e)))
+        return rc;
+    return put_metrics_row(s, call_id, text, len, e);
+}
+
+/* The call's parties (as loaded in s->mc) changed: measure its stored transcript again,
+ * if it has one. */
+static int remeasure(struct store *s, const char *call_id, struct err *e)
+{
+    sqlite3_stmt *st = s->st[S_TR_BODY];
+    sqlite3_int64 size;
+    int row, rc;
+
+    b_text(s, st, 1, call_id);
+    if (query(s, st, &row))
+        return fail(s, e, "measure call '%.40s': read transcript", call_id);
+    if (!row)
+        return ERR_OK;
+    size = sqlite3_column_int64(st, 0);
+    rc = size < 0 || sqlite3_column_type(st, 0) != SQLITE_INTEGER
+             ? err_set(e, ERR_PARSE, "size is not a length")
+             : zblob_inflate(s->z, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+                             (size_t)size, &s->text, e);
+    sqlite3_reset(st);
+    if (rc)
+        return err_wrap(e, "measure call '%.40s': stored transcript", call_id);
+    return put_metrics_row(s, call_id, s->text.data, s->text.len, e);
 }
 
 /* ---- calls ------------------------------------------------------------------------------- */
@@ -529,6 +691,46 @@ static int put_crm(struct store *s, const struct parse_call *c, int has_toc, con
             b_int(s, st, 12, d->company_size);
         else
             b_null(s, st, 12);
+        if ((rc = run(s, st)))
+            return rc;
+    }
+    return ERR_OK;
+}
+
+/* The value of the first field of o named like one of names (ASCII case ignored when
+ * nocase), or NULL. */
+static const struct deals_value *field_named(const struct deals_object *o, const char *const *names,
+                                             int nocase)
+{
+    for (size_t j = 0; j < o->n_fields; j++)
+        for (const char *const *n = names; o->fields[j].name && *n; n++)
+            if (nocase ? strcasecmp(o->fields[j].name, *n) == 0
+                       : strcmp(o->fields[j].name, *n) == 0)
+                return &o->fields[j].v;
+    return NULL;
+}
+
+/* Upsert crm_users from the call's party-level CRM objects of type User (Salesforce sends
+ * the call's users so; deals name them as OwnerId): Name (or name, FullName) and Email (or
+ * EmailAddress, any case), as migration 002 reads them from crm_fields. */
+static int put_crm_users(struct store *s, const struct parse_call *c, const char **what)
+{
+    static const char *const name_keys[] = {"Name", "name", "FullName", NULL};
+    static const char *const email_keys[] = {"email", "emailaddress", NULL};
+    sqlite3_stmt *st = s->st[S_CRM_USER_PUT];
+    int rc;
+
+    *what = "crm_users";
+    for (size_t i = 0; i < c->n_crm; i++) {
+        const struct deals_object *o = &c->crm[i];
+
+        if (o->party_ord < 0 || !o->object_id || !o->object_type ||
+            strcmp(o->object_type, "User") != 0)
+            continue;
+        b_text(s, st, 1, o->object_id);
+        b_text(s, st, 2, o->system);
+        b_value(s, st, 3, field_named(o, name_keys, 0));
+        b_value(s, st, 4, field_named(o, email_keys, 1));
         if ((rc = run(s, st)))
             return rc;
     }
@@ -674,6 +876,8 @@ static int put_call(struct store *s, const struct parse_call *c, const char *now
         has_toc = sqlite3_column_int(st, 0);
         sqlite3_reset(st);
     }
+    if ((rc = load_parties(s, c->id, &s->mc_old, e)))
+        return rc;
     what = "delete old rows";
     for (size_t i = 0; i < sizeof child_deletes / sizeof child_deletes[0]; i++) {
         st = s->st[child_deletes[i]];
@@ -681,8 +885,15 @@ static int put_call(struct store *s, const struct parse_call *c, const char *now
         if ((rc = run(s, st)))
             goto db_fail;
     }
-    if ((rc = put_children(s, c, &what)) || (rc = put_crm(s, c, has_toc, &what)))
+    if ((rc = put_children(s, c, &what)) || (rc = put_crm(s, c, has_toc, &what)) ||
+        (rc = put_crm_users(s, c, &what)))
         goto db_fail;
+    /* a transcript measured with other parties (or before the call had any) is measured
+     * again with these */
+    if ((rc = load_parties(s, c->id, &s->mc, e)))
+        return rc;
+    if (!same_parties(&s->mc, &s->mc_old))
+        return remeasure(s, c->id, e);
     return ERR_OK;
 db_fail:
     return fail(s, e, "store call '%.40s': %s", c->id, what);
@@ -811,7 +1022,7 @@ static int put_transcript(struct store *s, const struct parse_transcript *t, con
                           struct store_counts *c, struct err *e)
 {
     sqlite3_stmt *st = s->st[S_TR_GET];
-    int rc, row, exists = 0, same = 0, has_grams = 0;
+    int rc, row, exists = 0, same = 0, has_grams = 0, has_metrics = 0;
 
     if ((rc = zblob_deflate(s->z, t->text, t->text_len, &s->zbuf, e)))
         return err_wrap(e, "store transcript '%.40s'", t->call_id);
@@ -829,11 +1040,14 @@ static int put_transcript(struct store *s, const struct parse_transcript *t, con
                ((!mono && !t->monologues) ||
                 (mono && t->monologues && strcmp(mono, t->monologues) == 0));
         has_grams = sqlite3_column_int(st, 3);
+        has_metrics = sqlite3_column_int(st, 4);
         sqlite3_reset(st);
     }
     if (same) {
         c->n_unchanged++;
         if (!has_grams && (rc = put_grams(s, t, e))) /* the derived index was emptied */
+            return rc;
+        if (!has_metrics && (rc = store_put_metrics(s, t->call_id, t->text, t->text_len, e)))
             return rc;
     } else {
         st = s->st[S_TR_PUT];
@@ -845,7 +1059,8 @@ static int put_transcript(struct store *s, const struct parse_transcript *t, con
         b_text(s, st, 6, now_iso);
         if (run(s, st))
             return fail(s, e, "store transcript '%.40s'", t->call_id);
-        if ((rc = put_grams(s, t, e)))
+        if ((rc = put_grams(s, t, e)) ||
+            (rc = store_put_metrics(s, t->call_id, t->text, t->text_len, e)))
             return rc;
         if (exists)
             c->n_updated++;

@@ -52,7 +52,11 @@ int store_put_users(struct store *s, const struct parse_users_page *p, struct st
  * !include_private; a 'private' call becomes 'pending' when include_private (or when it is
  * no longer private); a 'pending'/'waiting' call that is now private becomes 'private'
  * unless include_private. These transitions are idempotent: a repeated page writes
- * nothing. now_iso is stored UTC text (isotime_format). */
+ * nothing. now_iso is stored UTC text (isotime_format).
+ * With a changed call also: deals.ord (the position among the call's deal rows of that
+ * timing, in Gong's order), crm_users from its party-level CRM objects of type User, and,
+ * when the parties now give some speaker another side or user id and the call has a
+ * transcript, its call_metrics row computed again. */
 int store_put_calls(struct store *s, const struct parse_calls_page *p, int include_private,
                     const char *now_iso, struct store_counts *c, struct err *e);
 
@@ -64,11 +68,21 @@ int store_due_transcripts(struct store *s, const char *now_iso, size_t limit, ch
                           size_t *n, struct err *e);
 
 /* Store the page's transcripts: compressed with zblob into transcripts(size, body), with
- * sentences, monologues and fetched = now_iso. A transcript identical to the stored one
- * (same size, body and monologues) is left untouched. Each call's transcript_status
- * becomes 'done' (next_try cleared, last_try = now_iso) unless it already is. */
+ * sentences, monologues and fetched = now_iso, and its call_metrics row
+ * (store_put_metrics). A transcript identical to the stored one (same size, body and
+ * monologues) is left untouched (its derived rows are written only when missing). Each call's
+ * transcript_status becomes 'done' (next_try cleared, last_try = now_iso) unless it already is. */
 int store_put_transcripts(struct store *s, const struct parse_transcripts_page *p,
                           const char *now_iso, struct store_counts *c, struct err *e);
+
+/* Compute call_id's call_metrics row (metrics.h) from its transcript text (len bytes in the
+ * stored line format, transcript.h) and the call's parties as stored now, and upsert it.
+ * A call without parties yet gets every speaker of unknown side; store_put_calls measures
+ * the transcript again when the call's parties change. ERR_PARSE naming the call for a
+ * malformed line. store_put_transcripts calls this for every new or changed transcript
+ * (and for an unchanged one that has no row); the backfill for stored ones. */
+int store_put_metrics(struct store *s, const char *call_id, const char *text, size_t len,
+                      struct err *e);
 
 /* The ids were asked for and Gong returned no transcript: each call in state 'pending' or
  * 'waiting' (or not yet queued) becomes 'waiting' with attempts + 1, last_try = now and

@@ -1,7 +1,26 @@
 /* sync: one ingest run (see sync.h). This file decides what to ask Gong for and in what
  * order, and where the checkpoint goes; gong.c does the HTTP, parse.c the JSON, store.c the
  * rows. Every page is stored in one transaction together with its checkpoint and the
- * requests it cost, so the database is always a consistent, resumable mirror. */
+ * requests it cost, so the database is always a consistent, resumable mirror.
+ *
+ * Shape (issue 9 items 1-4, issue 12 item 4; agreed before the refactor):
+ * - struct checkpoint (ingest/checkpoint.h) owns every sync_state key: the open window
+ *   [window_from, window_to) as two int64 ms, the extensive cursor with its start time,
+ *   pages and calls done, Gong's total, users_done, and the last completed window.
+ *   checkpoint_load() reads them all, checkpoint_save() writes them all inside the caller's
+ *   transaction; nothing else in the ingest reads or writes sync_state.
+ * - page_commit(): the one page transaction helper. A phase stores a page through a
+ *   callback run between BEGIN IMMEDIATE and COMMIT, with the budget row and (when given)
+ *   the checkpoint saved in the same transaction; any failure rolls back once, in one place.
+ * - struct request_extensive (ingest/request.h) replaces the eight positional arguments.
+ * - Phases, in order: window (sync_window: an open window whose end was fixed when it began
+ *   is continued by the identical command line, so --to defaults to the saved end); users
+ *   (skipped once done for this window); calls (extensive pages, transcripts fetched in
+ *   full batches in between); transcripts (drain what is due); refresh-deals; complete.
+ * - sync_plan() counts the same requests the phases will send (users pages, extensive
+ *   pages left, transcript batches including waiting ones that are due, refresh batches).
+ * Hooks kept for others: main.c runs backfill (helper B) before sync_run(); OAuth (helper
+ * F) lives behind gong.c's auth and main.c's `login` dispatch. */
 #include "sync.h"
 
 #include <inttypes.h>
@@ -26,10 +45,11 @@ struct run {
     struct progress *p;
     struct sync_summary *s;
     struct store *st;
-    struct buf req;    /* request body or query string */
-    struct buf body;   /* response body */
-    long budget_saved; /* requests already added to request_budget */
-    char today[16];    /* the UTC day the budget is counted against */
+    struct checkpoint cp; /* where the run stands; saved with each page */
+    struct buf req;       /* request body or query string */
+    struct buf body;      /* response body */
+    long budget_saved;    /* requests already added to request_budget */
+    char today[16];       /* the UTC day the budget is counted against */
     struct progress_counts pc;
 };
 
@@ -48,13 +68,16 @@ static void utc_day(char out[16])
     snprintf(out, 16, "%.10s", t);
 }
 
-/* Add the requests sent since the last save to today's budget row (inside a transaction). */
-static int save_budget(struct run *r, struct err *e)
+/* Add the requests sent since the last save to today's budget row (inside a transaction).
+ * *sent is the count to remember once the transaction commits. */
+static int save_budget(struct run *r, long *sent, struct err *e)
 {
-    long sent = gong_stats(r->g)->requests, delta = sent - r->budget_saved;
+    long delta;
     sqlite3_stmt *st = NULL;
     int rc;
 
+    *sent = gong_stats(r->g)->requests;
+    delta = *sent - r->budget_saved;
     if (delta <= 0)
         return ERR_OK;
     if (db_prepare(r->db,
@@ -66,33 +89,76 @@ static int save_budget(struct run *r, struct err *e)
     sqlite3_bind_int64(st, 2, delta);
     rc = sqlite3_step(st) == SQLITE_DONE ? ERR_OK : db_error(r->db, e, "save request budget");
     sqlite3_finalize(st);
-    if (!rc)
-        r->budget_saved = sent;
     return rc;
 }
 
-/* Commit the current transaction after saving the budget; roll back on failure. */
-static int commit_page(struct run *r, struct err *e)
-{
-    int rc = save_budget(r, e);
+/* What a page transaction writes besides the checkpoint and the budget. */
+typedef int (*page_fn)(struct run *r, void *arg, struct err *e);
 
+/* The one page transaction: BEGIN IMMEDIATE, fn(r, arg) when fn is given, the checkpoint
+ * when save_cp, the requests spent, COMMIT. Any failure rolls back, here and only here. */
+static int page_commit(struct run *r, page_fn fn, void *arg, int save_cp, struct err *e)
+{
+    long sent = 0;
+    int rc = db_begin(r->db, e);
+
+    if (rc)
+        return rc;
+    if (fn)
+        rc = fn(r, arg, e);
+    if (!rc && save_cp)
+        rc = checkpoint_save(r->db, &r->cp, e);
+    if (!rc)
+        rc = save_budget(r, &sent, e);
     if (!rc)
         rc = db_commit(r->db, e);
     if (rc)
         db_rollback(r->db);
+    else
+        r->budget_saved = sent;
     return rc;
 }
 
+static long batches(long n)
+{
+    return n > 0 ? (n + SYNC_BATCH - 1) / SYNC_BATCH : 0;
+}
+
+/* Redraw with the queue's count and the requests still needed, by the model --plan uses:
+ * the window's pages left, and one transcript batch per SYNC_BATCH calls due or still to
+ * come from those pages. */
 static void show_progress(struct run *r)
 {
+    struct progress_counts *pc = &r->pc;
     int64_t due = 0;
     char t[ISOTIME_MAX];
+    long calls_left;
 
     now_iso(t);
     if (store_pending_count(r->st, t, &due, NULL) == ERR_OK)
-        r->pc.transcripts_due = (long)due;
-    r->pc.requests = gong_stats(r->g)->requests;
-    progress_update(r->p, &r->pc);
+        pc->transcripts_due = (long)due;
+    pc->requests = gong_stats(r->g)->requests;
+    calls_left = pc->calls_total > pc->calls_done ? pc->calls_total - pc->calls_done : 0;
+    pc->requests_left = -1;
+    if (pc->phase == PROGRESS_TRANSCRIPTS || pc->calls_total > 0)
+        pc->requests_left =
+            (pc->phase == PROGRESS_CALLS ? batches(calls_left) : 0) +
+            (r->s->transcripts_skipped ? 0 : batches(calls_left + pc->transcripts_due));
+    progress_update(r->p, pc);
+}
+
+/* The mirror's calls whose transcript Gong does not have yet (what --status counts). */
+static long count_waiting(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    long n = 0;
+
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM transcript_status WHERE state = 'waiting'", -1,
+                           &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
 }
 
 /* ---- fetching ---------------------------------------------------------------------- */
@@ -139,22 +205,42 @@ static int fetch(struct run *r, int post, const char *path, parse_fn parse, void
     return err_wrap(e, "%s still malformed after %d attempts", path, MALFORMED_RETRIES + 1);
 }
 
+/* A 403 on an endpoint the mirror can do without (users, transcripts). */
+static int is_forbidden(int rc, const struct err *e)
+{
+    return rc == ERR_AUTH && e->http_status == 403;
+}
+
 /* ---- users ------------------------------------------------------------------------- */
 
+struct users_put {
+    const struct parse_users_page *page;
+    struct store_counts n;
+};
+
+static int put_users(struct run *r, void *arg, struct err *e)
+{
+    struct users_put *u = arg;
+
+    return store_put_users(r->st, u->page, &u->n, e);
+}
+
+/* Mirror /v2/users, page by page; once all are stored the window's checkpoint says so. */
 static int sync_users(struct run *r, struct err *e)
 {
     char *cursor = NULL;
     int rc = ERR_OK;
 
+    if (r->cp.users_done)
+        return ERR_OK;
     for (;;) {
         const char *q[] = {"cursor", cursor, NULL};
-        struct parse_users_page *page = NULL;
-        struct store_counts n = {0};
+        struct users_put u = {0};
 
         if ((rc = request_query(q, &r->req, e)))
             break;
-        rc = fetch(r, 0, "/v2/users", parse_users_v, (void **)&page, e);
-        if (rc == ERR_AUTH && strstr(e->msg, "403")) {
+        rc = fetch(r, 0, "/v2/users", parse_users_v, (void **)&u.page, e);
+        if (is_forbidden(rc, e)) {
             r->s->users_skipped = 1;
             snprintf(r->s->left_out, sizeof r->s->left_out,
                      "users (token lacks api:users:read; rep names come from call parties)");
@@ -163,16 +249,14 @@ static int sync_users(struct run *r, struct err *e)
             rc = ERR_OK;
             break;
         }
-        if (rc || !page)
+        if (rc || !u.page)
             break;
-        if (!(rc = db_begin(r->db, e)) && !(rc = store_put_users(r->st, page, &n, e)))
-            rc = commit_page(r, e);
-        else
-            db_rollback(r->db);
-        r->s->users += n.n_new + n.n_updated;
         free(cursor);
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        parse_users_free(page);
+        cursor = u.page->cursor ? strdup(u.page->cursor) : NULL;
+        r->cp.users_done = !cursor;
+        rc = page_commit(r, put_users, &u, !cursor, e);
+        r->s->users += u.n.n_new + u.n.n_updated;
+        parse_users_free((struct parse_users_page *)u.page);
         if (rc || !cursor)
             break;
     }
@@ -181,6 +265,32 @@ static int sync_users(struct run *r, struct err *e)
 }
 
 /* ---- transcripts ------------------------------------------------------------------- */
+
+struct transcripts_put {
+    const struct parse_transcripts_page *page;
+    struct store_counts n;
+};
+
+static int put_transcripts(struct run *r, void *arg, struct err *e)
+{
+    struct transcripts_put *t = arg;
+    char now[ISOTIME_MAX];
+
+    now_iso(now);
+    return store_put_transcripts(r->st, t->page, now, &t->n, e);
+}
+
+struct waiting_put {
+    const char *const *ids;
+    size_t n;
+};
+
+static int put_waiting(struct run *r, void *arg, struct err *e)
+{
+    struct waiting_put *w = arg;
+
+    return store_mark_waiting(r->st, w->ids, w->n, isotime_now_ms(), e);
+}
 
 /* Fetch one batch of due transcripts (up to SYNC_BATCH). *asked is how many were due. */
 static int transcript_batch(struct run *r, size_t *asked, struct err *e)
@@ -201,47 +311,39 @@ static int transcript_batch(struct run *r, size_t *asked, struct err *e)
         goto done;
     }
     for (;;) {
-        struct parse_transcripts_page *page = NULL;
-        struct store_counts c = {0};
+        struct transcripts_put tp = {0};
 
         if ((rc = request_transcripts(ids, n, cursor, &r->req, e)))
             break;
-        rc = fetch(r, 1, "/v2/calls/transcript", parse_transcripts_v, (void **)&page, e);
-        if (rc || !page)
+        rc = fetch(r, 1, "/v2/calls/transcript", parse_transcripts_v, (void **)&tp.page, e);
+        if (rc || !tp.page)
             break;
-        for (size_t i = 0; i < page->n_items; i++)
+        for (size_t i = 0; i < tp.page->n_items; i++)
             for (size_t j = 0; j < n; j++)
-                if (!got[j] && strcmp(ids[j], page->items[i].call_id) == 0)
+                if (!got[j] && strcmp(ids[j], tp.page->items[i].call_id) == 0)
                     got[j] = 1;
-        now_iso(t);
-        if (!(rc = db_begin(r->db, e)) && !(rc = store_put_transcripts(r->st, page, t, &c, e)))
-            rc = commit_page(r, e);
-        else
-            db_rollback(r->db);
-        r->s->transcripts += c.n_new + c.n_updated;
+        rc = page_commit(r, put_transcripts, &tp, 0, e);
+        r->s->transcripts += tp.n.n_new + tp.n.n_updated;
         r->pc.transcripts = r->s->transcripts;
         free(cursor);
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        parse_transcripts_free(page);
+        cursor = tp.page->cursor ? strdup(tp.page->cursor) : NULL;
+        parse_transcripts_free((struct parse_transcripts_page *)tp.page);
         if (rc || !cursor)
             break;
     }
     if (!rc) { /* what Gong did not return is not ready yet: ask again later */
-        size_t w = 0;
+        struct waiting_put w = {(const char *const *)ids, 0};
 
         for (size_t j = 0; j < n; j++)
             if (!got[j]) {
-                char *tmp = ids[w];
+                char *tmp = ids[w.n];
 
-                ids[w++] = ids[j];
+                ids[w.n++] = ids[j];
                 ids[j] = tmp;
             }
-        if (w && !(rc = db_begin(r->db, e)) &&
-            !(rc = store_mark_waiting(r->st, (const char *const *)ids, w, isotime_now_ms(), e)))
-            rc = commit_page(r, e);
-        else if (rc)
-            db_rollback(r->db);
-        r->s->transcripts_waiting += (long)w;
+        if (w.n)
+            rc = page_commit(r, put_waiting, &w, 0, e);
+        r->pc.transcripts_done += (long)n;
     }
 done:
     free(got);
@@ -268,7 +370,7 @@ static int sync_transcripts(struct run *r, long min_due, struct err *e)
         if (due < min_due || due == 0)
             return ERR_OK;
         rc = transcript_batch(r, &asked, e);
-        if (rc == ERR_AUTH && strstr(e->msg, "403")) {
+        if (is_forbidden(rc, e)) {
             r->s->transcripts_skipped = 1;
             snprintf(r->s->left_out, sizeof r->s->left_out,
                      "transcripts (token lacks api:calls:read:transcript; they stay queued)");
@@ -285,161 +387,143 @@ static int sync_transcripts(struct run *r, long min_due, struct err *e)
 
 /* ---- calls ------------------------------------------------------------------------- */
 
-/* Store one page of calls with the checkpoint that says where the next page starts. */
-static int store_calls_page(struct run *r, struct parse_calls_page *page, int64_t seq_started,
-                            int64_t pages_done, struct err *e)
+struct calls_put {
+    const struct parse_calls_page *page;
+    struct store_counts n;
+};
+
+static int put_calls(struct run *r, void *arg, struct err *e)
 {
-    struct store_counts n = {0};
+    struct calls_put *cl = arg;
     char t[ISOTIME_MAX];
-    int rc;
 
     now_iso(t);
-    if ((rc = db_begin(r->db, e)))
-        return rc;
-    rc = store_put_calls(r->st, page, r->c->include_private, t, &n, e);
-    if (!rc)
-        rc = db_state_set(r->db, "cursor", page->cursor, e);
-    if (!rc)
-        rc = db_state_set_int(r->db, "cursor_started", seq_started, e);
-    if (!rc)
-        rc = db_state_set_int(r->db, "pages_done", pages_done, e);
-    if (!rc)
-        rc = db_state_set_int(r->db, "calls_total", page->total_records, e);
-    if (!rc)
-        rc = commit_page(r, e);
-    else
-        db_rollback(r->db);
-    r->s->calls_new += n.n_new;
-    r->s->calls_updated += n.n_updated;
-    r->s->calls_unchanged += n.n_unchanged;
-    r->pc.calls_done += (long)page->n_calls;
-    r->pc.calls_total = (long)page->total_records;
-    return rc;
+    return store_put_calls(r->st, cl->page, r->c->include_private, t, &cl->n, e);
 }
 
-/* Record the window before the first request, so that a run stopped at any point, even
- * before its first page, is resumed by a re-run without --from. A window other than the
- * saved one starts without a cursor. */
-static int begin_window(struct run *r, int64_t from, int64_t to, struct err *e)
+static void count_calls(struct run *r, const struct store_counts *n)
 {
-    int64_t saved_from = -1, saved_to = -1;
-    int rc;
+    r->s->calls_new += n->n_new;
+    r->s->calls_updated += n->n_updated;
+    r->s->calls_unchanged += n->n_unchanged;
+}
 
-    if ((rc = db_state_get_int(r->db, "window_from", -1, &saved_from, e)) ||
-        (rc = db_state_get_int(r->db, "window_to", -1, &saved_to, e)))
-        return rc;
-    if (saved_from == from && saved_to == to)
+/* Start the window's page sequence again from its first page. */
+static void restart_pages(struct checkpoint *cp)
+{
+    checkpoint_set_cursor(cp, NULL, NULL);
+    cp->pages_done = 0;
+    cp->calls_done = 0;
+}
+
+/* 1 when every extensive page of the open window is stored. */
+static int calls_complete(const struct checkpoint *cp)
+{
+    return cp->pages_done > 0 && !cp->cursor;
+}
+
+/* Page through the window's extensive call data from the checkpoint, each page stored with
+ * the checkpoint that says where the next one starts; restart the window when Gong says
+ * the cursor expired or the window's count moved under the cursor. */
+static int sync_calls(struct run *r, struct err *e)
+{
+    struct checkpoint *cp = &r->cp;
+    int restarts = 0, moved = 0, rc = ERR_OK;
+
+    if (calls_complete(cp))
         return ERR_OK;
-    if ((rc = db_begin(r->db, e)))
-        return rc;
-    if ((rc = db_state_set_int(r->db, "window_from", from, e)) ||
-        (rc = db_state_set_int(r->db, "window_to", to, e)) ||
-        (rc = db_state_set(r->db, "cursor", NULL, e)) ||
-        (rc = db_state_set_int(r->db, "pages_done", 0, e)) || (rc = commit_page(r, e))) {
-        db_rollback(r->db);
-        return rc;
-    }
-    return ERR_OK;
-}
-
-/* Page through the window's extensive call data, resuming from a saved cursor while it is
- * young enough, restarting the window when Gong says the cursor expired. */
-static int sync_calls(struct run *r, int64_t from, int64_t to, struct err *e)
-{
-    char from_iso[ISOTIME_MAX], to_iso[ISOTIME_MAX], *cursor = NULL;
-    int64_t started = 0, pages = 0, now = isotime_now_ms(), seq_total = -1;
-    int restarts = 0, moved = 0, reread, rc;
-
-    isotime_format(from, 0, from_iso);
-    isotime_format(to, 0, to_iso);
-    if ((rc = db_state_get(r->db, "cursor", &cursor, e)) ||
-        (rc = db_state_get_int(r->db, "cursor_started", 0, &started, e)) ||
-        (rc = db_state_get_int(r->db, "pages_done", 0, &pages, e)))
-        goto done;
-    if (cursor && now - started < SYNC_CURSOR_TTL_MS) {
-        progress_message(r->p, 0, "resuming the window after %" PRId64 " pages", pages);
-        r->pc.calls_done = (long)pages * 100;
-        if ((rc = db_state_get_int(r->db, "calls_total", -1, &seq_total, e)))
-            goto done;
-    } else {
-        free(cursor);
-        cursor = NULL;
-        pages = 0;
-    }
     for (;;) {
-        struct parse_calls_page *page = NULL;
+        struct request_extensive q = {
+            .from_ms = cp->window_from, .to_ms = cp->window_to, .workspace = r->c->workspace};
+        struct calls_put cl = {0};
+        int reread;
 
-        if (!cursor) {
-            started = isotime_now_ms();
-            pages = 0;
+        if (!cp->cursor) {
+            cp->cursor_started = isotime_now_ms();
+            restart_pages(cp);
         }
-        if ((rc =
-                 request_extensive(from_iso, to_iso, r->c->workspace, NULL, 0, cursor, &r->req, e)))
+        q.cursor = cp->cursor;
+        if ((rc = request_extensive(&q, &r->req, e)))
             break;
-        rc = fetch(r, 1, "/v2/calls/extensive", parse_calls_v, (void **)&page, e);
+        rc = fetch(r, 1, "/v2/calls/extensive", parse_calls_v, (void **)&cl.page, e);
         if (rc == ERR_CURSOR && ++restarts <= CURSOR_RESTARTS) {
             progress_message(r->p, 0, "paging cursor expired; restarting the window");
             err_clear(e);
-            free(cursor);
-            cursor = NULL;
+            restart_pages(cp);
             r->pc.calls_done = 0;
             continue;
         }
         if (rc)
             break;
-        if (!page) /* no calls in the window */
+        if (!cl.page) { /* no calls in the window: that is complete, too */
+            cp->pages_done = 1;
+            cp->calls_total = 0;
+            rc = page_commit(r, NULL, NULL, 1, e);
             break;
-        rc = store_calls_page(r, page, started, ++pages, e);
-        free(cursor);
-        cursor = page->cursor ? strdup(page->cursor) : NULL;
-        reread = !rc && pages > 1 && page->total_records != seq_total && ++moved <= CURSOR_RESTARTS;
+        }
+        /* Gong's cursor is an offset: a call that vanished (or arrived) since the first page
+         * shifts the later records, and one would be skipped. Read the window again; the
+         * pages already stored are unchanged, so this costs requests only. */
+        reread = cp->pages_done > 0 && cl.page->total_records != cp->calls_total &&
+                 ++moved <= CURSOR_RESTARTS;
         if (reread) {
-            /* Gong's cursor is an offset: a call that vanished (or arrived) since the first
-             * page shifts the later records, and one would be skipped. Read the window
-             * again; the pages already stored are unchanged, so this costs requests only. */
             progress_message(r->p, 0,
                              "the window's call count changed from %" PRId64 " to %" PRId64
                              " while paging; reading it again",
-                             seq_total, page->total_records);
-            free(cursor);
-            cursor = NULL;
-            r->pc.calls_done = 0;
+                             cp->calls_total, cl.page->total_records);
+            restart_pages(cp);
+        } else {
+            if (cp->pages_done == 0)
+                cp->calls_total = cl.page->total_records;
+            cp->pages_done++;
+            cp->calls_done += (int64_t)cl.page->n_calls;
+            rc = checkpoint_set_cursor(cp, cl.page->cursor, e);
         }
-        if (pages == 1 || !cursor)
-            seq_total = page->total_records;
-        parse_calls_free(page);
+        if (!rc)
+            rc = page_commit(r, put_calls, &cl, 1, e);
+        count_calls(r, &cl.n);
+        parse_calls_free((struct parse_calls_page *)cl.page);
         if (rc)
             break;
+        r->pc.calls_done = (long)cp->calls_done;
+        r->pc.calls_total = (long)cp->calls_total;
         show_progress(r);
         if (!r->c->no_transcripts && (rc = sync_transcripts(r, SYNC_BATCH, e)))
             break;
-        if (!cursor && !reread)
+        if (calls_complete(cp))
             break;
     }
-done:
-    free(cursor);
     return rc;
 }
 
-/* --refresh-deals: re-read calls from before the window whose deal is still open. */
+/* The open-deal calls from before from, after call id last, at most SYNC_BATCH: the
+ * statement --refresh-deals reads and --plan counts. */
+static const char refresh_sql[] =
+    "SELECT c.id FROM calls c JOIN deals d ON d.call_id = c.id AND d.timing = 'Now' "
+    "WHERE c.started < ?1 AND c.id > ?2 AND d.stage IS NOT NULL "
+    "AND lower(d.stage) NOT IN ('closedwon', 'closedlost') AND lower(d.stage) "
+    "NOT LIKE 'closed%' GROUP BY c.id ORDER BY c.id";
+
+/* --refresh-deals: re-read calls from before the window whose deal is still open. The
+ * pages go through the same transaction helper, without touching the checkpoint. */
 static int refresh_deals(struct run *r, int64_t from, struct err *e)
 {
     char from_iso[ISOTIME_MAX], last[64] = "";
     sqlite3_stmt *sel = NULL;
+    char *sql = NULL;
     int rc = ERR_OK;
 
-    isotime_format(from, -1, from_iso);
-    if (db_prepare(r->db,
-                   "SELECT c.id FROM calls c JOIN deals d ON d.call_id = c.id AND "
-                   "d.timing = 'Now' WHERE c.started < ?1 AND c.id > ?2 AND d.stage IS NOT NULL "
-                   "AND lower(d.stage) NOT IN ('closedwon', 'closedlost') AND lower(d.stage) "
-                   "NOT LIKE 'closed%' GROUP BY c.id ORDER BY c.id LIMIT 100",
-                   &sel, e))
-        return ERR_DB;
+    isotime_format(from, 1, from_iso);
+    sql = sqlite3_mprintf("%s LIMIT %d", refresh_sql, SYNC_BATCH);
+    if (!sql)
+        return err_set(e, ERR_NOMEM, "refresh deals: out of memory");
+    rc = db_prepare(r->db, sql, &sel, e);
+    sqlite3_free(sql);
+    if (rc)
+        return rc;
     for (;;) {
         char *ids[SYNC_BATCH];
         size_t n = 0;
-        struct parse_calls_page *page = NULL;
         char *cursor = NULL;
 
         sqlite3_bind_text(sel, 1, from_iso, -1, SQLITE_STATIC);
@@ -451,16 +535,20 @@ static int refresh_deals(struct run *r, int64_t from, struct err *e)
             break;
         snprintf(last, sizeof last, "%s", ids[n - 1] ? ids[n - 1] : "");
         do {
-            if ((rc = request_extensive(NULL, NULL, NULL, ids, n, cursor, &r->req, e)))
+            struct request_extensive q = {.call_ids = ids, .n_ids = n, .cursor = cursor};
+            struct calls_put cl = {0};
+
+            if ((rc = request_extensive(&q, &r->req, e)))
                 break;
-            if ((rc = fetch(r, 1, "/v2/calls/extensive", parse_calls_v, (void **)&page, e)) ||
-                !page)
+            if ((rc = fetch(r, 1, "/v2/calls/extensive", parse_calls_v, (void **)&cl.page, e)) ||
+                !cl.page)
                 break;
-            rc = store_calls_page(r, page, 0, 0, e);
-            r->s->deals_refreshed += (long)page->n_calls;
+            rc = page_commit(r, put_calls, &cl, 0, e);
+            count_calls(r, &cl.n);
+            r->s->deals_refreshed += (long)cl.page->n_calls;
             free(cursor);
-            cursor = page->cursor ? strdup(page->cursor) : NULL;
-            parse_calls_free(page);
+            cursor = cl.page->cursor ? strdup(cl.page->cursor) : NULL;
+            parse_calls_free((struct parse_calls_page *)cl.page);
         } while (!rc && cursor);
         free(cursor);
         for (size_t i = 0; i < n; i++)
@@ -474,105 +562,142 @@ static int refresh_deals(struct run *r, int64_t from, struct err *e)
 
 /* ---- the run ----------------------------------------------------------------------- */
 
-int sync_window(const struct config *c, sqlite3 *db, int64_t *from, int64_t *to, struct err *e)
+int sync_window(const struct config *c, const struct checkpoint *cp, int64_t now_ms, int64_t *from,
+                int64_t *to, int *resume, struct err *e)
 {
-    int64_t last = -1;
-    int rc;
+    int open = checkpoint_is_open(cp);
 
-    *to = c->to_ms >= 0 ? c->to_ms : isotime_now_ms() / 1000 * 1000;
-    if (c->from_ms >= 0) {
+    *resume = 0;
+    if (c->from_ms >= 0)
         *from = c->from_ms;
-    } else {
-        if (db && (rc = db_state_get_int(db, "last_completed_to", -1, &last, e)))
-            return rc;
-        if (last < 0) {
-            int64_t wf = -1;
-
-            /* an interrupted first run resumes its own window */
-            if (db && (rc = db_state_get_int(db, "window_from", -1, &wf, e)))
-                return rc;
-            if (wf < 0)
-                return err_set(e, ERR_USAGE,
-                               "the first run into a new database needs --from "
-                               "(e.g. --from 2024-01-01)");
-            *from = wf;
-            if (c->to_ms < 0 && db)
-                db_state_get_int(db, "window_to", *to, to, e);
-            return ERR_OK;
-        }
-        *from = last - c->overlap_ms;
+    else if (open)
+        *from = cp->window_from; /* an interrupted window is continued */
+    else if (cp->last_to >= 0)
+        *from = cp->last_to - c->overlap_ms;
+    else
+        return err_set(e, ERR_USAGE,
+                       "the first run into a new database needs --from (e.g. --from 2024-01-01)");
+    *to = c->to_ms >= 0 ? c->to_ms : now_ms / 1000 * 1000;
+    /* the identical command line continues the open window: its end was fixed when it
+     * began, and --to left at "now" means that end */
+    if (open && *from == cp->window_from && (c->to_ms < 0 || c->to_ms == cp->window_to)) {
+        *to = cp->window_to;
+        *resume = 1;
     }
     if (*from >= *to)
         return err_set(e, ERR_USAGE, "nothing to do: the window start is not before its end");
     return ERR_OK;
 }
 
-static int load_budget(struct run *r, long *used, struct err *e)
+int sync_check(const struct config *c, sqlite3 *db, struct err *e)
+{
+    struct checkpoint cp;
+    int64_t from, to;
+    int resume, rc;
+
+    checkpoint_init(&cp);
+    if (db && (rc = checkpoint_load(db, &cp, e)))
+        return rc;
+    rc = sync_window(c, &cp, isotime_now_ms(), &from, &to, &resume, e);
+    checkpoint_release(&cp);
+    return rc;
+}
+
+static int load_budget(sqlite3 *db, const char *today, long *used, struct err *e)
 {
     sqlite3_stmt *st = NULL;
     int rc;
 
     *used = 0;
-    if (db_prepare(r->db, "SELECT requests FROM request_budget WHERE day = ?1", &st, e))
+    if (db_prepare(db, "SELECT requests FROM request_budget WHERE day = ?1", &st, e))
         return ERR_DB;
-    sqlite3_bind_text(st, 1, r->today, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *used = (long)sqlite3_column_int64(st, 0);
-    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? ERR_OK : db_error(r->db, e, "read budget");
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? ERR_OK : db_error(db, e, "read budget");
     sqlite3_finalize(st);
     return rc;
+}
+
+/* Open (or continue) the window and say which. The window is recorded before the first
+ * request, so a run stopped at any point is continued by the same command. */
+static int begin_window(struct run *r, struct err *e)
+{
+    struct sync_summary *s = r->s;
+    char a[ISOTIME_MAX], b[ISOTIME_MAX];
+    int64_t from, to;
+    int rc;
+
+    if ((rc = sync_window(r->c, &r->cp, isotime_now_ms(), &from, &to, &s->resumed, e)))
+        return rc;
+    s->window_from = from;
+    s->window_to = to;
+    isotime_format(from, -1, a);
+    isotime_format(to, -1, b);
+    snprintf(s->window, sizeof s->window, "%s .. %s", a, b);
+    if (!s->resumed) {
+        checkpoint_open_window(&r->cp, from, to);
+        progress_message(r->p, 0, "mirroring %s into %s", s->window, r->c->db_path);
+        return page_commit(r, NULL, NULL, 1, e);
+    }
+    if (r->cp.cursor && isotime_now_ms() - r->cp.cursor_started >= SYNC_CURSOR_TTL_MS) {
+        progress_message(r->p, 0,
+                         "resuming the window %s .. %s (%" PRId64
+                         " calls already stored; the paging cursor is too old, so its pages "
+                         "are read again)",
+                         a, b, r->cp.calls_done);
+        restart_pages(&r->cp);
+    } else {
+        progress_message(r->p, 0, "resuming the window %s .. %s (%" PRId64 " calls already stored)",
+                         a, b, r->cp.calls_done);
+    }
+    r->pc.calls_done = (long)r->cp.calls_done;
+    r->pc.calls_total = r->cp.calls_total > 0 ? (long)r->cp.calls_total : 0;
+    return ERR_OK;
 }
 
 int sync_run(const struct config *c, sqlite3 *db, struct gong_client *g, struct progress *p,
              struct sync_summary *s, struct err *e)
 {
     struct run r = {.c = c, .db = db, .g = g, .p = p, .s = s};
-    int64_t from, to;
-    char a[ISOTIME_MAX], b[ISOTIME_MAX];
     int rc;
 
     memset(s, 0, sizeof *s);
+    s->window_from = s->window_to = -1;
+    checkpoint_init(&r.cp);
     buf_init(&r.req, 0);
     buf_init(&r.body, 0);
     utc_day(r.today);
-    if ((rc = sync_window(c, db, &from, &to, e)))
+    if ((rc = checkpoint_load(db, &r.cp, e)))
         goto done;
-    isotime_format(from, -1, a);
-    isotime_format(to, -1, b);
-    snprintf(s->window, sizeof s->window, "%s .. %s", a, b);
     if ((rc = store_open(db, &r.st, e)))
         goto done;
     s->transcripts_skipped = c->no_transcripts;
-    progress_message(p, 0, "mirroring %s into %s", s->window, c->db_path);
-    if ((rc = begin_window(&r, from, to, e)))
+    if ((rc = begin_window(&r, e)))
         goto done;
-
     if ((rc = sync_users(&r, e)))
         goto done;
-    if ((rc = sync_calls(&r, from, to, e)))
+    if ((rc = sync_calls(&r, e)))
         goto done;
+    r.pc.phase = PROGRESS_TRANSCRIPTS;
+    show_progress(&r);
     if ((rc = sync_transcripts(&r, 1, e)))
         goto done;
-    if (c->refresh_deals && (rc = refresh_deals(&r, from, e)))
+    if (c->refresh_deals && (rc = refresh_deals(&r, s->window_from, e)))
         goto done;
     /* the window is complete: later runs start from its end minus the overlap */
-    if ((rc = db_begin(db, e)))
-        goto done;
-    if ((rc = db_state_set_int(db, "last_completed_to", to, e)) ||
-        (rc = db_state_set_int(db, "last_completed_from", from, e)) ||
-        (rc = db_state_set(db, "window_from", NULL, e)) ||
-        (rc = db_state_set(db, "window_to", NULL, e)) ||
-        (rc = db_state_set(db, "cursor", NULL, e)) || (rc = commit_page(&r, e)))
-        db_rollback(db);
+    checkpoint_complete(&r.cp);
+    rc = page_commit(&r, NULL, NULL, 1, e);
 done:
     if (r.st) { /* count what the failed page cost, too */
         struct err ignore = {0};
 
-        if (db_begin(db, &ignore) == ERR_OK && commit_page(&r, &ignore) != ERR_OK)
-            db_rollback(db);
+        page_commit(&r, NULL, NULL, 0, &ignore);
+        s->transcripts_waiting = count_waiting(db);
     }
     store_free(r.st);
+    checkpoint_release(&r.cp);
     buf_release(&r.req);
     buf_release(&r.body);
     return rc;
@@ -580,60 +705,150 @@ done:
 
 long sync_budget_left(const struct config *c, sqlite3 *db, struct err *e)
 {
-    struct run r = {.db = db};
+    char today[16];
     long used = 0;
 
-    utc_day(r.today);
-    if (db && load_budget(&r, &used, e))
+    utc_day(today);
+    if (db && load_budget(db, today, &used, e))
         return -1;
     return c->daily_budget - used > 0 ? c->daily_budget - used : 0;
+}
+
+/* ---- --plan ------------------------------------------------------------------------ */
+
+/* First column of the first row of sql (with ?1 = a text, ?2 = b text, when given). */
+static int64_t count_sql(sqlite3 *db, const char *sql, const char *a, const char *b)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t v = 0;
+
+    if (!db || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    if (a)
+        sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    if (b)
+        sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Gong's totalRecords for GET path?query; 0 when Gong has none; *forbidden on a 403. */
+static int count_records(struct gong_client *g, const char *path, const char *const *pairs,
+                         struct buf *q, struct buf *body, int64_t *total, int *forbidden,
+                         struct err *e)
+{
+    struct gong_result res = {0};
+    int rc;
+
+    *total = 0;
+    *forbidden = 0;
+    if ((rc = request_query(pairs, q, e)))
+        return rc;
+    rc = gong_get(g, path, q->data, body, &res, e);
+    if (is_forbidden(rc, e)) {
+        *forbidden = 1;
+        err_clear(e);
+        return ERR_OK;
+    }
+    if (rc || res.empty)
+        return rc;
+    return parse_total_records(body->data, body->len, total, e);
+}
+
+static int64_t pages_of(int64_t n)
+{
+    return (n + SYNC_BATCH - 1) / SYNC_BATCH;
 }
 
 int sync_plan(const struct config *c, sqlite3 *db, struct gong_client *g, FILE *out, struct err *e)
 {
     struct buf q, body;
-    struct gong_result res = {0};
-    char a[ISOTIME_MAX], b[ISOTIME_MAX], wall[32];
-    int64_t from, to;
-    int64_t total = 0;
-    long requests;
+    struct checkpoint cp;
+    char a[ISOTIME_MAX], b[ISOTIME_MAX], fa[ISOTIME_MAX], fb[ISOTIME_MAX], now[ISOTIME_MAX];
+    char wall[32];
+    int64_t from, to, total = 0, users = 0, user_pages = 0, call_pages = 0, due = 0,
+                      transcript_batches = 0, refresh = 0, requests;
+    int resume, forbidden, rc;
     double secs;
-    int rc;
 
     buf_init(&q, 0);
     buf_init(&body, 0);
-    if ((rc = sync_window(c, db, &from, &to, e)))
+    checkpoint_init(&cp);
+    if (db && (rc = checkpoint_load(db, &cp, e)))
+        goto done;
+    if ((rc = sync_window(c, &cp, isotime_now_ms(), &from, &to, &resume, e)))
         goto done;
     isotime_format(from, 0, a);
     isotime_format(to, 0, b);
+    isotime_format(from, 1, fa);
+    isotime_format(to, 1, fb);
+    now_iso(now);
     {
         const char *pairs[] = {"fromDateTime", a,   "toDateTime", b, "workspaceId",
                                c->workspace,   NULL};
 
-        if ((rc = request_query(pairs, &q, e)))
+        if ((rc = count_records(g, "/v2/calls", pairs, &q, &body, &total, &forbidden, e)))
             goto done;
     }
-    if ((rc = gong_get(g, "/v2/calls", q.data, &body, &res, e)))
-        goto done;
-    if (!res.empty && (rc = parse_total_records(body.data, body.len, &total, e)))
-        goto done;
-    /* users (1 page per 100), extensive pages, transcript batches, this count */
-    requests = 1 + 1 + 2 * ((total + SYNC_BATCH - 1) / SYNC_BATCH);
-    if (c->no_transcripts)
-        requests -= (total + SYNC_BATCH - 1) / SYNC_BATCH;
+    /* users: one request per page, none when this window's users are already stored */
+    if (!(resume && cp.users_done)) {
+        const char *pairs[] = {NULL};
+
+        if ((rc = count_records(g, "/v2/users", pairs, &q, &body, &users, &forbidden, e)))
+            goto done;
+        user_pages = users > 0 ? pages_of(users) : 1;
+    }
+    /* extensive pages: those the window still needs (one request even when it is empty) */
+    call_pages = total > 0 ? pages_of(total) : 1;
+    if (resume && calls_complete(&cp))
+        call_pages = 0;
+    else if (resume && cp.cursor && isotime_now_ms() - cp.cursor_started < SYNC_CURSOR_TTL_MS)
+        call_pages = call_pages > cp.pages_done ? call_pages - cp.pages_done : 1;
+    /* transcripts: the queue's due calls, plus the window's calls not mirrored yet, in
+     * batches of SYNC_BATCH */
+    if (!c->no_transcripts) {
+        int64_t in_mirror = count_sql(db,
+                                      "SELECT count(*) FROM calls WHERE coalesce(scheduled, "
+                                      "started) >= ?1 AND coalesce(scheduled, started) < ?2",
+                                      fa, fb);
+
+        due = count_sql(db,
+                        "SELECT count(*) FROM transcript_status WHERE state = 'pending' OR "
+                        "(state = 'waiting' AND next_try <= ?1)",
+                        now, NULL);
+        if (resume && calls_complete(&cp))
+            in_mirror = total;
+        due += total > in_mirror ? total - in_mirror : 0;
+        transcript_batches = pages_of(due);
+    }
+    if (c->refresh_deals) {
+        char *sql = sqlite3_mprintf("SELECT count(*) FROM (%s)", refresh_sql);
+
+        refresh = sql ? pages_of(count_sql(db, sql, fa, "")) : 0;
+        sqlite3_free(sql);
+    }
+    requests = user_pages + call_pages + transcript_batches + refresh;
     secs = c->rate > 0 ? (double)requests / c->rate : 0;
     progress_format_duration(secs, wall, sizeof wall);
+    fprintf(out, "window      %s .. %s%s\n", a, b,
+            resume ? " (resuming: its end was fixed when it began)" : "");
+    fprintf(out, "calls       %" PRId64 "%s\n", total, resume ? "" : "");
     fprintf(out,
-            "window      %s .. %s\n"
-            "calls       %ld\n"
-            "requests    about %ld (users, %ld extensive pages, %ld transcript batches)\n"
+            "requests    about %" PRId64 " (%" PRId64 " users pages, %" PRId64
+            " extensive pages, %" PRId64 " transcript batches for %" PRId64 " calls",
+            requests, user_pages, call_pages, transcript_batches, due);
+    if (c->refresh_deals)
+        fprintf(out, ", %" PRId64 " refresh batches", refresh);
+    fprintf(out, ")\n");
+    fprintf(out,
             "wall time   about %s at %.3g requests/s\n"
             "budget      %.1f%% of %ld requests/day\n",
-            a, b, total, requests, (total + SYNC_BATCH - 1) / SYNC_BATCH,
-            c->no_transcripts ? 0L : (total + SYNC_BATCH - 1) / SYNC_BATCH,
             c->rate > 0 ? wall : "(no pacing)", c->rate,
             100.0 * (double)requests / (double)c->daily_budget, c->daily_budget);
 done:
+    checkpoint_release(&cp);
     buf_release(&q);
     buf_release(&body);
     return rc;

@@ -4,12 +4,13 @@
  * transaction together with the checkpoint (cursor, pages done) and the request budget
  * spent, queueing the calls' transcripts; transcripts fetched from that queue in batches
  * of up to 100 call ids; finally the window marked complete. A kill at any moment loses at
- * most the page in flight; the next run resumes from the checkpoint. */
+ * most the page in flight; the identical command line resumes from the checkpoint. */
 #ifndef CALLMINE_SYNC_H
 #define CALLMINE_SYNC_H
 
 #include <sqlite3.h>
 
+#include "checkpoint.h"
 #include "config.h"
 #include "err.h"
 #include "gong.h"
@@ -21,12 +22,15 @@
 struct sync_summary {
     long calls_new, calls_updated, calls_unchanged;
     long transcripts;         /* stored this run */
-    long transcripts_waiting; /* asked for, Gong had none yet */
+    long transcripts_waiting; /* the mirror's calls whose transcript Gong does not have yet */
     long users;               /* new or changed */
     long deals_refreshed;     /* calls re-read by --refresh-deals */
     int users_skipped;        /* 403 on /v2/users: names come from parties */
     int transcripts_skipped;  /* 403 on transcripts, or --no-transcripts */
-    char window[80];          /* "2024-01-01 .. 2024-03-01" */
+    int resumed;              /* the run continued an open window */
+    int64_t window_from;      /* the run's window [from, to) in ms; -1 before it is known */
+    int64_t window_to;
+    char window[80];          /* "2024-01-01 .. 2024-03-01", for messages */
     char left_out[256];       /* what a partial scope left out, and why */
 };
 
@@ -35,13 +39,21 @@ struct sync_summary {
 int sync_run(const struct config *c, sqlite3 *db, struct gong_client *g, struct progress *p,
              struct sync_summary *s, struct err *e);
 
-/* --plan: count the window's calls with one request and print the estimate on out.
- * db may be NULL (no mirror yet). Writes nothing. */
+/* Check, reading only db (NULL: a new mirror), that a run could start: the window is
+ * defined. ERR_USAGE naming what is missing (a first run without --from). Writes nothing. */
+int sync_check(const struct config *c, sqlite3 *db, struct err *e);
+
+/* --plan: count the window's calls and users (two requests) and print the requests the
+ * run would make, reading db (may be NULL: no mirror yet) for what is already stored.
+ * Writes nothing. */
 int sync_plan(const struct config *c, sqlite3 *db, struct gong_client *g, FILE *out, struct err *e);
 
-/* The window a run would mirror: [*from, *to) in ms. ERR_USAGE when a first run has no
- * --from. */
-int sync_window(const struct config *c, sqlite3 *db, int64_t *from, int64_t *to, struct err *e);
+/* The window a run would mirror, given the checkpoint cp and the time now_ms: [*from, *to)
+ * in ms. *resume is 1 when it is cp's open window, whose end was fixed when it began: a
+ * command line without --to, and with no --from or the same --from, continues it.
+ * ERR_USAGE when a first run has no --from or the window is empty. */
+int sync_window(const struct config *c, const struct checkpoint *cp, int64_t now_ms,
+                int64_t *from, int64_t *to, int *resume, struct err *e);
 
 /* Requests the daily budget still allows today (UTC), counting earlier runs; -1 on error. */
 long sync_budget_left(const struct config *c, sqlite3 *db, struct err *e);

@@ -1,10 +1,8 @@
 /* analysis: load the analyses, build the tables they read, run them (see analysis.h).
  *
- * The scope is built once per command from the filter's SQL; later steps (owner names, the
- * outcome, the size band, the grouping) are UPDATEs of that small TEMP table, so the report
- * can regroup it for each chart without reading the mirror again. temp.conv is the one
- * expensive step (it inflates every transcript in scope); it is built once per connection
- * and shared by every analysis that says `@needs: conv`. */
+ * The scope (scope.h) is built once per command from the filter's SQL; an analysis is plain
+ * SQL over it and the mirror's semantic layer, so running one is preparing and stepping its
+ * statements. */
 #include "analysis.h"
 
 #include <ctype.h>
@@ -17,6 +15,7 @@
 
 #include "buf.h"
 #include "embedded.h"
+#include "stages.h"
 
 #include "banned.h"
 
@@ -95,11 +94,7 @@ int analysis_parse(const char *name, const char *text, const char *origin, struc
                 goto nomem;
         } else if (n > 6 && strncmp(s, "@args:", 6) == 0) {
             a->needs_pattern = 1;
-        } else if (n > 7 && strncmp(s, "@needs:", 7) == 0) {
-            for (size_t i = 7; i + 4 <= n; i++)
-                if (strncmp(s + i, "conv", 4) == 0)
-                    a->needs_conv = 1;
-        }
+        } /* "@needs: conv" of older files: conv is always there now */
         p = *end ? end + 1 : end;
     }
     if (first || !a->summary[0]) {
@@ -277,105 +272,10 @@ fail:
 
 /* ---- stages ----------------------------------------------------------------------------- */
 
-static int exec(sqlite3 *db, const char *sql, const char *what, struct err *e)
-{
-    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return err_set(e, ERR_DB, "%s: %s", what, sqlite3_errmsg(db));
-    return ERR_OK;
-}
-
-/* Insert the stages of one "OUTCOME = A, B" line. */
-static int stage_line(sqlite3_stmt *ins, const char *path, int lineno, char *line, struct err *e)
-{
-    char *eq = strchr(line, '='), *outcome, *p;
-    int rc = ERR_OK;
-
-    if (!eq)
-        return err_set(e, ERR_USAGE, "%s:%d: expected 'won = STAGE, STAGE'", path, lineno);
-    *eq = '\0';
-    if (!(outcome = trimmed(line, strlen(line))))
-        return ERR_NOMEM;
-    for (char *c = outcome; *c; c++)
-        *c = (char)tolower((unsigned char)*c);
-    if (strcmp(outcome, "won") && strcmp(outcome, "lost") && strcmp(outcome, "open")) {
-        rc = err_set(e, ERR_USAGE, "%s:%d: '%s' is not won, lost or open", path, lineno, outcome);
-        goto done;
-    }
-    for (p = eq + 1; *p;) {
-        char *comma = strchr(p, ','), *stage;
-
-        if (!comma)
-            comma = p + strlen(p);
-        if (!(stage = trimmed(p, (size_t)(comma - p)))) {
-            rc = oom(e);
-            goto done;
-        }
-        if (*stage) {
-            sqlite3_reset(ins);
-            sqlite3_bind_text(ins, 1, stage, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(ins, 2, outcome, -1, SQLITE_TRANSIENT);
-            if (sqlite3_step(ins) != SQLITE_DONE)
-                rc = err_set(e, ERR_DB, "stages: %s", sqlite3_errmsg(sqlite3_db_handle(ins)));
-        }
-        free(stage);
-        if (rc)
-            goto done;
-        p = *comma ? comma + 1 : comma;
-    }
-done:
-    free(outcome);
-    return rc;
-}
-
 int analysis_stages(sqlite3 *db, const char *path, struct err *e)
 {
-    struct buf file, text;
-    sqlite3_stmt *ins = NULL;
-    struct stat sb;
-    int optional, rc, lineno = 0;
-    char *p;
-
-    buf_init(&file, 0);
-    buf_init(&text, 0);
-    if ((rc = exec(db,
-                   "CREATE TEMP TABLE IF NOT EXISTS stage_outcomes(stage TEXT PRIMARY KEY "
-                   "COLLATE NOCASE, outcome TEXT NOT NULL)",
-                   "stages", e)))
-        goto done;
-    if ((rc = user_dir(path, "stages.conf", &file, &optional, e))) {
-        rc = rc == ERR_NOTFOUND ? ERR_OK : rc;
-        goto done;
-    }
-    if (optional && stat(file.data, &sb) != 0)
-        goto done;
-    if ((rc = read_file(file.data, &text, e)))
-        goto done;
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO stage_outcomes VALUES (?1, ?2)", -1, &ins,
-                           NULL) != SQLITE_OK) {
-        rc = err_set(e, ERR_DB, "stages: %s", sqlite3_errmsg(db));
-        goto done;
-    }
-    for (p = text.data; p && *p;) {
-        char *nl = strchr(p, '\n'), *hash, *s;
-
-        if (nl)
-            *nl = '\0';
-        lineno++;
-        if ((hash = strchr(p, '#')))
-            *hash = '\0';
-        for (s = p; isspace((unsigned char)*s); s++)
-            ;
-        if (*s && (rc = stage_line(ins, file.data, lineno, s, e)))
-            goto done;
-        p = nl ? nl + 1 : NULL;
-    }
-done:
-    if (rc == ERR_NOMEM)
-        rc = oom(e);
-    sqlite3_finalize(ins);
-    buf_release(&file);
-    buf_release(&text);
-    return rc;
+    /* the connection applied the default file (or --stages) when it opened (stages.h) */
+    return path ? stages_apply(db, path, e) : ERR_OK;
 }
 
 /* ---- running ---------------------------------------------------------------------------- */

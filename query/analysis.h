@@ -10,18 +10,20 @@
  *     -- The full definition, as many lines as it takes.
  *     -- @by: rep            the grouping when --by is not given (default: rep)
  *     -- @args: PATTERN      the analysis needs a pattern argument (bound as :pattern)
- *     -- @needs: conv        build temp.conv and temp.conv_speakers first (transcript measures)
  *
+ * (`-- @needs: conv`, which older versions needed before reading temp.conv, is accepted and
+ * ignored: conv is now a view over call_metrics, see scope.h.)
  * The file may hold several statements; all run in order and the last one's rows are the
  * result: one row per group, starting with the columns "group" and calls. Parameters bound
  * by name where a statement has them: :pattern, :flags ('i' with -i, else ''), :speaker
  * ('rep', 'customer' or 'all'), :by (the grouping's name).
  *
- * The tables an analysis reads (scope, conv, conv_speakers, stage_outcomes) are described in
- * scope.h.
+ * The tables and views an analysis reads (scope, stage_outcomes, and for older user files
+ * conv and conv_speakers) are described in scope.h; per-call measures come from the
+ * mirror's call_metrics and call_facts (sql/002-semantic.sql), joined on call_id.
  *
- * Outcome: the deal's Now stage (TimeOfCall when the call has no Now row), whatever
- * --deal-timing says. A stage named in the stages file takes the outcome given there;
+ * Outcome: the deal's Now stage (none without a Now deal), whatever --deal-timing says. A
+ * stage named in the stages file takes the outcome given there;
  * otherwise a stage that reads "closedwon" or "closedlost" once lowercased and stripped of
  * spaces, '_' and '-' is won or lost ("Closed Won", "closed_lost"); anything else is open.
  * The stages file (--stages FILE, else $XDG_CONFIG_HOME/callmine/stages.conf, else
@@ -45,7 +47,7 @@ struct analysis {
     char *summary; /* the one-line definition */
     char *text;    /* the SQL */
     char *by;      /* the default grouping */
-    int needs_pattern, needs_conv;
+    int needs_pattern;
     char *origin; /* "built-in" or the file's path */
 };
 
@@ -68,9 +70,8 @@ int analysis_parse(const char *name, const char *text, const char *origin, struc
                    struct err *e);
 void analysis_release(struct analysis *a);
 
-/* Read the stages file (path, or the default when NULL) into temp.stage_outcomes (created
- * empty first). A missing
- * default file is no error; a missing or bad named one is ERR_USAGE. */
+/* Apply the stages file path (stages_apply in stages.h) when it is not NULL; when it is, the
+ * default file that cmd_open_db applied stays. ERR_USAGE for a missing or bad file. */
 int analysis_stages(sqlite3 *db, const char *path, struct err *e);
 
 struct analysis_params {

@@ -184,7 +184,7 @@ static int tv_build(struct tv_cursor *c)
     if (rc != SQLITE_OK)
         return tv_error(c, rc, msg);
     c->row = 0;
-    c->n_rows = v->mode == MODE_SPEAKERS ? c->cv.ns : c->cv.nt;
+    c->n_rows = v->mode == MODE_SPEAKERS ? c->cv.m.ns : c->cv.m.nt;
     return SQLITE_OK;
 }
 
@@ -278,7 +278,7 @@ static void who_column(const struct tv_cursor *c, sqlite3_context *ctx, int what
     if (what == 0)
         result_text(ctx, cv->text.data + spk, spk_len);
     else if (what == 1 && party >= 0)
-        result_text(ctx, cv->pmeta.data + cv->p[party].aff, cv->p[party].aff_len);
+        result_text(ctx, cv->m.pmeta.data + cv->m.p[party].aff, cv->m.p[party].aff_len);
     else if (what == 2 && convo_side_name(side))
         sqlite3_result_text(ctx, convo_side_name(side), -1, SQLITE_STATIC);
 }
@@ -298,7 +298,7 @@ static int tv_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
         return SQLITE_OK;
     }
     if (v->mode == MODE_TURNS) {
-        const struct convo_turn *t = &c->cv.t[c->row];
+        const struct metrics_turn *t = &c->cv.m.t[c->row];
         const int64_t ints[] = {(int64_t)c->row, 0,         0,          0,
                                 t->start_ms,     t->end_ms, t->talk_ms, t->sentences,
                                 t->questions};
@@ -312,7 +312,7 @@ static int tv_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
         else if (col == 1 || (col >= 5 && col <= 9))
             sqlite3_result_int64(ctx, ints[col - 1]);
     } else {
-        const struct convo_speaker *s = &c->cv.s[c->row];
+        const struct metrics_speaker *s = &c->cv.m.s[c->row];
         const int64_t ints[] = {s->talk_ms,  s->sentences, s->questions, s->turns,  s->longest_ms,
                                 s->switches, s->reply_ms,  s->first_ms,  s->last_ms};
 

@@ -3,9 +3,9 @@
  *
  * The analyses are SQL files (analysis.h): the built-in ones from sql/analyses/ and the
  * user's. A run builds the filtered scope once as TEMP tables on the read-only connection
- * (scope.h), sets its grouping (--by, else the analysis' own default), builds the
- * transcript measures when the analysis needs them, then runs the file and prints its last
- * statement's rows through the out.h writers: one row per group, "group" and calls first.
+ * (scope.h), sets its grouping (--by, else the analysis' own default), then runs the file
+ * and streams its last statement's rows through the out.h writers: one row per group,
+ * "group" and calls first.
  * --list prints NAME<TAB>definition lines (no header) unless another format is asked for. */
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +27,10 @@ static const char analyze_help_head[] =
     "with its one-line definition; `analyze NAME --help` shows its full definition.\n"
     "\n"
     "  --by GROUPING       rep|stage|month|week|outcome|company-size|call|all (default: the\n"
-    "                      analysis' own, usually rep). rep is the rep who ran the call: the\n"
-    "                      internal speaker with the most talk time (Gong's speaker stats),\n"
-    "                      else the primary user. outcome is won, lost, open (the deal's Now\n"
+    "                      analysis' own, usually rep). rep is the call's rep: the internal\n"
+    "                      speaker with the most talk time in the transcript, else the\n"
+    "                      primary user; one row per person, two people who share a name\n"
+    "                      told apart by e-mail. outcome is won, lost, open (the deal's Now\n"
     "                      stage) or no deal. company-size bands employees: 1-49, 50-199,\n"
     "                      200-999, 1000-4999, 5000+, unknown, no deal. week is its Monday.\n"
     "  -i, --ignore-case   match PATTERN case-insensitively (mentions, won-vs-lost)\n"
@@ -128,11 +129,9 @@ static int run(const struct cmd_ctx *c, const struct settings *s, const struct a
                      SCOPE_BY_NAMES);
         goto done;
     }
-    if ((rc = cmd_open_db(c, &db, e)) || (rc = filter_validate(&s->f, db, e)) ||
-        (rc = analysis_stages(db, s->stages, e)) || (rc = scope_build(db, &s->f, e)) ||
-        (rc = scope_group(db, p.by, e)))
-        goto done;
-    if (a->needs_conv && (rc = scope_conv(db, e)))
+    if ((rc = cmd_open_db(c, &db, e)) || (rc = scope_connect(db, e)) ||
+        (rc = filter_validate(&s->f, db, e)) || (rc = analysis_stages(db, s->stages, e)) ||
+        (rc = scope_build(db, &s->f, e)) || (rc = scope_group(db, p.by, e)))
         goto done;
     if ((rc = analysis_run(db, a, &p, &st, e)))
         goto done;
@@ -181,7 +180,7 @@ static int parse(struct settings *s, struct cmd_ctx *c, int argc, char **argv, s
         case '?':
         case ':': return cmd_bad_option("analyze", opt, argv, e);
         default:
-            if ((rc = cmd_common_option(c, opt, optarg, e)) == ERR_NOTFOUND)
+            if ((rc = cmd_common_option(c, opt, optarg, e)) == CMD_PASS)
                 rc = filter_option(&s->f, opt, optarg, e);
             if (rc)
                 return rc;

@@ -1,9 +1,10 @@
 /* cmd_calls: `callmine-query calls [FILTERS]` lists the calls a filter selects.
  *
  * It is the preview of what any analysis, report or export will read: one row per call in
- * start order (id, started, duration, rep, stage, amount, company, deal, title, sentences,
- * url), and on stderr one count line: calls, distinct deals, distinct reps and transcript
- * coverage. Deal columns follow --deal-timing; with several deals the largest is shown. */
+ * start order, read from call_facts (so a hand-written query over call_facts shows the same
+ * rep, stage, amount and outcome), and on stderr one count line: calls, distinct deals,
+ * distinct reps (people) and transcript coverage. stage and amount follow --deal-timing
+ * (call_facts' stage/amount, or stage_at_call/amount_at_call). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,12 +19,14 @@ static const char calls_help_head[] =
     "List the calls that match, oldest first, and on stderr a count line such as\n"
     "  412 calls, 97 deals, 18 reps, transcripts for 398 (96.6%)\n"
     "It is the preview of what any grep, analysis or export with the same filters reads.\n"
-    "Columns: id, started, duration (seconds), rep, stage, amount, company, deal, title,\n"
-    "sentences (NULL when no transcript is mirrored), url. rep is the call's primary user,\n"
-    "else its first internal participant; deal columns follow --deal-timing.\n"
+    "Columns (from call_facts): id, started, duration (seconds), rep (the internal speaker\n"
+    "who talked most, else the primary user), stage and amount of the call's deal (as it\n"
+    "stands, or at the call with --deal-timing call), outcome (won, lost or open, from the\n"
+    "stage now), company, deal, title, sentences (NULL when no transcript is mirrored), url.\n"
     "\n"
     "  --format FORMAT   table|csv|tsv|json|jsonl|markdown (default: table on a terminal,\n"
     "                    tsv when piped)\n"
+    "  --stages FILE     closed stages of other pipelines (see analyze --help)\n"
     "\n";
 
 static const char calls_help_tail[] =
@@ -33,39 +36,49 @@ static const char calls_help_tail[] =
     "  callmine-query calls --stage closedwon --min-amount 50000 --format jsonl\n"
     "  callmine-query calls --where \"duration > 3600\" --company-size 1000+\n";
 
-/* The SELECT list over `calls` (no FROM). */
-static int select_list(const struct filter *f, struct buf *q, struct err *e)
+/* temp.calls_sel: the ids the filter selects, evaluated once for both the rows and the
+ * count line (the condition is over `calls` alone, so --where's bare column names stay
+ * calls' own). */
+static int select_ids(sqlite3 *db, const struct filter *f, struct err *e)
 {
+    struct buf q;
+    sqlite3_stmt *st = NULL;
     int rc;
 
-    if ((rc = buf_printf(q, e,
-                         "SELECT calls.id AS id, calls.started AS started, "
-                         "calls.duration AS duration, %s AS rep, ",
-                         filter_rep_expr)) ||
-        (rc = filter_deal_column(f, "stage", q, e)) || (rc = buf_puts(q, " AS stage, ", e)) ||
-        (rc = filter_deal_column(f, "amount", q, e)) || (rc = buf_puts(q, " AS amount, ", e)) ||
-        (rc = filter_deal_column(f, "company_name", q, e)) ||
-        (rc = buf_puts(q, " AS company_name, ", e)) ||
-        (rc = filter_deal_column(f, "deal_name", q, e)) || (rc = buf_puts(q, " AS deal_name, ", e)))
-        return rc;
-    return buf_puts(q,
-                    "calls.title AS title, (SELECT t.sentences FROM transcripts t "
-                    "WHERE t.call_id = calls.id) AS sentences, calls.url AS url ",
-                    e);
+    buf_init(&q, 0);
+    if ((rc = db_exec(db, "CREATE TEMP TABLE calls_sel(id TEXT PRIMARY KEY) WITHOUT ROWID", e)) ||
+        (rc = buf_puts(&q, "INSERT INTO temp.calls_sel SELECT calls.id FROM calls WHERE ", e)) ||
+        (rc = filter_sql(f, &q, e)) || (rc = cmd_prepare(db, q.data, &st, e)) ||
+        (rc = filter_bind(f, st, e)))
+        goto done;
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = err_set(e, ERR_DB, "calls: %s", sqlite3_errmsg(db));
+done:
+    sqlite3_finalize(st);
+    buf_release(&q);
+    return rc;
 }
 
+/* The rows, from call_facts, in start order; stage and amount in the --deal-timing. */
 static int list_calls(const struct cmd_ctx *c, sqlite3 *db, const struct filter *f, struct err *e)
 {
     struct buf q;
     sqlite3_stmt *st = NULL;
     struct out *o = NULL;
-    int rc;
+    int now = f->timing == FILTER_TIMING_NOW, rc;
 
     buf_init(&q, 0);
-    if ((rc = select_list(f, &q, e)) || (rc = buf_puts(&q, "FROM calls WHERE ", e)) ||
-        (rc = filter_sql(f, &q, e)) || (rc = buf_puts(&q, " ORDER BY calls.started, calls.id", e)))
-        goto done;
-    if ((rc = cmd_prepare(db, q.data, &st, e)) || (rc = filter_bind(f, st, e)))
+    if ((rc = buf_printf(&q, e,
+                         "SELECT cf.call_id AS id, cf.started AS started, "
+                         "cf.duration AS duration, cf.rep_name AS rep, cf.%s AS stage, "
+                         "cf.%s AS amount, cf.outcome AS outcome, "
+                         "cf.company_name AS company_name, cf.deal_name AS deal_name, "
+                         "cf.title AS title, m.sentences AS sentences, cf.url AS url "
+                         "FROM call_facts cf LEFT JOIN call_metrics m ON m.call_id = cf.call_id "
+                         "WHERE cf.call_id IN (SELECT id FROM temp.calls_sel) "
+                         "ORDER BY cf.started, cf.call_id",
+                         now ? "stage" : "stage_at_call", now ? "amount" : "amount_at_call")) ||
+        (rc = cmd_prepare(db, q.data, &st, e)))
         goto done;
     o = out_new(stdout, cmd_table_format(c), c->stdout_tty ? OUT_TRUNCATE : 0);
     if (!o) {
@@ -87,30 +100,22 @@ static const char *plural(long long n, const char *one, const char *many)
     return n == 1 ? one : many;
 }
 
-/* The count line on stderr. */
-static int count_line(sqlite3 *db, const struct filter *f, struct err *e)
+/* The count line on stderr: calls, the calls' distinct deals (a deal without an id counts
+ * once per call), distinct reps (by user id, else e-mail, else name), calls with a
+ * transcript. */
+static int count_line(sqlite3 *db, struct err *e)
 {
-    struct buf q;
     sqlite3_stmt *st = NULL;
     long long calls = 0, deals = 0, reps = 0, with_t = 0;
     int rc;
 
-    buf_init(&q, 0);
-    if ((rc = buf_printf(&q, e,
-                         "WITH sel AS (SELECT calls.id AS id, %s AS rep, EXISTS (SELECT 1 FROM "
-                         "transcripts t WHERE t.call_id = calls.id) AS has_t FROM calls WHERE ",
-                         filter_rep_expr)) ||
-        (rc = filter_sql(f, &q, e)) ||
-        (rc = buf_puts(&q,
-                       ") SELECT (SELECT count(*) FROM sel), (SELECT count(DISTINCT rep) FROM "
-                       "sel), (SELECT total(has_t) FROM sel), (SELECT count(DISTINCT "
-                       "ifnull(d.deal_id, d.call_id)) FROM deals d WHERE d.call_id IN "
-                       "(SELECT id FROM sel) AND ",
-                       e)) ||
-        (rc = filter_deal_rows(f, "d", &q, e)) || (rc = buf_putc(&q, ')', e)))
-        goto done;
-    if ((rc = cmd_prepare(db, q.data, &st, e)) || (rc = filter_bind(f, st, e)))
-        goto done;
+    if ((rc = cmd_prepare(db,
+                          "SELECT count(*), count(DISTINCT coalesce(cf.rep_id, cf.rep_email, "
+                          "cf.rep_name)), total(cf.has_transcript), count(DISTINCT CASE WHEN "
+                          "cf.outcome IS NOT NULL THEN ifnull(cf.deal_id, ' ' || cf.call_id) END) "
+                          "FROM call_facts cf WHERE cf.call_id IN (SELECT id FROM temp.calls_sel)",
+                          &st, e)))
+        return rc;
     if (sqlite3_step(st) != SQLITE_ROW) {
         rc = err_set(e, ERR_DB, "calls: count: %s", sqlite3_errmsg(db));
         goto done;
@@ -127,7 +132,6 @@ static int count_line(sqlite3 *db, const struct filter *f, struct err *e)
     fputc('\n', stderr);
 done:
     sqlite3_finalize(st);
-    buf_release(&q);
     return rc;
 }
 
@@ -150,7 +154,7 @@ int cmd_calls(struct cmd_ctx *c, int argc, char **argv, struct err *e)
             rc = cmd_bad_option("calls", opt, argv, e);
             goto done;
         }
-        if ((rc = cmd_common_option(c, opt, optarg, e)) == ERR_NOTFOUND)
+        if ((rc = cmd_common_option(c, opt, optarg, e)) == CMD_PASS)
             rc = filter_option(&f, opt, optarg, e);
         if (rc)
             goto done;
@@ -165,9 +169,9 @@ int cmd_calls(struct cmd_ctx *c, int argc, char **argv, struct err *e)
     if ((rc = cmd_open_db(c, &db, e)) || (rc = filter_validate(&f, db, e)) ||
         (rc = db_exec(db, "BEGIN", e)))
         goto done;
-    if ((rc = list_calls(c, db, &f, e)))
+    if ((rc = select_ids(db, &f, e)) || (rc = list_calls(c, db, &f, e)))
         goto done;
-    rc = count_line(db, &f, e);
+    rc = count_line(db, e);
 done:
     sqlite3_close(db);
     filter_release(&f);

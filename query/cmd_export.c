@@ -404,7 +404,10 @@ static int copy_all(struct export *x, size_t *n_transcripts, struct err *e)
     int rc;
 
     *n_transcripts = 0;
-    if ((rc = db_exec(x->dst, "BEGIN", e)) || (rc = copy_table(x, "meta", "1", e)) ||
+    /* meta as the source has it: the new file's migration left 'backfill', which the
+     * source (a finished mirror) no longer has, and its derived rows are copied below */
+    if ((rc = db_exec(x->dst, "BEGIN", e)) || (rc = db_exec(x->dst, "DELETE FROM main.meta", e)) ||
+        (rc = copy_table(x, "meta", "1", e)) ||
         (rc = copy_table(x, "calls", "s.id IN (SELECT id FROM temp.sel)", e)))
         goto done;
     /* every other table keyed by call_id, in schema order (children after calls) */
@@ -602,7 +605,7 @@ int cmd_export(struct cmd_ctx *c, int argc, char **argv, struct err *e)
                                           : &x.force) = 1;
             continue;
         }
-        if ((rc = cmd_common_option(c, opt, optarg, e)) == ERR_NOTFOUND)
+        if ((rc = cmd_common_option(c, opt, optarg, e)) == CMD_PASS)
             rc = filter_option(&x.f, opt, optarg, e);
         if (rc)
             goto done;

@@ -102,10 +102,11 @@ static int run(struct grep *g, sqlite3 *db, struct err *e)
 {
     struct grep_out *pr = NULL;
     int rc, stop = 0;
+    size_t k = 0;
 
     if ((rc = grep_out_open(g, db, &pr, e)) || (rc = grep_scan_start(g, e)))
         goto done;
-    for (size_t k = 0; k < g->n_batches && !stop && !rc; k++) {
+    for (k = 0; k < g->n_batches && !stop && !rc; k++) {
         const struct grep_batch *b = grep_scan_wait(g, k);
 
         if (b->rc) {
@@ -120,6 +121,10 @@ done:
     grep_scan_stop(g);
     if (!rc && pr)
         rc = grep_out_finish(pr, e);
+    if (!rc && pr && fflush(stdout) != 0) /* the data first, then the totals after it */
+        rc = err_set(e, ERR_IO, "write output: failed");
+    if (!rc && pr)
+        grep_out_totals(pr, k < g->n_batches, stderr);
     grep_out_free(pr);
     return rc;
 }
@@ -202,7 +207,7 @@ static int parse_args(struct grep *g, struct cmd_ctx *c, int argc, char **argv, 
             *color = optarg;
             break;
         default:
-            if ((rc = cmd_common_option(c, opt, optarg, e)) == ERR_NOTFOUND)
+            if ((rc = cmd_common_option(c, opt, optarg, e)) == CMD_PASS)
                 rc = filter_option(&g->f, opt, optarg, e);
         }
         if (rc)

@@ -1,7 +1,9 @@
 /* cmd_report: `callmine-query report [FILTERS] -o FILE.html` writes one self-contained HTML
  * report of the calls FILTERS select (the page itself: report.c).
  *
- * It parses the options, opens the mirror read-only, builds the scope once, has report.c
+ * It parses the options, opens the mirror read-only, builds the scope once (its columns
+ * computed once into a TEMP table in a file, since the page reads it twenty times), has
+ * report.c
  * build the page in memory, and writes it to a temporary file beside FILE that is then
  * renamed over it, so a reader never sees half a report ('-o -' writes to stdout). */
 #include <errno.h>
@@ -155,7 +157,7 @@ static int parse(struct options *o, struct report *r, struct cmd_ctx *c, int arg
         case '?':
         case ':': return cmd_bad_option("report", opt, argv, e);
         default:
-            if ((rc = cmd_common_option(c, opt, optarg, e)) == ERR_NOTFOUND) {
+            if ((rc = cmd_common_option(c, opt, optarg, e)) == CMD_PASS) {
                 if ((rc = filter_option(&o->f, opt, optarg, e)) == ERR_OK && li >= 0)
                     rc = note_filter(&o->filters, longopts[li].name, optarg, e);
             }
@@ -202,8 +204,10 @@ int cmd_report(struct cmd_ctx *c, int argc, char **argv, struct err *e)
     }
     r.filters = o.filters.data ? o.filters.data : "";
     if ((rc = analysis_set_load(&set, o.dir, e)) || (rc = cmd_open_db(c, &r.db, e)) ||
-        (rc = filter_validate(&o.f, r.db, e)) || (rc = analysis_stages(r.db, o.stages, e)) ||
-        (rc = scope_build(r.db, &o.f, e)) || (rc = report_page(&r, e)))
+        (rc = scope_connect(r.db, e)) || (rc = filter_validate(&o.f, r.db, e)) ||
+        (rc = analysis_stages(r.db, o.stages, e)) ||
+        (rc = scope_build(r.db, &o.f, e)) || (rc = scope_materialize(r.db, e)) ||
+        (rc = report_page(&r, e)))
         goto done;
     rc = write_page(&r.h, o.out, e);
 done:

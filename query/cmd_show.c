@@ -1,60 +1,56 @@
 /* cmd_show: `callmine-query show CALL_ID` prints one call.
  *
- * Text (the default): a header (title, start, duration, rep, deal with stage and amount,
- * participants, Gong link), then the transcript as `[mm:ss] Name (rep|customer): text`.
- * --format json (or jsonl, the same object on one line) writes the object CONTRACT.md fixes:
- * id, title, started, duration, url, primary_user_id, parties[], deals[], transcript[].
- * Table-like formats print the transcript as rows. All text from the mirror is untrusted:
- * in text output control characters are shown escaped, in JSON they are escaped. */
+ * This file holds the command line, reading the call (its row from calls, call_facts and
+ * transcript_status, its parties, its transcript), and the row formats. The text writer is
+ * show_text.c, the JSON writer show_json.c (also behind cmd_show_json for the MCP server).
+ * Text goes through a pager on a terminal (pager.h) unless --no-pager. Table-like formats
+ * print the transcript as rows. All text from the mirror is untrusted: in text output control
+ * characters are shown escaped, in JSON they are escaped. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "cmd.h"
 #include "filter.h"
-#include "text.h"
-#include "transcript.h"
+#include "pager.h"
+#include "show.h"
 #include "zblob.h"
 
 #include "banned.h"
 
 static const char show_help[] =
-    "Usage: callmine-query show CALL_ID [--format FORMAT] [--deal-timing call|now]\n"
+    "Usage: callmine-query show CALL_ID [--format FORMAT] [--no-pager] [--color WHEN]\n"
     "\n"
-    "Print one call: a header (title, start, duration, rep, deal, stage, amount, participants,\n"
-    "Gong link), then the transcript, one sentence per line:\n"
+    "Print one call: the title, start, duration (h:mm:ss), rep, outcome and participants;\n"
+    "the deal as it was at the call and as it is now, side by side (stage, amount, close\n"
+    "date, owner, company and size); Gong's brief, key points, action items, call outcome,\n"
+    "trackers and topics; then the transcript, one sentence per line:\n"
     "  [12:03] Dana Smith (rep): Shall we talk about pricing?\n"
+    "or, when the mirror has none, why (Gong has not produced it yet, a private call, not\n"
+    "fetched yet). On a terminal the text goes through $PAGER, else `less -R` (with LESS=FRX\n"
+    "when LESS is unset, so a short call prints and returns at once).\n"
     "\n"
-    "  --format json          one object: id, title, started, duration, url, primary_user_id,\n"
-    "                         parties[{speaker_id, user_id, name, email, affiliation}],\n"
-    "                         deals[{timing, deal_id, deal_name, stage, amount, owner,\n"
-    "                         company_name, company_size}],\n"
-    "                         transcript[{speaker_id, start_ms, end_ms, text}] in spoken order\n"
+    "  --format json          one object: id, title, started, duration (seconds), url,\n"
+    "                         primary_user_id, parties[{speaker_id, user_id, name, email,\n"
+    "                         affiliation}], deals[{timing, deal_id, deal_name, stage, amount,\n"
+    "                         owner, company_name, company_size, close_date, owner_name}],\n"
+    "                         transcript[{speaker_id, start_ms, end_ms, text}] in spoken order;\n"
+    "                         also rep, rep_email, rep_id, rep_source (speech|primary),\n"
+    "                         outcome (won|lost|open), call_outcome{name, category}, brief,\n"
+    "                         key_points[], action_items[{start_ms, end_ms, speaker_id,\n"
+    "                         speaker_name, text}], trackers[{name, type, count}],\n"
+    "                         topics[{name, duration}], transcript_status{state, attempts,\n"
+    "                         next_try, last_try, note}\n"
     "  --format jsonl         the same object on one line\n"
     "  --format table|csv|tsv|markdown   the transcript as rows\n"
-    "  --deal-timing call|now which deal snapshot the header shows (default call)\n"
-    "  --color auto|always|never   colour the text header (default auto; NO_COLOR is obeyed)\n"
+    "  --no-pager             never start a pager (it never starts when stdout is not a\n"
+    "                         terminal; PAGER= (empty) also turns it off)\n"
+    "  --color auto|always|never   bold headings in the text (default auto; NO_COLOR is obeyed)\n"
+    "  --deal-timing now|call accepted for older scripts; both snapshots are always shown\n"
     "\n"
-    "Example:\n"
+    "Examples:\n"
+    "  callmine-query show 7782342274025937895\n"
     "  callmine-query show 7782342274025937895 --format json | jq '.deals'\n";
-
-struct party {
-    char *speaker_id, *name;
-    int aff; /* 0 unknown, 1 internal (rep), 2 external (customer) */
-};
-
-struct show {
-    const struct cmd_ctx *c;
-    sqlite3 *db;
-    const char *id;
-    struct filter f; /* only --deal-timing */
-    struct party *parties;
-    size_t n_parties;
-    struct buf ob;
-    struct out *rows; /* table-like formats */
-    int color;
-    int n_lines; /* sentences written so far */
-};
 
 static char *dup_col(sqlite3_stmt *st, int col)
 {
@@ -74,48 +70,92 @@ static int affiliation_code(const char *a)
     return 0;
 }
 
-static int jkey(struct buf *b, int first, const char *key, struct err *e)
+int show_prepare(struct show *s, const char *sql, sqlite3_stmt **st, struct err *e)
 {
-    return buf_printf(b, e, "%s\"%s\":", first ? "" : ",", key);
+    int rc = cmd_prepare(s->db, sql, st, e);
+
+    if (!rc)
+        sqlite3_bind_text(*st, 1, s->id, -1, SQLITE_STATIC);
+    return rc;
 }
 
-/* Append the columns of the current row of st as JSON members named by names[]. */
-static int json_members(struct buf *b, sqlite3_stmt *st, const char *const *names, int n, int first,
-                        struct err *e)
+int show_flush(struct show *s, struct err *e)
 {
-    struct out_cell cell;
-    int rc;
+    return !s->to_buf && s->ob.len >= (64u << 10) ? out_flush_buf(stdout, &s->ob, e) : ERR_OK;
+}
 
-    for (int i = 0; i < n; i++) {
-        out_cell_from_stmt(st, i, &cell);
-        if ((rc = jkey(b, first && i == 0, names[i], e)) || (rc = out_json_cell(b, &cell, e)))
-            return rc;
+void show_hms(int64_t seconds, char out[32])
+{
+    long long t = seconds < 0 ? 0 : (long long)seconds;
+
+    snprintf(out, 32, "%lld:%02lld:%02lld", t / 3600, t / 60 % 60, t % 60);
+}
+
+/* ---- the call ------------------------------------------------------------------------- */
+
+/* The call row; the rep and outcome from call_facts (with the stages config when the
+ * connection has it), or, in a version-1 file, the rep as filter_rep_expr names it. */
+static const char call_head[] = "SELECT calls.id, calls.title, calls.started, calls.duration, "
+                                "calls.url, calls.primary_user_id, ";
+static const char call_facts_cols[] =
+    "f.rep_name, f.rep_email, f.rep_id, f.rep_source, f.outcome, ";
+static const char call_tail[] =
+    "calls.brief, calls.outcome_name, calls.outcome_category, calls.is_private, "
+    "EXISTS (SELECT 1 FROM transcripts t WHERE t.call_id = calls.id), "
+    "s.state, s.attempts, s.next_try, s.last_try ";
+
+static int open_call(struct show *s, struct err *e)
+{
+    struct buf q;
+    int rc, step;
+
+    buf_init(&q, 0);
+    if (s->v2)
+        rc = buf_puts(&q, call_head, e) || buf_puts(&q, call_facts_cols, e) ||
+             buf_puts(&q, call_tail, e) ||
+             buf_puts(&q,
+                      "FROM call_facts f JOIN calls ON calls.id = f.call_id "
+                      "LEFT JOIN transcript_status s ON s.call_id = calls.id "
+                      "WHERE f.call_id = ?1",
+                      e);
+    else
+        rc = buf_puts(&q, call_head, e) ||
+             buf_printf(&q, e,
+                        "%s, NULL, calls.primary_user_id, CASE WHEN calls.primary_user_id IS "
+                        "NOT NULL THEN 'primary' END, NULL, ",
+                        filter_rep_expr) ||
+             buf_puts(&q, call_tail, e) ||
+             buf_puts(&q,
+                      "FROM calls LEFT JOIN transcript_status s ON s.call_id = calls.id "
+                      "WHERE calls.id = ?1",
+                      e);
+    if (rc) {
+        rc = err_set(e, ERR_NOMEM, "show: out of memory");
+        goto done;
     }
-    return ERR_OK;
+    if ((rc = show_prepare(s, q.data, &s->call, e)))
+        goto done;
+    if ((step = sqlite3_step(s->call)) != SQLITE_ROW)
+        rc = step == SQLITE_DONE ? err_set(e, ERR_NOTFOUND, "no call '%s' in %s", s->id, s->db_path)
+                                 : err_set(e, ERR_DB, "show: %s", sqlite3_errmsg(s->db));
+done:
+    buf_release(&q);
+    return rc;
 }
-
-static const char *const call_cols[] = {"id",  "title",           "started", "duration",
-                                        "url", "primary_user_id", "rep"};
-static const char *const party_cols[] = {"speaker_id", "user_id", "name", "email", "affiliation"};
-static const char *const deal_cols[] = {"timing", "deal_id", "deal_name",    "stage",
-                                        "amount", "owner",   "company_name", "company_size"};
-
-static const char party_sql[] =
-    "SELECT p.speaker_id, p.user_id, coalesce(p.name, (SELECT nullif(trim(ifnull(u.first_name, "
-    "'') || ' ' || ifnull(u.last_name, '')), '') FROM users u WHERE u.id = p.user_id)), "
-    "coalesce(p.email, (SELECT u.email FROM users u WHERE u.id = p.user_id)), p.affiliation "
-    "FROM parties p WHERE p.call_id = ?1 ORDER BY p.ord";
 
 static int load_parties(struct show *s, struct err *e)
 {
+    static const char party_sql[] =
+        "SELECT p.speaker_id, coalesce(p.name, (SELECT nullif(trim(ifnull(u.first_name, '') || "
+        "' ' || ifnull(u.last_name, '')), '') FROM users u WHERE u.id = p.user_id)), "
+        "p.affiliation FROM parties p WHERE p.call_id = ?1 ORDER BY p.ord";
     sqlite3_stmt *st = NULL;
     int rc = ERR_OK, step;
 
-    if ((rc = cmd_prepare(s->db, party_sql, &st, e)))
+    if ((rc = show_prepare(s, party_sql, &st, e)))
         return rc;
-    sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct party *p = realloc(s->parties, (s->n_parties + 1) * sizeof *p);
+        struct show_party *p = realloc(s->parties, (s->n_parties + 1) * sizeof *p);
 
         if (!p) {
             rc = err_set(e, ERR_NOMEM, "show: out of memory");
@@ -124,8 +164,8 @@ static int load_parties(struct show *s, struct err *e)
         s->parties = p;
         p += s->n_parties++;
         p->speaker_id = dup_col(st, 0);
-        p->name = dup_col(st, 2);
-        p->aff = affiliation_code((const char *)sqlite3_column_text(st, 4));
+        p->name = dup_col(st, 1);
+        p->aff = affiliation_code((const char *)sqlite3_column_text(st, 2));
     }
     if (!rc && step != SQLITE_DONE)
         rc = err_set(e, ERR_DB, "show: read parties: %s", sqlite3_errmsg(s->db));
@@ -133,7 +173,7 @@ static int load_parties(struct show *s, struct err *e)
     return rc;
 }
 
-static const struct party *speaker(const struct show *s, const char *id, size_t n)
+const struct show_party *show_speaker(const struct show *s, const char *id, size_t n)
 {
     if (!n)
         return NULL;
@@ -146,32 +186,7 @@ static const struct party *speaker(const struct show *s, const char *id, size_t 
     return NULL;
 }
 
-/* "Name (rep)" for a speaker id, terminal-safe, appended to b. */
-static int speaker_label(const struct show *s, const char *id, size_t n, struct buf *b,
-                         struct err *e)
-{
-    const struct party *p = speaker(s, id, n);
-    int rc;
-
-    if (p && p->name)
-        rc = out_safe_text(b, p->name, strlen(p->name), e);
-    else if (n)
-        rc = buf_puts(b, "speaker ", e) || out_safe_text(b, id, n, e);
-    else
-        rc = buf_puts(b, "unknown speaker", e);
-    if (rc)
-        return rc;
-    if (p && p->aff)
-        return buf_puts(b, p->aff == 1 ? " (rep)" : " (customer)", e);
-    return ERR_OK;
-}
-
-/* Run the transcript of the call through fn(s, line, text, len) in spoken order; *found
- * says whether the mirror has one. */
-typedef int (*line_fn)(struct show *s, const struct transcript_line *ln, const char *text,
-                       size_t len, struct err *e);
-
-static int each_line(struct show *s, line_fn fn, int *found, struct err *e)
+int show_each_line(struct show *s, show_line_fn fn, int *found, struct err *e)
 {
     sqlite3_stmt *st = NULL;
     struct zblob_codec *z = NULL;
@@ -183,9 +198,8 @@ static int each_line(struct show *s, line_fn fn, int *found, struct err *e)
     *found = 0;
     buf_init(&text, 0);
     buf_init(&un, 0);
-    if ((rc = cmd_prepare(s->db, "SELECT size, body FROM transcripts WHERE call_id = ?1", &st, e)))
+    if ((rc = show_prepare(s, "SELECT size, body FROM transcripts WHERE call_id = ?1", &st, e)))
         goto done;
-    sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         goto done;
     *found = 1;
@@ -220,195 +234,93 @@ done:
     return rc;
 }
 
-static int flush(struct show *s, struct err *e)
+const char *show_owner_name_sql(const struct show *s)
 {
-    return s->ob.len >= (64u << 10) ? out_flush_buf(stdout, &s->ob, e) : ERR_OK;
+    if (s->v2)
+        return "coalesce((SELECT cu.name FROM crm_users cu WHERE cu.crm_id = d.owner), "
+               "(SELECT nullif(trim(ifnull(u.first_name, '') || ' ' || ifnull(u.last_name, "
+               "'')), '') FROM users u WHERE u.email = coalesce((SELECT cu.email FROM "
+               "crm_users cu WHERE cu.crm_id = d.owner), d.owner) COLLATE NOCASE "
+               "ORDER BY u.id LIMIT 1))";
+    return "(SELECT nullif(trim(ifnull(u.first_name, '') || ' ' || ifnull(u.last_name, '')), "
+           "'') FROM users u WHERE u.email = d.owner COLLATE NOCASE ORDER BY u.id LIMIT 1)";
 }
 
-/* ---- JSON ----------------------------------------------------------------------------- */
-
-static int json_line(struct show *s, const struct transcript_line *ln, const char *text, size_t len,
-                     struct err *e)
+/* One snapshot's SHOW_D_* columns for the deals row aliased d. */
+static int snapshot_cols(const struct show *s, struct buf *q, struct err *e)
 {
-    struct buf *b = &s->ob;
-    int rc;
-
-    if ((rc = buf_puts(b, s->n_lines++ ? ",{\"speaker_id\":" : "{\"speaker_id\":", e)))
-        return rc;
-    rc = ln->speaker_len ? text_json_string(b, ln->speaker, ln->speaker_len, e)
-                         : buf_puts(b, "null", e);
-    if (rc ||
-        (rc = buf_printf(b, e, ",\"start_ms\":%lld,\"end_ms\":%lld,\"text\":",
-                         (long long)ln->start_ms, (long long)ln->end_ms)) ||
-        (rc = text_json_string(b, text, len, e)) || (rc = buf_putc(b, '}', e)))
-        return rc;
-    return flush(s, e);
+    return buf_printf(q, e,
+                      "d.rowid IS NOT NULL, d.deal_id, d.deal_name, d.stage, d.amount, "
+                      "d.close_date, d.owner, %s, d.company_name, d.company_size",
+                      show_owner_name_sql(s));
 }
 
-/* Append "[...]" with one object per row of sql (bound to the call id). */
-static int json_rows(struct show *s, const char *sql, const char *const *names, int n,
-                     struct err *e)
+int show_prepare_deals(struct show *s, sqlite3_stmt **st, struct err *e)
 {
-    sqlite3_stmt *st = NULL;
-    int rc, step, first = 1;
-
-    if ((rc = cmd_prepare(s->db, sql, &st, e)))
-        return rc;
-    sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
-    rc = buf_putc(&s->ob, '[', e);
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = buf_puts(&s->ob, first ? "{" : ",{", e);
-        first = 0;
-        if (!rc)
-            rc = json_members(&s->ob, st, names, n, 1, e);
-        if (!rc)
-            rc = buf_putc(&s->ob, '}', e);
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = err_set(e, ERR_DB, "show: %s", sqlite3_errmsg(s->db));
-    if (!rc)
-        rc = buf_putc(&s->ob, ']', e);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-static int show_json(struct show *s, sqlite3_stmt *call, struct err *e)
-{
-    int rc, found;
-
-    if ((rc = buf_putc(&s->ob, '{', e)) || (rc = json_members(&s->ob, call, call_cols, 7, 1, e)))
-        return rc;
-    if ((rc = jkey(&s->ob, 0, "parties", e)) || (rc = json_rows(s, party_sql, party_cols, 5, e)) ||
-        (rc = jkey(&s->ob, 0, "deals", e)) ||
-        (rc = json_rows(s,
-                        "SELECT timing, deal_id, deal_name, stage, amount, owner, company_name, "
-                        "company_size FROM deals WHERE call_id = ?1 "
-                        "ORDER BY timing = 'Now', deal_id",
-                        deal_cols, 8, e)) ||
-        (rc = jkey(&s->ob, 0, "transcript", e)) || (rc = buf_putc(&s->ob, '[', e)))
-        return rc;
-    s->n_lines = 0;
-    if ((rc = each_line(s, json_line, &found, e)))
-        return rc;
-    if ((rc = buf_puts(&s->ob, "]}\n", e)))
-        return rc;
-    return out_flush_buf(stdout, &s->ob, e);
-}
-
-/* ---- text ----------------------------------------------------------------------------- */
-
-static int text_line(struct show *s, const struct transcript_line *ln, const char *text, size_t len,
-                     struct err *e)
-{
-    char at[24];
-    int rc;
-
-    out_mmss(ln->start_ms, at);
-    if ((rc = buf_printf(&s->ob, e, "[%s] ", at)) ||
-        (rc = speaker_label(s, ln->speaker, ln->speaker_len, &s->ob, e)) ||
-        (rc = buf_puts(&s->ob, ": ", e)) || (rc = out_safe_text(&s->ob, text, len, e)) ||
-        (rc = buf_putc(&s->ob, '\n', e)))
-        return rc;
-    return flush(s, e);
-}
-
-/* Append a column of st as safe text, or dflt when NULL. */
-static int safe_col(struct buf *b, sqlite3_stmt *st, int col, const char *dflt, struct err *e)
-{
-    const char *v = (const char *)sqlite3_column_text(st, col);
-
-    if (!v)
-        return buf_puts(b, dflt, e);
-    return out_safe_text(b, v, (size_t)sqlite3_column_bytes(st, col), e);
-}
-
-static int header_deal(struct show *s, struct err *e)
-{
-    struct buf q;
-    sqlite3_stmt *st = NULL;
+    const char *ord = s->v2 ? "ord" : "rowid";
+    struct buf q, t, n;
     int rc;
 
     buf_init(&q, 0);
-    if ((rc = buf_puts(&q,
-                       "SELECT d.deal_name, d.stage, d.amount, d.company_name, "
-                       "d.company_size, d.timing FROM deals d WHERE d.call_id = ?1 AND ",
-                       e)) ||
-        (rc = filter_deal_rows(&s->f, "d", &q, e)) ||
-        (rc = buf_puts(&q, " ORDER BY d.amount IS NULL, d.amount DESC, d.deal_id", e)) ||
-        (rc = cmd_prepare(s->db, q.data, &st, e)))
-        goto done;
-    sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        char num[32];
-
-        rc = buf_puts(&s->ob, "Deal: ", e) || safe_col(&s->ob, st, 0, "(unnamed deal)", e);
-        if (!rc && sqlite3_column_type(st, 3) != SQLITE_NULL)
-            rc = buf_puts(&s->ob, " · ", e) || safe_col(&s->ob, st, 3, "", e);
-        if (!rc && sqlite3_column_type(st, 4) != SQLITE_NULL)
-            rc = buf_printf(&s->ob, e, " (%lld employees)", sqlite3_column_int64(st, 4));
-        if (!rc)
-            rc = buf_puts(&s->ob, " · stage ", e) || safe_col(&s->ob, st, 1, "unknown", e);
-        if (!rc && sqlite3_column_type(st, 2) != SQLITE_NULL) {
-            out_format_double(sqlite3_column_double(st, 2), num);
-            rc = buf_printf(&s->ob, e, " · amount %s", num);
-        }
-        if (!rc)
-            rc = buf_puts(&s->ob, " · ", e) || safe_col(&s->ob, st, 5, "", e) ||
-                 buf_putc(&s->ob, '\n', e);
-    }
+    buf_init(&t, 0);
+    buf_init(&n, 0);
+    rc = snapshot_cols(s, &t, e) || snapshot_cols(s, &n, e);
+    if (!rc)
+        rc = buf_printf(&q, e,
+                        "WITH ids AS (SELECT deal_id, min(CASE WHEN timing = 'Now' THEN %s END) "
+                        "AS n_ord, min(CASE WHEN timing = 'TimeOfCall' THEN %s END) AS t_ord "
+                        "FROM deals WHERE call_id = ?1 AND timing IN ('Now', 'TimeOfCall') "
+                        "GROUP BY deal_id) "
+                        "SELECT t.*, n.* FROM ids "
+                        "LEFT JOIN (SELECT %s FROM deals d WHERE d.call_id = ?1 AND d.timing = "
+                        "'TimeOfCall') t ON t.deal_id IS ids.deal_id "
+                        "LEFT JOIN (SELECT %s FROM deals d WHERE d.call_id = ?1 AND d.timing = "
+                        "'Now') n ON n.deal_id IS ids.deal_id "
+                        "ORDER BY ids.n_ord IS NULL, ids.n_ord, ids.t_ord",
+                        ord, ord, t.data, n.data);
     if (rc)
         rc = err_set(e, ERR_NOMEM, "show: out of memory");
-done:
-    sqlite3_finalize(st);
+    else
+        rc = show_prepare(s, q.data, st, e);
     buf_release(&q);
+    buf_release(&t);
+    buf_release(&n);
     return rc;
 }
 
-static int show_text(struct show *s, sqlite3_stmt *call, struct err *e)
+const char *show_transcript_note(const struct show *s, char out[256])
 {
-    struct buf *b = &s->ob;
-    int rc, found;
-    char dur[24];
+    sqlite3_stmt *c = s->call;
+    const char *state = (const char *)sqlite3_column_text(c, SHOW_C_TS_STATE);
+    const char *next = (const char *)sqlite3_column_text(c, SHOW_C_TS_NEXT_TRY);
+    long long n = sqlite3_column_int64(c, SHOW_C_TS_ATTEMPTS);
 
-    rc = buf_puts(b, s->color ? "\033[1m" : "", e) || safe_col(b, call, 1, "(untitled)", e) ||
-         buf_puts(b, s->color ? "\033[0m\n" : "\n", e) || safe_col(b, call, 2, "unknown start", e);
-    if (!rc && sqlite3_column_type(call, 3) != SQLITE_NULL) {
-        out_mmss(sqlite3_column_int64(call, 3) * 1000, dur);
-        rc = buf_printf(b, e, " · %s", dur);
+    if (sqlite3_column_int(c, SHOW_C_HAS_TRANSCRIPT))
+        return NULL;
+    if (state && strcmp(state, "waiting") == 0) {
+        snprintf(out, 256,
+                 "Gong has not produced it yet: asked %lld time%s, next try at %.24s "
+                 "(callmine-ingest asks again on its next run after that)",
+                 n, n == 1 ? "" : "s", next ? next : "the next run");
+    } else if ((state && strcmp(state, "private") == 0) ||
+               (!state && sqlite3_column_int(c, SHOW_C_PRIVATE))) {
+        snprintf(out, 256,
+                 "a private call: callmine-ingest skips private calls' transcripts unless it "
+                 "runs with --include-private");
+    } else if (state && strcmp(state, "pending") == 0) {
+        snprintf(out, 256,
+                 "not fetched yet: the next callmine-ingest run fetches it (runs with "
+                 "--no-transcripts leave transcripts out)");
+    } else if (state && strcmp(state, "done") == 0) {
+        snprintf(out, 256,
+                 "not in this file, though it was fetched (an export made with "
+                 "--no-transcripts leaves transcripts out)");
+    } else {
+        snprintf(out, 256,
+                 "not in the mirror: no transcript was fetched for this call (runs with "
+                 "--no-transcripts leave transcripts out)");
     }
-    if (!rc)
-        rc = buf_puts(b, " · rep ", e) || safe_col(b, call, 6, "unknown", e) ||
-             buf_puts(b, " · id ", e) || safe_col(b, call, 0, "", e) || buf_putc(b, '\n', e);
-    if (rc || (rc = header_deal(s, e)))
-        return rc ? err_set(e, ERR_NOMEM, "show: out of memory") : rc;
-    if (s->n_parties) {
-        rc = buf_puts(b, "Participants: ", e);
-        for (size_t i = 0; i < s->n_parties && !rc; i++) {
-            const struct party *p = &s->parties[i];
-
-            rc = buf_puts(b, i ? ", " : "", e) ||
-                 (p->name ? out_safe_text(b, p->name, strlen(p->name), e)
-                          : buf_puts(b, "(no name)", e)) ||
-                 buf_puts(b,
-                          p->aff == 1   ? " (rep)"
-                          : p->aff == 2 ? " (customer)"
-                                        : "",
-                          e);
-        }
-        if (!rc)
-            rc = buf_putc(b, '\n', e);
-    }
-    if (!rc && sqlite3_column_type(call, 4) != SQLITE_NULL)
-        rc = safe_col(b, call, 4, "", e) || buf_putc(b, '\n', e);
-    if (!rc)
-        rc = buf_putc(b, '\n', e);
-    if (rc)
-        return err_set(e, ERR_NOMEM, "show: out of memory");
-    if ((rc = each_line(s, text_line, &found, e)))
-        return rc;
-    if (!found && (rc = buf_puts(b, "(no transcript in the mirror)\n", e)))
-        return rc;
-    return out_flush_buf(stdout, b, e);
+    return out;
 }
 
 /* ---- rows ----------------------------------------------------------------------------- */
@@ -416,7 +328,7 @@ static int show_text(struct show *s, sqlite3_stmt *call, struct err *e)
 static int row_line(struct show *s, const struct transcript_line *ln, const char *text, size_t len,
                     struct err *e)
 {
-    const struct party *p = speaker(s, ln->speaker, ln->speaker_len);
+    const struct show_party *p = show_speaker(s, ln->speaker, ln->speaker_len);
     char at[24];
     struct out_cell cells[7] = {
         {.type = SQLITE_INTEGER, .i = ln->start_ms},
@@ -438,16 +350,16 @@ static int row_line(struct show *s, const struct transcript_line *ln, const char
     return out_row(s->rows, cells, e);
 }
 
-static int show_rows(struct show *s, struct err *e)
+static int show_rows(struct show *s, enum out_format f, struct err *e)
 {
     static const char *const names[] = {"start_ms", "end_ms", "at",  "speaker_id",
                                         "speaker",  "role",   "text"};
     int rc, found;
 
-    s->rows = out_new(stdout, s->c->format, 0);
+    s->rows = out_new(stdout, f, 0);
     if (!s->rows)
         return err_set(e, ERR_NOMEM, "show: out of memory");
-    if (!(rc = out_begin(s->rows, 7, names, e)) && !(rc = each_line(s, row_line, &found, e)))
+    if (!(rc = out_begin(s->rows, 7, names, e)) && !(rc = show_each_line(s, row_line, &found, e)))
         rc = out_end(s->rows, e);
     out_free(s->rows);
     s->rows = NULL;
@@ -456,54 +368,92 @@ static int show_rows(struct show *s, struct err *e)
 
 /* ---- command -------------------------------------------------------------------------- */
 
-static int show_call(struct show *s, struct err *e)
+/* Whether the file has the semantic layer (version 2: call_facts). */
+static int has_call_facts(sqlite3 *db)
 {
-    struct buf q;
     sqlite3_stmt *st = NULL;
+    int yes = 0;
+
+    if (sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM sqlite_schema WHERE type = 'view' AND name = "
+                           "'call_facts'",
+                           -1, &st, NULL) == SQLITE_OK)
+        yes = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return yes;
+}
+
+static void show_release(struct show *s)
+{
+    for (size_t i = 0; i < s->n_parties; i++) {
+        free(s->parties[i].speaker_id);
+        free(s->parties[i].name);
+    }
+    free(s->parties);
+    s->parties = NULL;
+    s->n_parties = 0;
+    sqlite3_finalize(s->call);
+    s->call = NULL;
+    buf_release(&s->ob);
+    buf_release(&s->line);
+}
+
+static int show_open(struct show *s, struct err *e)
+{
     int rc;
 
-    buf_init(&q, 0);
-    if ((rc = buf_printf(&q, e,
-                         "SELECT id, title, started, duration, url, primary_user_id, %s "
-                         "FROM calls WHERE id = ?1",
-                         filter_rep_expr)) ||
-        (rc = cmd_prepare(s->db, q.data, &st, e)))
-        goto done;
-    sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
-    if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-        rc = rc == SQLITE_DONE
-                 ? err_set(e, ERR_NOTFOUND, "no call '%s' in %s", s->id, s->c->db_path)
-                 : err_set(e, ERR_DB, "show: %s", sqlite3_errmsg(s->db));
-        goto done;
+    s->v2 = has_call_facts(s->db);
+    if ((rc = db_exec(s->db, "BEGIN", e)) || (rc = open_call(s, e)))
+        return rc;
+    return load_parties(s, e);
+}
+
+int cmd_show_json(sqlite3 *db, const char *id, size_t first, size_t max_lines, size_t max_bytes,
+                  struct buf *out, size_t *next, struct err *e)
+{
+    struct show s = {.db = db, .id = id, .db_path = "the mirror", .to_buf = 1};
+    int rc;
+
+    *next = 0;
+    s.first = first;
+    s.max_lines = max_lines ? max_lines : (size_t)-1;
+    s.max_bytes = max_bytes ? max_bytes : (size_t)-1;
+    buf_init(&s.ob, 0);
+    if (!(rc = show_open(&s, e)) && !(rc = show_json(&s, e))) {
+        buf_release(out);
+        *out = s.ob; /* ownership moves to the caller */
+        buf_init(&s.ob, 0);
+        *next = s.next;
     }
-    if ((rc = load_parties(s, e)))
-        goto done;
-    if (!s->c->format_set)
-        rc = show_text(s, st, e);
-    else if (s->c->format == OUT_JSON || s->c->format == OUT_JSONL)
-        rc = show_json(s, st, e);
-    else
-        rc = show_rows(s, e);
-done:
-    sqlite3_finalize(st);
-    buf_release(&q);
+    show_release(&s);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     return rc;
+}
+
+/* The width to wrap prose at on a terminal: its width, at most 100 columns. */
+static int prose_width(void)
+{
+    int w = out_term_width(STDOUT_FILENO);
+
+    return w > 100 ? 100 : w;
 }
 
 int cmd_show(struct cmd_ctx *c, int argc, char **argv, struct err *e)
 {
-    enum { OPT_COLOR = 0x3000 };
+    enum { OPT_COLOR = 0x3000, OPT_NO_PAGER };
     static const struct option longopts[] = {
         CMD_COMMON_OPTIONS,
         {"deal-timing", 1, NULL, FILTER_OPT_DEAL_TIMING},
         {"color", 1, NULL, OPT_COLOR},
+        {"no-pager", 0, NULL, OPT_NO_PAGER},
         {NULL, 0, NULL, 0},
     };
-    struct show s = {.c = c};
+    struct show s = {.id = NULL, .db_path = c->db_path};
+    struct filter f;
     const char *color = NULL;
-    int opt, rc = ERR_OK;
+    int opt, rc = ERR_OK, no_pager = 0, paged = 0;
 
-    filter_init(&s.f);
+    filter_init(&f);
     buf_init(&s.ob, 0);
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
@@ -515,6 +465,10 @@ int cmd_show(struct cmd_ctx *c, int argc, char **argv, struct err *e)
             rc = cmd_bad_option("show", opt, argv, e);
             goto done;
         }
+        if (opt == OPT_NO_PAGER) {
+            no_pager = 1;
+            continue;
+        }
         if (opt == OPT_COLOR) {
             if (strcmp(optarg, "auto") && strcmp(optarg, "always") && strcmp(optarg, "never")) {
                 rc = err_set(e, ERR_USAGE, "show: --color '%s': expected auto, always or never",
@@ -524,8 +478,9 @@ int cmd_show(struct cmd_ctx *c, int argc, char **argv, struct err *e)
             color = optarg;
             continue;
         }
-        if ((rc = cmd_common_option(c, opt, optarg, e)) == ERR_NOTFOUND)
-            rc = filter_option(&s.f, opt, optarg, e);
+        /* --deal-timing is still accepted (both snapshots are shown now) and checked */
+        if ((rc = cmd_common_option(c, opt, optarg, e)) == CMD_PASS)
+            rc = filter_option(&f, opt, optarg, e);
         if (rc)
             goto done;
     }
@@ -534,18 +489,32 @@ int cmd_show(struct cmd_ctx *c, int argc, char **argv, struct err *e)
         goto done;
     }
     s.id = argv[optind];
-    s.color = out_want_color(1, color);
-    if ((rc = cmd_open_db(c, &s.db, e)))
+    s.db_path = c->db_path;
+    s.color = out_want_color(STDOUT_FILENO, color);
+    if ((rc = cmd_open_db(c, &s.db, e)) || (rc = show_open(&s, e)))
         goto done;
-    rc = show_call(&s, e);
-done:
-    for (size_t i = 0; i < s.n_parties; i++) {
-        free(s.parties[i].speaker_id);
-        free(s.parties[i].name);
+    if (c->format_set && c->format != OUT_JSON && c->format != OUT_JSONL) {
+        rc = show_rows(&s, c->format, e);
+        goto done;
     }
-    free(s.parties);
-    buf_release(&s.ob);
+    if (!c->format_set) {
+        s.width = c->stdout_tty ? prose_width() : 0;
+        paged = !no_pager && c->stdout_tty && pager_start();
+        rc = show_text(&s, e);
+    } else {
+        rc = show_json(&s, e);
+    }
+    if (!rc)
+        rc = out_flush_buf(stdout, &s.ob, e);
+    if (!rc && fflush(stdout) != 0)
+        rc = err_set(e, ERR_IO, "write output: failed");
+    if (paged && rc == ERR_IO && pager_gone())
+        rc = ERR_OK; /* the reader quit the pager early: not an error */
+done:
+    if (paged)
+        pager_finish();
+    show_release(&s);
     sqlite3_close(s.db);
-    filter_release(&s.f);
+    filter_release(&f);
     return rc;
 }

@@ -76,7 +76,8 @@ static int run_all(const struct cmd_ctx *c, sqlite3 *db, const char *sql, struct
         if (sqlite3_column_count(st) > 0) {
             if (results++ && cmd_table_format(c) == OUT_TABLE)
                 fputc('\n', stdout);
-            rc = out_stmt(o, st, NULL, e);
+            if ((rc = out_stmt(o, st, NULL, e)) == ERR_DB)
+                err_wrap(e, "sql"); /* SQLite's message, from stepping the statement */
         } else {
             int step;
 
@@ -85,8 +86,6 @@ static int run_all(const struct cmd_ctx *c, sqlite3 *db, const char *sql, struct
             if (step != SQLITE_DONE)
                 rc = err_set(e, ERR_DB, "sql: %s", sqlite3_errmsg(db));
         }
-        if (rc && e->code == ERR_DB && strncmp(e->msg, "sql: ", 5) != 0)
-            err_wrap(e, "sql");
         sqlite3_finalize(st);
         if (rc)
             break;

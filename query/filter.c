@@ -1,10 +1,13 @@
 /* filter: FILTERS -> one SQL condition over `calls` with named parameters (see filter.h).
  *
- * Times are compared exactly: stored `started` text is ISO-8601 UTC with or without
- * milliseconds, whose text order differs from time order within a second ("12.5Z" sorts
- * before "12Z"), so each bound is a coarse text prefix (which lets SQLite use the index on
- * started) plus an exact comparison of strftime('%Y-%m-%dT%H:%M:%f'). Deal filters apply
- * together to one deal row of the call, chosen by --deal-timing. */
+ * Each term is either a comparison on calls' own columns (the start time: stored times have
+ * one fixed width, so comparing the text compares the instants) or a non-correlated
+ * `calls.id IN (SELECT call_id FROM ...)` that SQLite evaluates once into a lookup table:
+ * never a subquery run per call and driven by an index on another column, which at 100,000
+ * calls without statistics made stage filters quadratic. The call's rep and outcome are read
+ * from call_facts; the deal terms from the call's deal row (deals.ord = 0) in the snapshot
+ * that --deal-timing names, which is what call_facts' stage/amount (Now) and
+ * stage_at_call/amount_at_call (call) show. */
 #include "filter.h"
 
 #include <ctype.h>
@@ -18,28 +21,37 @@
 
 #include "banned.h"
 
+#define DAY_MS INT64_C(86400000)
+
 const char filter_help[] =
     "Filters (the same for every command):\n"
     "  --from WHEN              calls that started at or after WHEN; WHEN is YYYY-MM-DD\n"
-    "                           (midnight UTC) or a date-time with offset, e.g.\n"
-    "                           2024-03-01T09:00:00+01:00 or 2024-03-01T08:00:00Z\n"
+    "                           (midnight UTC), a date-time with offset such as\n"
+    "                           2024-03-01T09:00:00+01:00, or relative: 90d, 12w, 6m (days,\n"
+    "                           weeks, months ago), today, yesterday (midnight UTC)\n"
     "  --to WHEN                calls that started before WHEN (exclusive)\n"
-    "  --rep TEXT               a rep (internal participant, or the call's primary user) whose\n"
-    "                           name or e-mail contains TEXT, ignoring case\n"
-    "  --stage STAGE[,STAGE]    deal stage, exact but ignoring case; a comma separates several\n"
-    "  --min-amount N           deal amount at least N\n"
+    "  --rep TEXT               the call's rep (the internal speaker who talked most, else\n"
+    "                           the primary user) has TEXT in name or e-mail, ignoring case\n"
+    "  --participant TEXT       anyone internal on the call has TEXT in name or e-mail\n"
+    "  --stage STAGE[,STAGE]    the call's deal is in a stage, exact but ignoring case\n"
+    "  --min-amount N           deal amount at least N (50000, 50k, 1.5m)\n"
     "  --max-amount N           deal amount at most N\n"
-    "  --owner TEXT             deal owner as the CRM gave it (ignoring case), or a Gong user\n"
-    "                           that owner id names, whose name or e-mail contains TEXT\n"
+    "  --owner TEXT             the deal owner: the CRM's value (often an id), exact but\n"
+    "                           ignoring case, or TEXT in the owner's name or e-mail\n"
     "  --company-size MIN-MAX   employees of the deal's company (also MIN+ or N)\n"
-    "  --deal-timing call|now   which CRM snapshot deal filters read: call (default) is the\n"
-    "                           snapshot at the time of the call, else the current one; now is\n"
-    "                           the current one\n"
+    "  --outcome won|lost|open  the deal's eventual result, from its stage now whatever\n"
+    "                           --deal-timing says (a comma separates several)\n"
+    "  --deal-timing now|call   which CRM snapshot the deal filters and columns read: now\n"
+    "                           (default) the deal as it stands; call the snapshot taken at\n"
+    "                           the call (the current one for calls that have none)\n"
     "  --where SQL              an extra condition over the columns of calls,\n"
     "                           e.g. --where \"duration > 1800 AND direction = 'Conference'\"\n"
-    "  Deal filters must all hold for the same deal of the call.\n";
+    "  The call's deal is the first one Gong lists for it.\n";
 
 const char filter_rep_expr[] =
+    "(SELECT cf_rep.rep_name FROM call_facts cf_rep WHERE cf_rep.call_id = calls.id)";
+
+const char filter_primary_expr[] =
     "coalesce("
     "(SELECT nullif(trim(ifnull(u.first_name, '') || ' ' || ifnull(u.last_name, '')), '') "
     "FROM users u WHERE u.id = calls.primary_user_id), "
@@ -52,13 +64,15 @@ const char filter_rep_expr[] =
 void filter_init(struct filter *f)
 {
     memset(f, 0, sizeof *f);
-    f->timing = FILTER_TIMING_CALL;
+    f->timing = FILTER_TIMING_NOW;
     f->size_max = -1;
+    f->now_ms = isotime_now_ms();
 }
 
 void filter_release(struct filter *f)
 {
     free(f->rep);
+    free(f->participant);
     free(f->owner);
     free(f->where);
     for (size_t i = 0; i < f->n_stages; i++)
@@ -81,14 +95,30 @@ static int oom(struct err *e)
     return err_set(e, ERR_NOMEM, "filters: out of memory");
 }
 
+/* ---- parsing ----------------------------------------------------------------------------- */
+
+/* An amount: a decimal number (no hex, inf or nan) with an optional k or m suffix. */
 static int parse_amount(const char *opt, const char *arg, double *v, struct err *e)
 {
     char *end = NULL;
+    double scale = 1;
 
+    if (!*arg || strpbrk(arg, "xXnNiI") || isspace((unsigned char)*arg))
+        goto bad;
     *v = strtod(arg, &end);
-    if (!*arg || end == arg || *end || !isfinite(*v))
-        return err_set(e, ERR_USAGE, "--%s '%s': expected a number such as 50000 or 1e6", opt, arg);
+    if (end == arg)
+        goto bad;
+    if (*end == 'k' || *end == 'K')
+        scale = 1e3, end++;
+    else if (*end == 'm' || *end == 'M')
+        scale = 1e6, end++;
+    *v *= scale;
+    if (*end || !isfinite(*v))
+        goto bad;
     return ERR_OK;
+bad:
+    return err_set(e, ERR_USAGE, "--%s '%s': expected an amount such as 50000, 50k or 1.5m", opt,
+                   arg);
 }
 
 static int parse_count(const char *s, const char **end, int64_t *v)
@@ -106,6 +136,58 @@ static int parse_count(const char *s, const char **end, int64_t *v)
     *v = x;
     *end = p;
     return 1;
+}
+
+/* The instant n calendar months before ms (the day clamped to the month's length). */
+static int64_t months_before(int64_t ms, int64_t n)
+{
+    int64_t days = ms >= 0 ? ms / DAY_MS : -((-ms + DAY_MS - 1) / DAY_MS);
+    int64_t in_day = ms - days * DAY_MS, y, months;
+    unsigned m, d, last;
+
+    isotime_civil_from_days(days, &y, &m, &d);
+    months = y * 12 + (m - 1) - n;
+    y = months >= 0 ? months / 12 : -((-months + 11) / 12);
+    m = (unsigned)(months - y * 12) + 1;
+    last = (unsigned)(isotime_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) -
+                      isotime_days_from_civil(y, m, 1));
+    if (d > last)
+        d = last;
+    return isotime_days_from_civil(y, m, d) * DAY_MS + in_day;
+}
+
+/* WHEN: an ISO-8601 date or date-time with offset, or a relative form counted from now. */
+static int parse_when(const struct filter *f, const char *opt, const char *arg, int64_t *ms,
+                      struct err *e)
+{
+    struct err inner = {0};
+    int64_t today = f->now_ms - ((f->now_ms % DAY_MS) + DAY_MS) % DAY_MS, n;
+    const char *end;
+
+    if (strcasecmp(arg, "today") == 0) {
+        *ms = today;
+        return ERR_OK;
+    }
+    if (strcasecmp(arg, "yesterday") == 0) {
+        *ms = today - DAY_MS;
+        return ERR_OK;
+    }
+    if (parse_count(arg, &end, &n) && end[0] && !end[1] && strchr("dDwWmM", end[0])) {
+        int unit = tolower((unsigned char)end[0]);
+
+        if (n > (unit == 'm' ? 12000 : unit == 'w' ? 52000 : 365000))
+            return err_set(e, ERR_USAGE, "--%s '%s': too far back", opt, arg);
+        *ms = unit == 'd'   ? f->now_ms - n * DAY_MS
+              : unit == 'w' ? f->now_ms - n * 7 * DAY_MS
+                            : months_before(f->now_ms, n);
+        return ERR_OK;
+    }
+    if (isotime_parse(arg, 0, ms, &inner))
+        return err_set(e, ERR_USAGE,
+                       "--%s '%s': expected YYYY-MM-DD, a date-time with offset such as "
+                       "2024-03-01T09:00:00+01:00, 90d, 12w, 6m, today or yesterday",
+                       opt, arg);
+    return ERR_OK;
 }
 
 static int parse_size(struct filter *f, const char *arg, struct err *e)
@@ -168,6 +250,38 @@ static int add_stages(struct filter *f, const char *arg, struct err *e)
     return ERR_OK;
 }
 
+/* --outcome: won, lost or open, a comma separating several. */
+static int add_outcomes(struct filter *f, const char *arg, struct err *e)
+{
+    const char *p = arg;
+    int got = 0;
+
+    while (*p) {
+        size_t n = strcspn(p, ","), a = 0, b = n;
+
+        while (a < b && isspace((unsigned char)p[a]))
+            a++;
+        while (b > a && isspace((unsigned char)p[b - 1]))
+            b--;
+        if (b - a == 3 && strncasecmp(p + a, "won", 3) == 0)
+            got |= FILTER_WON;
+        else if (b - a == 4 && strncasecmp(p + a, "lost", 4) == 0)
+            got |= FILTER_LOST;
+        else if (b - a == 4 && strncasecmp(p + a, "open", 4) == 0)
+            got |= FILTER_OPEN;
+        else if (b > a)
+            return err_set(e, ERR_USAGE,
+                           "--outcome '%s': expected won, lost or open (a comma separates "
+                           "several)",
+                           arg);
+        p += n + (p[n] == ',');
+    }
+    if (!got)
+        return err_set(e, ERR_USAGE, "--outcome '%s': expected won, lost or open", arg);
+    f->outcomes |= got;
+    return ERR_OK;
+}
+
 static int set_text(char **slot, const char *opt, const char *arg, struct err *e)
 {
     if (!*arg)
@@ -175,18 +289,6 @@ static int set_text(char **slot, const char *opt, const char *arg, struct err *e
     free(*slot);
     *slot = lower_dup(arg);
     return *slot ? ERR_OK : oom(e);
-}
-
-static int parse_when(const char *opt, const char *arg, int64_t *ms, struct err *e)
-{
-    struct err inner = {0};
-
-    if (isotime_parse(arg, 0, ms, &inner))
-        return err_set(e, ERR_USAGE,
-                       "--%s '%s': expected YYYY-MM-DD or a date-time with offset such as "
-                       "2024-03-01T09:00:00+01:00",
-                       opt, arg);
-    return ERR_OK;
 }
 
 /* 1 when the SQL text closes a parenthesis it did not open, like `1) OR (1`: wrapped in
@@ -232,18 +334,20 @@ int filter_option(struct filter *f, int opt, const char *arg, struct err *e)
 
     switch (opt) {
     case FILTER_OPT_FROM:
-        if ((rc = parse_when("from", arg, &f->from_ms, e)))
+        if ((rc = parse_when(f, "from", arg, &f->from_ms, e)))
             return rc;
         f->has_from = 1;
         break;
     case FILTER_OPT_TO:
-        if ((rc = parse_when("to", arg, &f->to_ms, e)))
+        if ((rc = parse_when(f, "to", arg, &f->to_ms, e)))
             return rc;
         f->has_to = 1;
         break;
     case FILTER_OPT_REP: return set_text(&f->rep, "rep", arg, e);
+    case FILTER_OPT_PARTICIPANT: return set_text(&f->participant, "participant", arg, e);
     case FILTER_OPT_OWNER: return set_text(&f->owner, "owner", arg, e);
     case FILTER_OPT_STAGE: return add_stages(f, arg, e);
+    case FILTER_OPT_OUTCOME: return add_outcomes(f, arg, e);
     case FILTER_OPT_MIN_AMOUNT:
         if ((rc = parse_amount("min-amount", arg, &f->min_amount, e)))
             return rc;
@@ -256,12 +360,12 @@ int filter_option(struct filter *f, int opt, const char *arg, struct err *e)
         break;
     case FILTER_OPT_COMPANY_SIZE: return parse_size(f, arg, e);
     case FILTER_OPT_DEAL_TIMING:
-        if (strcasecmp(arg, "call") == 0 || strcasecmp(arg, "TimeOfCall") == 0)
-            f->timing = FILTER_TIMING_CALL;
-        else if (strcasecmp(arg, "now") == 0)
+        if (strcasecmp(arg, "now") == 0)
             f->timing = FILTER_TIMING_NOW;
+        else if (strcasecmp(arg, "call") == 0 || strcasecmp(arg, "TimeOfCall") == 0)
+            f->timing = FILTER_TIMING_CALL;
         else
-            return err_set(e, ERR_USAGE, "--deal-timing '%s': expected call or now", arg);
+            return err_set(e, ERR_USAGE, "--deal-timing '%s': expected now or call", arg);
         break;
     case FILTER_OPT_WHERE: {
         char *w;
@@ -287,7 +391,7 @@ int filter_option(struct filter *f, int opt, const char *arg, struct err *e)
         f->where = w;
         break;
     }
-    default: return ERR_NOTFOUND;
+    default: return FILTER_PASS;
     }
     if (f->has_from && f->has_to && f->from_ms >= f->to_ms)
         return err_set(e, ERR_USAGE, "--from must be before --to");
@@ -301,6 +405,8 @@ int filter_has_deal_terms(const struct filter *f)
     return f->n_stages || f->has_min_amount || f->has_max_amount || f->owner || f->has_size;
 }
 
+/* ---- SQL --------------------------------------------------------------------------------- */
+
 int filter_deal_rows(const struct filter *f, const char *alias, struct buf *b, struct err *e)
 {
     if (f->timing == FILTER_TIMING_NOW)
@@ -312,22 +418,33 @@ int filter_deal_rows(const struct filter *f, const char *alias, struct buf *b, s
                       alias, alias, alias);
 }
 
+/* The condition that deals row x is the call's deal in the timing: the Now row with ord 0;
+ * with call, the TimeOfCall row of that deal, or the Now row itself when the call has no
+ * TimeOfCall snapshot (call_facts' stage_at_call and amount_at_call read the same). The
+ * subqueries are point lookups on deals_call(call_id, timing, ord). */
+static int call_deal_row(const struct filter *f, struct buf *b, struct err *e)
+{
+    if (f->timing == FILTER_TIMING_NOW)
+        return buf_puts(b, "x.timing = 'Now' AND x.ord = 0", e);
+    return buf_puts(b,
+                    "((x.timing = 'TimeOfCall' AND x.deal_id IS (SELECT n.deal_id FROM deals n "
+                    "WHERE n.call_id = x.call_id AND n.timing = 'Now' AND n.ord = 0)) "
+                    "OR (x.timing = 'Now' AND x.ord = 0 AND NOT EXISTS (SELECT 1 FROM deals z "
+                    "WHERE z.call_id = x.call_id AND z.timing = 'TimeOfCall')))",
+                    e);
+}
+
 int filter_deal_column(const struct filter *f, const char *col, struct buf *b, struct err *e)
 {
     int rc;
 
-    if ((rc = buf_printf(b, e,
-                         "(SELECT d_col.%s FROM deals d_col WHERE d_col.call_id = calls.id "
-                         "AND ",
-                         col)) ||
-        (rc = filter_deal_rows(f, "d_col", b, e)))
+    if ((rc = buf_printf(b, e, "(SELECT x.%s FROM deals x WHERE x.call_id = calls.id AND ", col)) ||
+        (rc = call_deal_row(f, b, e)))
         return rc;
-    return buf_puts(b, " ORDER BY d_col.amount IS NULL, d_col.amount DESC, d_col.deal_id LIMIT 1)",
-                    e);
+    return buf_puts(b, " LIMIT 1)", e);
 }
 
-/* Append " AND " between terms. */
-static int and (struct buf * b, int *first, struct err *e)
+static int and_sep(struct buf *b, int *first, struct err *e)
 {
     if (*first) {
         *first = 0;
@@ -336,19 +453,42 @@ static int and (struct buf * b, int *first, struct err *e)
     return buf_puts(b, " AND ", e);
 }
 
-static const char user_name_matches[] =
+/* A Gong user (alias u) whose name or e-mail contains the needle %s. */
+static const char user_matches[] =
     "(instr(lower(trim(ifnull(u.first_name, '') || ' ' || ifnull(u.last_name, ''))), %s) > 0 "
     "OR instr(lower(u.email), %s) > 0)";
 
+/* --owner over deals row x: the value itself, or an owner that resolves (as call_facts'
+ * owner_name does) to a person whose name or e-mail contains the needle: a CRM user with
+ * that id, else the Gong user with that CRM user's e-mail or with the value as e-mail. */
+static int owner_term(struct buf *b, struct err *e)
+{
+    int rc;
+
+    if ((rc = buf_puts(b,
+                       " AND (lower(x.owner) = :f_owner OR x.owner IN (SELECT cu.crm_id FROM "
+                       "crm_users cu WHERE instr(lower(cu.name), :f_owner) > 0 OR "
+                       "instr(lower(cu.email), :f_owner) > 0 OR (cu.name IS NULL AND "
+                       "lower(cu.email) IN (SELECT lower(u.email) FROM users u WHERE ",
+                       e)) ||
+        (rc = buf_printf(b, e, user_matches, ":f_owner", ":f_owner")) ||
+        (rc = buf_puts(b, "))) OR lower(x.owner) IN (SELECT lower(u.email) FROM users u WHERE ",
+                       e)) ||
+        (rc = buf_printf(b, e, user_matches, ":f_owner", ":f_owner")))
+        return rc;
+    return buf_puts(b, "))", e);
+}
+
+/* The deal terms: calls whose deal row (x) in the timing meets every one of them. */
 static int deal_terms(const struct filter *f, struct buf *b, struct err *e)
 {
     int rc;
 
-    if ((rc = buf_puts(b, "EXISTS (SELECT 1 FROM deals d WHERE d.call_id = calls.id AND ", e)) ||
-        (rc = filter_deal_rows(f, "d", b, e)))
+    if ((rc = buf_puts(b, "calls.id IN (SELECT x.call_id FROM deals x WHERE ", e)) ||
+        (rc = call_deal_row(f, b, e)))
         return rc;
     if (f->n_stages) {
-        if ((rc = buf_puts(b, " AND d.stage COLLATE NOCASE IN (", e)))
+        if ((rc = buf_puts(b, " AND x.stage COLLATE NOCASE IN (", e)))
             return rc;
         for (size_t i = 0; i < f->n_stages; i++)
             if ((rc = buf_printf(b, e, "%s:f_stage%zu", i ? ", " : "", i + 1)))
@@ -356,25 +496,100 @@ static int deal_terms(const struct filter *f, struct buf *b, struct err *e)
         if ((rc = buf_putc(b, ')', e)))
             return rc;
     }
-    if (f->has_min_amount && (rc = buf_puts(b, " AND d.amount >= :f_min_amount", e)))
+    if (f->has_min_amount && (rc = buf_puts(b, " AND x.amount >= :f_min_amount", e)))
         return rc;
-    if (f->has_max_amount && (rc = buf_puts(b, " AND d.amount <= :f_max_amount", e)))
+    if (f->has_max_amount && (rc = buf_puts(b, " AND x.amount <= :f_max_amount", e)))
         return rc;
-    if (f->has_size && (rc = buf_puts(b, " AND d.company_size >= :f_size_min", e)))
+    if (f->has_size && (rc = buf_puts(b, " AND x.company_size >= :f_size_min", e)))
         return rc;
     if (f->has_size && f->size_max >= 0 &&
-        (rc = buf_puts(b, " AND d.company_size <= :f_size_max", e)))
+        (rc = buf_puts(b, " AND x.company_size <= :f_size_max", e)))
         return rc;
-    if (f->owner) {
-        if ((rc = buf_puts(b,
-                           " AND (lower(d.owner) = :f_owner OR EXISTS (SELECT 1 FROM users u "
-                           "WHERE u.id = d.owner AND ",
-                           e)) ||
-            (rc = buf_printf(b, e, user_name_matches, ":f_owner", ":f_owner")) ||
-            (rc = buf_puts(b, "))", e)))
-            return rc;
-    }
+    if (f->owner && (rc = owner_term(b, e)))
+        return rc;
     return buf_putc(b, ')', e);
+}
+
+/* The outcome of deals row x, as call_facts.outcome reads it (schema/002 and stages.c): the
+ * stages config's word for the stage, else won or lost for closedwon/closedlost spelled any
+ * way, else open. The config's stages are read in non-correlated subqueries (once). */
+static const char outcome_of_x[] =
+    "CASE WHEN ifnull(x.stage, '') COLLATE NOCASE IN (SELECT so.stage FROM temp.stage_outcomes "
+    "so WHERE so.outcome = 'won') THEN 'won' "
+    "WHEN ifnull(x.stage, '') COLLATE NOCASE IN (SELECT so.stage FROM temp.stage_outcomes so "
+    "WHERE so.outcome = 'lost') THEN 'lost' "
+    "WHEN ifnull(x.stage, '') COLLATE NOCASE IN (SELECT so.stage FROM temp.stage_outcomes so "
+    "WHERE so.outcome = 'open') THEN 'open' "
+    "ELSE CASE replace(replace(replace(lower(trim(ifnull(x.stage, ''))), ' ', ''), '_', ''), "
+    "'-', '') WHEN 'closedwon' THEN 'won' WHEN 'closedlost' THEN 'lost' ELSE 'open' END END";
+
+/* --outcome: calls whose deal (the Now row with ord 0, whatever the timing) has one of the
+ * outcomes. */
+static int outcome_term(const struct filter *f, struct buf *b, struct err *e)
+{
+    static const struct {
+        int bit;
+        const char *word;
+    } words[] = {{FILTER_WON, "won"}, {FILTER_LOST, "lost"}, {FILTER_OPEN, "open"}};
+    int rc, n = 0;
+
+    if ((rc = buf_printf(b, e,
+                         "calls.id IN (SELECT x.call_id FROM deals x WHERE x.timing = 'Now' AND "
+                         "x.ord = 0 AND (%s) IN (",
+                         outcome_of_x)))
+        return rc;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if ((f->outcomes & words[i].bit) &&
+            (rc = buf_printf(b, e, "%s'%s'", n++ ? ", " : "", words[i].word)))
+            return rc;
+    return buf_puts(b, "))", e);
+}
+
+/* --rep: calls whose rep (call_facts.rep_name, rep_email) holds the needle. call_facts is
+ * evaluated only for candidates: calls whose rep could be a Gong user that matches (the
+ * rep speaker's user, or the primary user) or that have a party that matches, since the
+ * rep's name and e-mail come from one or the other. */
+static int rep_term(struct buf *b, struct err *e)
+{
+    int rc;
+
+    if ((rc = buf_puts(b,
+                       "calls.id IN (SELECT cf.call_id FROM call_facts cf WHERE cf.call_id IN "
+                       "(SELECT m.call_id FROM call_metrics m WHERE m.rep_user_id IN (SELECT "
+                       "u.id FROM users u WHERE ",
+                       e)) ||
+        (rc = buf_printf(b, e, user_matches, ":f_rep", ":f_rep")) ||
+        (rc = buf_puts(b,
+                       ") UNION ALL SELECT c.id FROM calls c WHERE c.primary_user_id IN (SELECT "
+                       "u.id FROM users u WHERE ",
+                       e)) ||
+        (rc = buf_printf(b, e, user_matches, ":f_rep", ":f_rep")) ||
+        (rc = buf_puts(b,
+                       ") UNION ALL SELECT p.call_id FROM parties p WHERE "
+                       "instr(lower(p.name), :f_rep) > 0 OR instr(lower(p.email), :f_rep) > 0) "
+                       "AND (instr(lower(cf.rep_name), :f_rep) > 0 OR "
+                       "instr(lower(cf.rep_email), :f_rep) > 0))",
+                       e)))
+        return rc;
+    return ERR_OK;
+}
+
+/* --participant: an internal party, the Gong user behind a party, or the primary user. */
+static int participant_term(struct buf *b, struct err *e)
+{
+    int rc;
+
+    if ((rc = buf_puts(b,
+                       "(calls.id IN (SELECT p.call_id FROM parties p WHERE p.affiliation = "
+                       "'Internal' COLLATE NOCASE AND (instr(lower(p.name), :f_part) > 0 OR "
+                       "instr(lower(p.email), :f_part) > 0)) OR calls.id IN (SELECT p.call_id "
+                       "FROM parties p WHERE p.user_id IN (SELECT u.id FROM users u WHERE ",
+                       e)) ||
+        (rc = buf_printf(b, e, user_matches, ":f_part", ":f_part")) ||
+        (rc = buf_puts(b, ")) OR calls.primary_user_id IN (SELECT u.id FROM users u WHERE ", e)) ||
+        (rc = buf_printf(b, e, user_matches, ":f_part", ":f_part")))
+        return rc;
+    return buf_puts(b, "))", e);
 }
 
 int filter_sql(const struct filter *f, struct buf *b, struct err *e)
@@ -383,56 +598,25 @@ int filter_sql(const struct filter *f, struct buf *b, struct err *e)
 
     if ((rc = buf_putc(b, '(', e)))
         return rc;
-    if (f->has_from && ((rc = and(b, &first, e)) ||
-                        (rc = buf_puts(b,
-                                       "calls.started >= :f_from_c AND "
-                                       "strftime('%Y-%m-%dT%H:%M:%f', calls.started) >= :f_from_x",
-                                       e))))
+    if (f->has_from &&
+        ((rc = and_sep(b, &first, e)) || (rc = buf_puts(b, "calls.started >= :f_from", e))))
         return rc;
-    if (f->has_to && ((rc = and(b, &first, e)) ||
-                      (rc = buf_puts(b,
-                                     "calls.started < :f_to_c AND "
-                                     "strftime('%Y-%m-%dT%H:%M:%f', calls.started) < :f_to_x",
-                                     e))))
+    if (f->has_to &&
+        ((rc = and_sep(b, &first, e)) || (rc = buf_puts(b, "calls.started < :f_to", e))))
         return rc;
-    if (f->rep) {
-        if ((rc = and(b, &first, e)) ||
-            (rc = buf_puts(b,
-                           "(EXISTS (SELECT 1 FROM parties p WHERE p.call_id = calls.id "
-                           "AND p.affiliation = 'Internal' COLLATE NOCASE "
-                           "AND (instr(lower(p.name), :f_rep) > 0 "
-                           "OR instr(lower(p.email), :f_rep) > 0)) "
-                           "OR EXISTS (SELECT 1 FROM users u WHERE u.id = calls.primary_user_id "
-                           "AND ",
-                           e)) ||
-            (rc = buf_printf(b, e, user_name_matches, ":f_rep", ":f_rep")) ||
-            (rc = buf_puts(b, "))", e)))
-            return rc;
-    }
-    if (filter_has_deal_terms(f) && ((rc = and(b, &first, e)) || (rc = deal_terms(f, b, e))))
+    if (f->rep && ((rc = and_sep(b, &first, e)) || (rc = rep_term(b, e))))
         return rc;
-    if (f->where && ((rc = and(b, &first, e)) || (rc = buf_printf(b, e, "(\n%s\n)", f->where))))
+    if (f->participant && ((rc = and_sep(b, &first, e)) || (rc = participant_term(b, e))))
+        return rc;
+    if (filter_has_deal_terms(f) && ((rc = and_sep(b, &first, e)) || (rc = deal_terms(f, b, e))))
+        return rc;
+    if (f->outcomes && ((rc = and_sep(b, &first, e)) || (rc = outcome_term(f, b, e))))
+        return rc;
+    if (f->where && ((rc = and_sep(b, &first, e)) || (rc = buf_printf(b, e, "(\n%s\n)", f->where))))
         return rc;
     if (first && (rc = buf_putc(b, '1', e)))
         return rc;
     return buf_putc(b, ')', e);
-}
-
-/* Text forms of a bound: the coarse prefix "YYYY-MM-DDTHH:MM:SS" of the second (rounded up
- * for an exclusive bound with milliseconds) and the exact "YYYY-MM-DDTHH:MM:SS.fff". */
-static void bound_text(int64_t ms, int round_up, char coarse[ISOTIME_MAX], char exact[ISOTIME_MAX])
-{
-    int64_t sec = ms - ((ms % 1000) + 1000) % 1000;
-    char *z;
-
-    if (round_up && sec != ms)
-        sec += 1000;
-    isotime_format(sec, 0, coarse);
-    if ((z = strchr(coarse, 'Z')))
-        *z = '\0';
-    isotime_format(ms, 1, exact);
-    if ((z = strchr(exact, 'Z')))
-        *z = '\0';
 }
 
 static int bind_text(sqlite3_stmt *st, const char *name, const char *v)
@@ -458,21 +642,21 @@ static int bind_int(sqlite3_stmt *st, const char *name, int64_t v)
 
 int filter_bind(const struct filter *f, sqlite3_stmt *st, struct err *e)
 {
-    char coarse[ISOTIME_MAX], exact[ISOTIME_MAX], name[32];
+    char when[ISOTIME_MAX], name[32];
     int rc = SQLITE_OK;
 
     if (f->has_from) {
-        bound_text(f->from_ms, 0, coarse, exact);
-        rc |= bind_text(st, ":f_from_c", coarse);
-        rc |= bind_text(st, ":f_from_x", exact);
+        isotime_format(f->from_ms, 1, when);
+        rc |= bind_text(st, ":f_from", when);
     }
     if (f->has_to) {
-        bound_text(f->to_ms, 1, coarse, exact);
-        rc |= bind_text(st, ":f_to_c", coarse);
-        rc |= bind_text(st, ":f_to_x", exact);
+        isotime_format(f->to_ms, 1, when);
+        rc |= bind_text(st, ":f_to", when);
     }
     if (f->rep)
         rc |= bind_text(st, ":f_rep", f->rep);
+    if (f->participant)
+        rc |= bind_text(st, ":f_part", f->participant);
     if (f->owner)
         rc |= bind_text(st, ":f_owner", f->owner);
     for (size_t i = 0; i < f->n_stages; i++) {

@@ -6,7 +6,14 @@
  * its own statement, where the table `calls` must be in scope under that very name (no
  * alias), prepares it and calls filter_bind(). User values are only ever bound, never
  * formatted into SQL; --where is the one raw SQL text, and it is the user's own (it runs on a
- * read-only, defensive connection). */
+ * read-only, defensive connection).
+ *
+ * The condition reads the semantic layer (call_facts, deals.ord; schema version 2): the
+ * call's rep and outcome come from call_facts as the connection sees it (with the stages
+ * config, the TEMP VIEW that stages.h creates), and the deal terms from the call's deal, the
+ * first Gong lists, in the snapshot --deal-timing names; so `calls`, every analysis and a
+ * hand-written query over call_facts select the same calls. The connection must hold
+ * temp.stage_outcomes (stages_apply() in stages.h creates it; cmd_open_db does so). */
 #ifndef CALLMINE_FILTER_H
 #define CALLMINE_FILTER_H
 
@@ -29,6 +36,8 @@ enum {
     FILTER_OPT_COMPANY_SIZE,
     FILTER_OPT_DEAL_TIMING,
     FILTER_OPT_WHERE,
+    FILTER_OPT_OUTCOME,
+    FILTER_OPT_PARTICIPANT,
     FILTER_OPT_END
 };
 
@@ -40,16 +49,25 @@ enum {
         {"max-amount", 1, NULL, FILTER_OPT_MAX_AMOUNT}, {"owner", 1, NULL, FILTER_OPT_OWNER},      \
         {"company-size", 1, NULL, FILTER_OPT_COMPANY_SIZE},                                        \
         {"deal-timing", 1, NULL, FILTER_OPT_DEAL_TIMING},                                          \
+        {"outcome", 1, NULL, FILTER_OPT_OUTCOME},                                                  \
+        {"participant", 1, NULL, FILTER_OPT_PARTICIPANT},                                          \
     {                                                                                              \
         "where", 1, NULL, FILTER_OPT_WHERE                                                         \
     }
 
-enum filter_timing { FILTER_TIMING_CALL, FILTER_TIMING_NOW };
+/* Which CRM snapshot the deal terms read: Now (the deal as it stands, the default) or the
+ * one taken at the call (TimeOfCall; a call without one is read through its Now snapshot). */
+enum filter_timing { FILTER_TIMING_NOW, FILTER_TIMING_CALL };
+
+/* Bits of struct filter.outcomes. */
+enum { FILTER_WON = 1, FILTER_LOST = 2, FILTER_OPEN = 4 };
 
 struct filter {
     int has_from, has_to;
     int64_t from_ms, to_ms; /* from inclusive, to exclusive */
+    int64_t now_ms;         /* the instant relative WHEN forms count from (filter_init: now) */
     char *rep;              /* lowercase (ASCII) needle, or NULL */
+    char *participant;      /* lowercase (ASCII) needle, or NULL */
     char **stages;          /* exact values, compared case-insensitively */
     size_t n_stages;
     int has_min_amount, has_max_amount;
@@ -57,6 +75,7 @@ struct filter {
     char *owner;                   /* lowercase (ASCII), or NULL */
     int has_size;
     int64_t size_min, size_max; /* employees, inclusive; size_max < 0: no upper bound */
+    int outcomes;               /* FILTER_WON | FILTER_LOST | FILTER_OPEN; 0: any */
     enum filter_timing timing;
     char *where; /* the --where conditions joined with AND, or NULL */
 };
@@ -64,30 +83,46 @@ struct filter {
 /* The help text on FILTERS that every command's --help prints. */
 extern const char filter_help[];
 
+/* Start with no filter (timing Now, now_ms the current time); filter_release frees. */
 void filter_init(struct filter *f);
 void filter_release(struct filter *f);
 
-/* Apply one parsed option. ERR_OK when done, ERR_USAGE (with a message naming the option)
- * when arg is bad, ERR_NOTFOUND when opt is not a filter option. */
+/* filter_option()'s answer for an option that is not a filter (not an ERR_* code). */
+#define FILTER_PASS (-1)
+
+/* Apply one parsed option. ERR_OK when done, ERR_USAGE (with a message naming the option
+ * and the bad value) when arg is bad, FILTER_PASS when opt is not a filter option.
+ * WHEN is YYYY-MM-DD (midnight UTC), a date-time with Z or an offset, Nd, Nw or Nm (N days,
+ * weeks or calendar months before f->now_ms), today or yesterday (UTC midnights); amounts
+ * are numbers with an optional k (thousand) or m (million) suffix: 50000, 50k, 1.5m. */
 int filter_option(struct filter *f, int opt, const char *arg, struct err *e);
 
-/* Whether any filter on deals is set (stage, amounts, owner, company size). */
+/* Whether any filter on the call's deal is set (stage, amounts, owner, company size). */
 int filter_has_deal_terms(const struct filter *f);
 
-/* Append the condition over `calls` to b: "1" when no filter is set. */
+/* Append the condition over `calls` to b: "(1)" when no filter is set. Every term is a
+ * non-correlated `calls.id IN (SELECT ...)` (or a comparison on calls' own columns), so
+ * the plan stays linear in the mirror whatever the statistics. */
 int filter_sql(const struct filter *f, struct buf *b, struct err *e);
 
 /* Append the condition that picks the deal rows of alias (a `deals` row, e.g. "d") that the
- * --deal-timing reads: TimeOfCall, else Now for calls with no TimeOfCall row; or Now. */
+ * --deal-timing reads: with now, the Now rows; with call, the TimeOfCall rows, and the Now
+ * rows of calls that have no TimeOfCall row. */
 int filter_deal_rows(const struct filter *f, const char *alias, struct buf *b, struct err *e);
 
-/* Append a scalar subquery giving column col (a trusted identifier) of the call's deal as
- * --deal-timing reads it; with several deals, the largest amount first, then deal_id. */
+/* Append a scalar subquery over `calls` giving column col (a trusted identifier of deals,
+ * or rowid) of the call's deal (the first Gong lists, deals.ord = 0, as call_facts reads
+ * it) in the --deal-timing snapshot; NULL when the call has none. */
 int filter_deal_column(const struct filter *f, const char *col, struct buf *b, struct err *e);
 
-/* The SQL expression (over `calls`) naming the call's rep: the primary user's name in users,
- * else that user's party name, else the first internal party's name. */
+/* The SQL expression (over `calls`) naming the call's rep: call_facts.rep_name (the
+ * internal speaker who talked most, else the primary user). */
 extern const char filter_rep_expr[];
+
+/* The SQL expression (over `calls`) naming the call's primary user (Gong's owner of the
+ * call): the user's name in users, else that user's party name, else the first internal
+ * party's name. Not the call's rep: see filter_rep_expr. */
+extern const char filter_primary_expr[];
 
 /* Bind the filter's parameters present in st (by name, :f_...). */
 int filter_bind(const struct filter *f, sqlite3_stmt *st, struct err *e);

@@ -15,6 +15,9 @@ struct grep_out {
     struct buf ob;
     struct out *o; /* rows for --format */
     size_t total;  /* hits printed */
+    size_t n_sentences, n_calls; /* sentences and calls with printed hits */
+    size_t counted_call;         /* the last call counted in n_calls */
+    int more;                    /* --max-hits left out hits known to exist */
     size_t last_call, last_idx;
     sqlite3 *db;        /* the main thread's connection */
     sqlite3_stmt *meta; /* title, started, url, rep, stage of one call */
@@ -191,8 +194,13 @@ static int per_call(struct grep_out *pr, const struct grep_batch *b, int *stop, 
             continue;
         id = grep_cand_id(g, call);
         n = allowed(pr, b->counts[i]);
+        if (n < b->counts[i])
+            pr->more = 1;
         pr->total += n;
+        pr->n_calls++;
         *stop = g->max_hits && pr->total >= g->max_hits;
+        for (size_t i2 = i + 1; *stop && i2 < GREP_BATCH && !pr->more; i2++)
+            pr->more = b->k * GREP_BATCH + i2 < g->n_cands && b->counts[i2] > 0;
         if (pr->o) {
             struct out_cell cells[3] = {
                 str_cell(id), str_cell(NULL), {.type = SQLITE_INTEGER, .i = (int64_t)n}};
@@ -228,12 +236,24 @@ int grep_out_batch(struct grep_out *pr, const struct grep_batch *b, int *stop, s
             size_t nm = allowed(pr, r->m_count);
 
             if (r->m_count && !nm) {
+                pr->more = 1;
                 *stop = 1;
                 break;
             }
             rc = pr->g->mode == GREP_TEXT ? text_rec(pr, b, r, nm, e) : row_recs(pr, b, r, nm, e);
             pr->total += nm;
+            if (nm) {
+                pr->n_sentences++;
+                if (r->call != pr->counted_call)
+                    pr->n_calls++, pr->counted_call = r->call;
+            }
+            if (nm < r->m_count)
+                pr->more = 1;
             *stop = pr->g->max_hits && pr->total >= pr->g->max_hits;
+            if (*stop) /* are there hits after this one in the batch? */
+                for (size_t i2 = i, j2 = j + 1; i2 < GREP_BATCH && !pr->more; i2++, j2 = 0)
+                    for (; j2 < b->rec_count[i2] && !pr->more; j2++)
+                        pr->more = b->r[b->rec_first[i2] + j2].m_count > 0;
         }
     }
     if (!rc && pr->ob.len >= (64u << 10))
@@ -272,7 +292,7 @@ int grep_out_open(struct grep *g, sqlite3 *db, struct grep_out **out, struct err
         return err_set(e, ERR_NOMEM, "grep: out of memory");
     pr->g = g;
     pr->db = db;
-    pr->last_call = pr->last_idx = pr->meta_call = GREP_NONE;
+    pr->last_call = pr->last_idx = pr->meta_call = pr->counted_call = GREP_NONE;
     buf_init(&pr->ob, 0);
     if ((rc = prepare_meta(pr, e)))
         goto fail;
@@ -304,6 +324,22 @@ int grep_out_finish(struct grep_out *o, struct err *e)
     if (!rc)
         rc = out_flush_buf(stdout, &o->ob, e);
     return rc;
+}
+
+void grep_out_totals(const struct grep_out *o, int unscanned, FILE *fp)
+{
+    const struct grep *g = o->g;
+
+    if (g->mode == GREP_COUNT || g->mode == GREP_LIST)
+        fprintf(fp, "%zu hit%s in %zu call%s\n", o->total, o->total == 1 ? "" : "s", o->n_calls,
+                o->n_calls == 1 ? "" : "s");
+    else
+        fprintf(fp, "%zu hit%s in %zu sentence%s of %zu call%s\n", o->total,
+                o->total == 1 ? "" : "s", o->n_sentences, o->n_sentences == 1 ? "" : "s",
+                o->n_calls, o->n_calls == 1 ? "" : "s");
+    if (g->max_hits && o->total >= g->max_hits && (o->more || unscanned))
+        fprintf(fp, "stopped at %zu hits%s: --max-hits N for more\n", o->total,
+                o->more ? "" : " (there may be more)");
 }
 
 void grep_out_free(struct grep_out *o)

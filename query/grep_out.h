@@ -9,6 +9,8 @@
 #ifndef CALLMINE_GREP_OUT_H
 #define CALLMINE_GREP_OUT_H
 
+#include <stdio.h>
+
 #include <sqlite3.h>
 
 #include "err.h"
@@ -25,6 +27,12 @@ int grep_out_batch(struct grep_out *o, const struct grep_batch *b, int *stop, st
 
 /* End the rows (if any) and flush what is buffered to stdout. */
 int grep_out_finish(struct grep_out *o, struct err *e);
+
+/* Print the totals on fp (stderr): "N hits in S sentences of C calls" (with -c or -l, "N hits
+ * in C calls"), and when --max-hits stopped the output early, a notice: "stopped at N hits:
+ * --max-hits N for more", saying "(there may be more)" when no hit beyond the limit was seen
+ * but unscanned is set (calls were left unscanned). */
+void grep_out_totals(const struct grep_out *o, int unscanned, FILE *fp);
 
 void grep_out_free(struct grep_out *o); /* NULL ok */
 

@@ -1,8 +1,9 @@
 /* html: escaping, in-memory results and tables for `report` (see html.h).
  *
- * Results are small (one row per group, or one per call for the call list), so they are
- * copied out of SQLite whole: a value keeps its type, its number and its text. Escaping
- * validates UTF-8 itself (one pass, no allocation) rather than trusting the mirror. */
+ * Results are small (one row per group; longer ones are cut at a cap and the rest only
+ * counted), so they are copied out of SQLite: a value keeps its type, its number and its
+ * text. Escaping validates UTF-8 itself (one pass, no allocation) rather than trusting the
+ * mirror. */
 #include "html.h"
 #include "out.h"
 #include "text.h"
@@ -33,6 +34,12 @@ void html_rs_free(struct html_rs *rs)
 
 int html_rs_load(struct html_rs *rs, sqlite3_stmt *st, struct err *e)
 {
+    return html_rs_load_max(rs, st, SIZE_MAX, 1, e);
+}
+
+int html_rs_load_max(struct html_rs *rs, sqlite3_stmt *st, size_t max, int count_rest,
+                     struct err *e)
+{
     int rc;
 
     memset(rs, 0, sizeof *rs);
@@ -43,6 +50,12 @@ int html_rs_load(struct html_rs *rs, sqlite3_stmt *st, struct err *e)
         if (!(rs->names[i] = strdup(sqlite3_column_name(st, (int)i))))
             return oom(e);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (rs->nrow >= max) {
+            rs->more++;
+            if (!count_rest)
+                return ERR_OK;
+            continue;
+        }
         if (rs->nrow == rs->cap) {
             size_t cap = rs->cap ? rs->cap * 2 : 64;
             struct html_val *v = realloc(rs->v, cap * (rs->ncol ? rs->ncol : 1) * sizeof *v);

@@ -20,9 +20,10 @@ struct html_val {
     char *s;  /* the text form (malloc'd, NUL-terminated); NULL for NULL */
 };
 
-/* A query's result: nrow rows of ncol values, row-major. */
+/* A query's result: nrow rows of ncol values, row-major; more rows past a cap are only
+ * counted, in more. */
 struct html_rs {
-    size_t ncol, nrow, cap;
+    size_t ncol, nrow, cap, more;
     char **names;
     struct html_val *v;
 };
@@ -30,6 +31,12 @@ struct html_rs {
 /* Step st to the end into rs (initialised here; free with html_rs_free). ERR_DB with
  * SQLite's message on a failed step, ERR_NOMEM. */
 int html_rs_load(struct html_rs *rs, sqlite3_stmt *st, struct err *e);
+
+/* The same, keeping the first max rows, so a result of any length costs at most max rows of
+ * memory. With count_rest, st is stepped to its end and rs->more counts the rows left out;
+ * without, stepping stops after max rows and rs->more is 1 when there was another. */
+int html_rs_load_max(struct html_rs *rs, sqlite3_stmt *st, size_t max, int count_rest,
+                     struct err *e);
 void html_rs_free(struct html_rs *rs); /* NULL fields ok */
 
 /* The index of the column named name, or -1. */

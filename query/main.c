@@ -13,6 +13,8 @@
 
 #include "cmd.h"
 #include "filter.h"
+#include "version.h"
+#include "suggest.h"
 
 #include "banned.h"
 
@@ -28,7 +30,7 @@ static const struct command {
      "calls [FILTERS]          the calls that match, with a count line on stderr\n"
      "      callmine-query calls --from 2024-01-01 --stage closedwon,closedlost"},
     {"show", cmd_show,
-     "show CALL_ID             one call: header, parties, deal, transcript\n"
+     "show CALL_ID             one call: deal then and now, Gong's notes, transcript (paged)\n"
      "      callmine-query show 7782342274025937895"},
     {"grep", cmd_grep,
      "grep PATTERN [FILTERS]   PCRE2 search over transcript sentences\n"
@@ -69,12 +71,17 @@ static void usage(FILE *fp)
             "  --format FORMAT    %s\n"
             "                     default: table on a terminal, tsv when piped (sql, calls);\n"
             "                     grep and show print readable text unless a format is given\n"
+            "  --stages FILE      closed stages of other pipelines, lines such as\n"
+            "                     'won = Signed, Live' and 'lost = Churned' (default:\n"
+            "                     ~/.config/callmine/stages.conf when it exists)\n"
+            "  --version          print the version and the schema version, then exit\n"
             "  -h, --help         this help\n"
             "\n"
             "%s"
             "\n"
             "Formats:\n"
-            "  table     aligned columns; NULL shows as NULL; on a terminal wide cells are cut\n"
+            "  table     aligned columns; NULL shows as NULL; on a terminal it fits the width\n"
+            "            (long text cut with an ellipsis, ids and links kept whole)\n"
             "  csv       RFC 4180, CRLF line ends; NULL is an empty field, '' is \"\"\n"
             "  tsv       one line per row, \\t \\n \\r \\\\ escaped; NULL is \\N\n"
             "  json      one array of objects keyed by column name\n"
@@ -93,15 +100,27 @@ static const struct command *find_command(const char *name)
     return NULL;
 }
 
+/* The usage error for an unknown command name, with the closest command when one is near. */
+static int unknown_command(const char *name, struct err *e)
+{
+    const char *names[N_COMMANDS + 1], *near;
+
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        names[i] = commands[i].name;
+    names[N_COMMANDS] = "help";
+    if ((near = suggest_word(name, names, N_COMMANDS + 1)))
+        return err_set(e, ERR_USAGE, "unknown command '%s': did you mean '%s'?", name, near);
+    return err_set(e, ERR_USAGE, "unknown command '%s' (see %s --help)", name, CMD_PROG);
+}
+
 /* Parse the options before the command into c. Returns ERR_OK, ERR_USAGE, or -1 after
- * printing the help. */
+ * printing the help or the version. */
 static int parse_global(int argc, char **argv, struct cmd_ctx *c, struct err *e)
 {
     static const struct option longopts[] = {
-        {"db", 1, NULL, CMD_OPT_DB},
-        {"format", 1, NULL, CMD_OPT_FORMAT},
-        {"help", 0, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"db", 1, NULL, CMD_OPT_DB},         {"format", 1, NULL, CMD_OPT_FORMAT},
+        {"stages", 1, NULL, CMD_OPT_STAGES}, {"help", 0, NULL, 'h'},
+        {"version", 0, NULL, 'V'},           {NULL, 0, NULL, 0},
     };
     int opt, rc;
 
@@ -111,9 +130,17 @@ static int parse_global(int argc, char **argv, struct cmd_ctx *c, struct err *e)
             usage(stdout);
             return -1;
         }
+        if (opt == 'V') {
+            printf("%s %s (schema %d)\n", CMD_PROG, CALLMINE_VERSION, DB_SCHEMA_VERSION);
+            return -1;
+        }
         if (opt == '?' || opt == ':') {
-            const char *word = argv[optind - 1];
+            const char *word = argv[optind - 1], *near;
 
+            if (opt == '?' && word[0] == '-' && word[1] == '-' &&
+                (near = suggest_option(word, longopts)))
+                return err_set(e, ERR_USAGE, "unknown option '%.*s': did you mean '--%s'?",
+                               (int)strcspn(word, "="), word, near);
             return err_set(e, ERR_USAGE, "%s option '%s' (see %s --help)",
                            opt == ':' ? "missing value for" : "unknown", word, CMD_PROG);
         }
@@ -158,8 +185,7 @@ int main(int argc, char **argv)
             return 0;
         }
         if (!(cmd = find_command(argv[optind + 1]))) {
-            err_set(&e, ERR_USAGE, "unknown command '%s' (see %s --help)", argv[optind + 1],
-                    CMD_PROG);
+            unknown_command(argv[optind + 1], &e);
             goto fail;
         }
         {
@@ -173,7 +199,7 @@ int main(int argc, char **argv)
         char **sub_argv = argv + optind;
 
         if (!(cmd = find_command(argv[optind]))) {
-            err_set(&e, ERR_USAGE, "unknown command '%s' (see %s --help)", argv[optind], CMD_PROG);
+            unknown_command(argv[optind], &e);
             goto fail;
         }
         optind = 0; /* GNU getopt: start afresh on the command's arguments */

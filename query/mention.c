@@ -75,7 +75,7 @@ static int64_t count_hits(struct mention *m, int want, struct err *e)
             const char *s = ln.text;
             size_t n = ln.text_len;
 
-            if (want == CONVO_UNKNOWN || (party >= 0 && m->cv.p[party].side == want)) {
+            if (want == CONVO_UNKNOWN || (party >= 0 && m->cv.m.p[party].side == want)) {
                 if (ln.escaped) {
                     if (transcript_unescape(ln.text, ln.text_len, &m->un, e))
                         return -1;

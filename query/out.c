@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "text.h"
@@ -39,6 +40,12 @@ struct out {
     size_t *width; /* per column */
     int *numeric;  /* per column: every non-NULL cell is a number */
     struct buf scratch;
+    /* fitting a terminal (OUT_TRUNCATE) */
+    size_t limit;   /* the terminal's width in columns; 0: no fitting */
+    int *shrink;    /* per column: free text that may be cut */
+    int *under;     /* per column: printed on a line of its own under each row */
+    int expanded;   /* every row prints as a record */
+    size_t records; /* records printed */
 };
 
 int out_parse_format(const char *s, enum out_format *f, struct err *e)
@@ -237,6 +244,8 @@ struct out *out_new(FILE *fp, enum out_format f, int flags)
     o->fp = fp;
     o->f = f;
     o->flags = flags;
+    if (flags & OUT_TRUNCATE)
+        o->limit = (size_t)out_term_width(fileno(fp));
     buf_init(&o->ob, 0);
     buf_init(&o->arena, (size_t)1 << 30);
     buf_init(&o->scratch, 0);
@@ -250,10 +259,16 @@ static void free_columns(struct out *o)
     free(o->names);
     free(o->width);
     free(o->numeric);
+    free(o->shrink);
+    free(o->under);
     free(o->cells);
     o->names = NULL;
     o->width = NULL;
     o->numeric = NULL;
+    o->shrink = NULL;
+    o->under = NULL;
+    o->expanded = 0;
+    o->records = 0;
     o->cells = NULL;
     o->ncols = o->ncells = o->capcells = 0;
 }
@@ -379,6 +394,40 @@ static int render_cell(struct out *o, const struct out_cell *c, struct err *e)
 
 /* ---- table ------------------------------------------------------------------------- */
 
+/* Table fitting (OUT_TRUNCATE, for a terminal of o->limit columns): when the natural widths
+ * do not fit, the widest free-text columns shrink first (cells cut with an ellipsis, down
+ * to OUT_FIT_MIN columns); when that is not enough, identifier and URL columns other than
+ * the first move to a line of their own under each row (never cut, so they stay whole and
+ * clickable); when even that is not enough, every row prints as a record, one line per
+ * column ("name  value"), like psql's expanded mode. */
+#define OUT_FIT_MIN 11 /* display columns a shrunk text column keeps, the ellipsis included */
+
+/* Whether a column named name holds identifiers or links, never to be cut. */
+static int protected_name(const char *name)
+{
+    size_t n = strlen(name);
+
+    return strcmp(name, "id") == 0 || (n > 3 && strcmp(name + n - 3, "_id") == 0) ||
+           strstr(name, "url") != NULL;
+}
+
+int out_term_width(int fd)
+{
+    const char *env = getenv("COLUMNS");
+    struct winsize ws;
+    char *end = NULL;
+    long v;
+
+    if (env && *env) {
+        v = strtol(env, &end, 10);
+        if (!*end && v > 0 && v < 100000)
+            return (int)v;
+    }
+    if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 80;
+}
+
 static int pad(struct buf *b, size_t n, struct err *e)
 {
     int rc = buf_reserve(b, n, e);
@@ -391,34 +440,124 @@ static int pad(struct buf *b, size_t n, struct err *e)
     return ERR_OK;
 }
 
-/* Write one table line: cells[0..ncols) whose text lives at base + off. */
-static int table_line(struct out *o, const struct tcell *cells, const char *base, struct err *e)
+/* Append cell text s[0..n) of display width w, cut to at most max columns with an ellipsis;
+ * *shown is the width written. */
+static int put_cut(struct buf *b, const char *s, size_t n, size_t w, size_t max, size_t *shown,
+                   struct err *e)
 {
     int rc;
 
-    for (size_t i = 0; i < o->ncols; i++) {
-        size_t w = o->width[i], fill = w > cells[i].width ? w - cells[i].width : 0;
-        int last = i + 1 == o->ncols;
+    if (w <= max) {
+        *shown = w;
+        return buf_append(b, s, n, e);
+    }
+    *shown = max;
+    if (!max)
+        return ERR_OK;
+    if ((rc = buf_append(b, s, display_prefix(s, n, max - 1), e)))
+        return rc;
+    return buf_puts(b, "\xE2\x80\xA6", e);
+}
 
-        if (i && (rc = buf_puts(&o->ob, "  ", e)))
+/* One row as a record: a rule with its number, then "name  value" per column. */
+static int table_record(struct out *o, const struct tcell *cells, const char *base,
+                        struct err *e)
+{
+    size_t rule = o->limit < 40 ? o->limit : 40, lw = 0, shown;
+    int rc;
+
+    for (size_t i = 0; i < o->ncols; i++) {
+        size_t w = display_width(o->names[i], strlen(o->names[i]));
+
+        lw = w > lw ? w : lw;
+    }
+    if (lw > o->limit / 3)
+        lw = o->limit / 3;
+    if ((rc = buf_printf(&o->ob, e, "-[ %zu ]", ++o->records)))
+        return rc;
+    for (size_t k = 8; k < rule && !rc; k++)
+        rc = buf_putc(&o->ob, '-', e);
+    if (rc || (rc = buf_putc(&o->ob, '\n', e)))
+        return rc;
+    for (size_t i = 0; i < o->ncols; i++) {
+        size_t avail = o->limit > lw + 2 ? o->limit - lw - 2 : 1;
+        const struct tcell *c = &cells[i];
+
+        buf_reset(&o->scratch);
+        if ((rc = out_safe_text(&o->scratch, o->names[i], strlen(o->names[i]), e)) ||
+            (rc = put_cut(&o->ob, o->scratch.data ? o->scratch.data : "", o->scratch.len,
+                          display_width(o->scratch.data ? o->scratch.data : "", o->scratch.len), lw,
+                          &shown, e)))
             return rc;
-        if (o->numeric[i] && (rc = pad(&o->ob, fill, e)))
+        if (c->width > avail && !o->shrink[i]) { /* whole, on a line of its own */
+            rc = buf_putc(&o->ob, '\n', e) || buf_append(&o->ob, base + c->off, c->len, e);
+        } else {
+            rc = pad(&o->ob, lw + 2 - shown, e) ||
+                 put_cut(&o->ob, base + c->off, c->len, c->width, avail, &shown, e);
+        }
+        if (rc || (rc = buf_putc(&o->ob, '\n', e)))
+            return rc ? ERR_NOMEM : ERR_OK;
+    }
+    return maybe_flush(o, e);
+}
+
+/* Write one table line: cells[0..ncols) whose text lives at base + off; header: the column
+ * names (the columns under the row are left out). */
+static int table_line(struct out *o, const struct tcell *cells, const char *base, int header,
+                      struct err *e)
+{
+    size_t last = 0, n_under = 0, shown;
+    int rc, first = 1;
+
+    if (o->expanded)
+        return header ? ERR_OK : table_record(o, cells, base, e);
+    for (size_t i = 0; i < o->ncols; i++) {
+        if (o->under[i])
+            n_under++;
+        else
+            last = i;
+    }
+    for (size_t i = 0; i < o->ncols; i++) {
+        size_t w = o->width[i];
+        const struct tcell *c = &cells[i];
+
+        if (o->under[i])
+            continue;
+        if (!first && (rc = buf_puts(&o->ob, "  ", e)))
             return rc;
-        if ((rc = buf_append(&o->ob, base + cells[i].off, cells[i].len, e)))
+        first = 0;
+        if (o->numeric[i] && c->width < w && (rc = pad(&o->ob, w - c->width, e)))
             return rc;
-        if (!o->numeric[i] && !last && (rc = pad(&o->ob, fill, e)))
+        rc = o->shrink[i] ? put_cut(&o->ob, base + c->off, c->len, c->width, w, &shown, e)
+                          : buf_append(&o->ob, base + c->off, c->len, e);
+        if (rc)
+            return rc;
+        shown = o->shrink[i] ? shown : c->width;
+        if (!o->numeric[i] && i != last && shown < w && (rc = pad(&o->ob, w - shown, e)))
             return rc;
     }
     if ((rc = buf_putc(&o->ob, '\n', e)))
         return rc;
+    for (size_t i = 0; i < o->ncols && !header; i++) {
+        if (!o->under[i])
+            continue;
+        rc = buf_puts(&o->ob, "  ", e);
+        if (!rc && n_under > 1)
+            rc = out_safe_text(&o->ob, o->names[i], strlen(o->names[i]), e) ||
+                 buf_puts(&o->ob, ": ", e);
+        if (rc || (rc = buf_append(&o->ob, base + cells[i].off, cells[i].len, e)) ||
+            (rc = buf_putc(&o->ob, '\n', e)))
+            return rc ? ERR_NOMEM : ERR_OK;
+    }
     return maybe_flush(o, e);
 }
 
-/* Append the rendered text of c to the arena and describe it in *t (truncating wide cells
- * when writing for a terminal). */
-static int table_cell(struct out *o, const struct out_cell *c, struct tcell *t, struct err *e)
+/* Append the rendered text of c (a cell of column col) to the arena and describe it in *t.
+ * When fitting a terminal, a text cell wider than the terminal is cut there already. */
+static int table_cell(struct out *o, size_t col, const struct out_cell *c, struct tcell *t,
+                      struct err *e)
 {
-    size_t w;
+    size_t w, shown;
     int rc;
 
     if ((rc = render_cell(o, c, e)))
@@ -427,13 +566,10 @@ static int table_cell(struct out *o, const struct out_cell *c, struct tcell *t, 
     t->off = o->arena.len;
     t->numeric = c->type == SQLITE_INTEGER || c->type == SQLITE_FLOAT;
     t->null = c->type == SQLITE_NULL;
-    if ((o->flags & OUT_TRUNCATE) && w > OUT_TRUNCATE_WIDTH) {
-        size_t keep = display_prefix(o->scratch.data, o->scratch.len, OUT_TRUNCATE_WIDTH - 1);
-
-        if ((rc = buf_append(&o->arena, o->scratch.data, keep, e)) ||
-            (rc = buf_puts(&o->arena, "\xE2\x80\xA6", e)))
+    if (o->limit && !protected_name(o->names[col]) && !t->numeric) {
+        if ((rc = put_cut(&o->arena, o->scratch.data, o->scratch.len, w, o->limit, &shown, e)))
             return rc;
-        w = OUT_TRUNCATE_WIDTH;
+        w = shown;
     } else if ((rc = buf_append(&o->arena, o->scratch.data, o->scratch.len, e))) {
         return rc;
     }
@@ -446,11 +582,13 @@ static int table_header(struct out *o, struct err *e)
 {
     struct tcell *h = calloc(o->ncols + 1, sizeof *h);
     struct buf names;
-    int rc = ERR_OK;
+    int rc = ERR_OK, first = 1;
 
     buf_init(&names, 0);
     if (!h)
         return err_set(e, ERR_NOMEM, "table: out of memory");
+    if (o->expanded)
+        goto done;
     for (size_t i = 0; i < o->ncols && !rc; i++) {
         /* a column name comes from the (untrusted) SQL: terminal-safe like any cell */
         h[i].off = names.len;
@@ -459,18 +597,81 @@ static int table_header(struct out *o, struct err *e)
         h[i].width = display_width(names.data ? names.data + h[i].off : "", h[i].len);
     }
     if (!rc)
-        rc = table_line(o, h, names.data ? names.data : "", e);
+        rc = table_line(o, h, names.data ? names.data : "", 1, e);
     for (size_t i = 0; i < o->ncols && !rc; i++) {
-        if (i)
+        if (o->under[i])
+            continue;
+        if (!first)
             rc = buf_puts(&o->ob, "  ", e);
+        first = 0;
         for (size_t k = 0; k < o->width[i] && !rc; k++)
             rc = buf_putc(&o->ob, '-', e);
     }
     if (!rc)
         rc = buf_putc(&o->ob, '\n', e);
+done:
     free(h);
     buf_release(&names);
     return rc;
+}
+
+/* The width of a table line with the current widths (columns under the row left out). */
+static size_t table_total(const struct out *o)
+{
+    size_t total = 0, n = 0;
+
+    for (size_t i = 0; i < o->ncols; i++) {
+        if (o->under[i])
+            continue;
+        total += o->width[i];
+        n++;
+    }
+    return total + (n ? 2 * (n - 1) : 0);
+}
+
+/* Shrink the widest free-text column, one display column at a time, until the table fits
+ * o->limit or none can shrink further. */
+static void table_shrink(struct out *o)
+{
+    size_t total = table_total(o);
+
+    while (total > o->limit) {
+        size_t best = o->ncols;
+
+        for (size_t i = 0; i < o->ncols; i++)
+            if (o->shrink[i] && !o->under[i] && o->width[i] > OUT_FIT_MIN &&
+                (best == o->ncols || o->width[i] > o->width[best]))
+                best = i;
+        if (best == o->ncols)
+            return;
+        o->width[best]--;
+        total--;
+    }
+}
+
+/* Fit the columns to o->limit (see the comment at the top of this section). natural holds
+ * the natural widths (ncols entries, used as scratch). */
+static void table_fit(struct out *o, size_t *natural)
+{
+    memcpy(natural, o->width, o->ncols * sizeof *natural);
+    for (size_t i = 0; i < o->ncols; i++)
+        o->shrink[i] = !o->numeric[i] && !protected_name(o->names[i]);
+    table_shrink(o);
+    while (table_total(o) > o->limit) {
+        size_t best = o->ncols;
+
+        for (size_t i = 1; i < o->ncols; i++) /* the widest identifier or link but the first */
+            if (!o->shrink[i] && !o->numeric[i] && !o->under[i] &&
+                (best == o->ncols || o->width[i] > o->width[best]))
+                best = i;
+        if (best == o->ncols)
+            break;
+        o->under[best] = 1;
+        memcpy(o->width, natural, o->ncols * sizeof *natural); /* shrink afresh without it */
+        table_shrink(o);
+    }
+    if (table_total(o) > o->limit)
+        o->expanded = 1;
 }
 
 /* Size the columns from the buffered rows, print the header and the buffered rows; later
@@ -491,10 +692,18 @@ static int table_start_streaming(struct out *o, struct err *e)
         if (!o->cells[k].null && !o->cells[k].numeric)
             o->numeric[col] = 0;
     }
+    if (o->limit) {
+        size_t *natural = malloc(o->ncols * sizeof *natural);
+
+        if (!natural)
+            return err_set(e, ERR_NOMEM, "table: out of memory");
+        table_fit(o, natural);
+        free(natural);
+    }
     if ((rc = table_header(o, e)))
         return rc;
     for (size_t k = 0; k < o->ncells; k += o->ncols)
-        if ((rc = table_line(o, &o->cells[k], o->arena.data, e)))
+        if ((rc = table_line(o, &o->cells[k], o->arena.data, 0, e)))
             return rc;
     o->streaming = 1;
     o->ncells = 0;
@@ -527,10 +736,10 @@ static int table_row(struct out *o, const struct out_cell *cells, struct err *e)
         o->capcells = cap;
     }
     for (size_t i = 0; i < o->ncols; i++)
-        if ((rc = table_cell(o, &cells[i], &o->cells[o->ncells + i], e)))
+        if ((rc = table_cell(o, i, &cells[i], &o->cells[o->ncells + i], e)))
             return rc;
     if (o->streaming)
-        return table_line(o, o->cells, o->arena.data, e);
+        return table_line(o, o->cells, o->arena.data, 0, e);
     o->ncells += o->ncols;
     if (o->ncells / o->ncols >= OUT_TABLE_BUFFER_ROWS || o->arena.len >= OUT_TABLE_BUFFER_BYTES)
         return table_start_streaming(o, e);
@@ -550,7 +759,9 @@ int out_begin(struct out *o, size_t n, const char *const *names, struct err *e)
     o->names = calloc(n + 1, sizeof *o->names);
     o->width = calloc(n + 1, sizeof *o->width);
     o->numeric = calloc(n + 1, sizeof *o->numeric);
-    if (!o->names || !o->width || !o->numeric)
+    o->shrink = calloc(n + 1, sizeof *o->shrink);
+    o->under = calloc(n + 1, sizeof *o->under);
+    if (!o->names || !o->width || !o->numeric || !o->shrink || !o->under)
         return err_set(e, ERR_NOMEM, "output: out of memory");
     for (size_t i = 0; i < n; i++) {
         o->names[i] = strdup(names[i] ? names[i] : "");

@@ -23,8 +23,7 @@
 enum out_format { OUT_TABLE, OUT_CSV, OUT_TSV, OUT_JSON, OUT_JSONL, OUT_MARKDOWN };
 
 #define OUT_FORMATS "table|csv|tsv|json|jsonl|markdown"
-#define OUT_TRUNCATE 0x1           /* table: cut cells wider than OUT_TRUNCATE_WIDTH (for a tty) */
-#define OUT_TRUNCATE_WIDTH 48      /* display columns */
+#define OUT_TRUNCATE 0x1           /* table: fit the terminal's width (out_term_width) */
 #define OUT_TABLE_BUFFER_ROWS 1000 /* rows that size a table's columns before it streams */
 
 /* One cell: type is SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL.
@@ -42,7 +41,11 @@ struct out;
 /* Parse a --format value. ERR_USAGE naming the formats when s is not one of them. */
 int out_parse_format(const char *s, enum out_format *f, struct err *e);
 
-/* A writer to fp (borrowed). flags: OUT_TRUNCATE. NULL on out of memory. */
+/* A writer to fp (borrowed). flags: OUT_TRUNCATE, for a table on a terminal: fit the width
+ * out_term_width(fileno(fp)) gives by cutting the widest free-text columns with an ellipsis,
+ * moving identifier and URL columns (id, *_id, *url*) other than the first to a line under
+ * each row rather than cutting them, and printing each row as a record ("name  value" lines)
+ * when even that does not fit. NULL on out of memory. */
 struct out *out_new(FILE *fp, enum out_format f, int flags);
 void out_free(struct out *o); /* NULL ok; does not flush: call out_end first */
 
@@ -78,6 +81,10 @@ void out_mmss(int64_t ms, char out[24]);
 /* Whether to colour output on fd: mode "always", "never", or "auto"/NULL (a terminal, and the
  * NO_COLOR environment variable unset or empty). */
 int out_want_color(int fd, const char *mode);
+
+/* The width of the terminal on fd in columns: $COLUMNS when it is a positive number, else the
+ * terminal's own (TIOCGWINSZ), else 80. */
+int out_term_width(int fd);
 
 /* Write b's contents to fp and reset b. ERR_IO when fp fails. */
 int out_flush_buf(FILE *fp, struct buf *b, struct err *e);

@@ -6,8 +6,13 @@
  * the scope (each chart regroups it with scope_group; the transcript measures are computed
  * once): activity, talk ratio, questions, monologues, patience and interactivity, each
  * mention pattern by outcome with won-vs-lost, trackers and topics, who really ran the
- * calls, coverage and freshness, and every call with its link to Gong. All text from the
- * mirror is escaped (html.h); headings carry ids (the analysis' name) for links. */
+ * calls, coverage and freshness, and the newest calls with their links to Gong. All text
+ * from the mirror is escaped (html.h); headings carry ids (the analysis' name) for links.
+ *
+ * Bounded whatever the mirror's size: every query streams over the scope (scope.h) and the
+ * page holds top lists with their totals, never one row per call: at most REPORT_MAX_ROWS
+ * rows a table (the rest counted), REPORT_TOP_CALLS calls a call list. A section is one
+ * function appending to r->h; report_page lists them in order. */
 #include "report.h"
 
 #include <math.h>
@@ -22,7 +27,10 @@
 
 #include "banned.h"
 
-#define REPORT_MAX_BARS 40 /* groups in one chart; more are listed in the table only */
+#define REPORT_MAX_BARS 40   /* groups in one chart; more are listed in the table only */
+#define REPORT_MAX_ROWS 200  /* rows of one table; more are counted, not shown */
+#define REPORT_TOP_CALLS 50  /* calls in a list of calls (newest, handed off) */
+#define REPORT_TOP_CALLS_SQL "50" /* the same, for SQL text */
 
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e)
 {
@@ -61,9 +69,10 @@ static int text(struct report *r, const char *s, struct err *e)
     return html_escape_str(&r->h, s, e);
 }
 
-/* Run analysis name grouped by by (pattern for the pattern analyses) into rs. */
-static int run(struct report *r, const char *name, const char *by, const char *pattern,
-               struct html_rs *rs, struct err *e)
+/* Run analysis name grouped by by (pattern for the pattern analyses) into rs: its first max
+ * rows, the rest counted in rs->more when count_rest (see html_rs_load_max). */
+static int run_max(struct report *r, const char *name, const char *by, const char *pattern,
+                   size_t max, int count_rest, struct html_rs *rs, struct err *e)
 {
     const struct analysis *a = analysis_find(r->set, name);
     struct analysis_params p = {pattern, r->caseless ? "i" : "", r->speaker, by};
@@ -73,12 +82,29 @@ static int run(struct report *r, const char *name, const char *by, const char *p
     memset(rs, 0, sizeof *rs);
     if (!a)
         return err_set(e, ERR_USAGE, "report: the analysis '%s' is missing", name);
-    if ((rc = scope_group(r->db, by, e)) || (a->needs_conv && (rc = scope_conv(r->db, e))) ||
-        (rc = analysis_run(r->db, a, &p, &st, e)))
+    if ((rc = scope_group(r->db, by, e)) || (rc = analysis_run(r->db, a, &p, &st, e)))
         return rc;
-    if ((rc = html_rs_load(rs, st, e)) == ERR_DB)
+    if ((rc = html_rs_load_max(rs, st, max, count_rest, e)) == ERR_DB)
         err_wrap(e, "report: analysis '%s'", name);
     sqlite3_finalize(st);
+    return rc;
+}
+
+static int run(struct report *r, const char *name, const char *by, const char *pattern,
+               struct html_rs *rs, struct err *e)
+{
+    return run_max(r, name, by, pattern, REPORT_MAX_ROWS, 1, rs, e);
+}
+
+/* rs as a table of cols (NULL: all), then how many rows it left out. */
+static int table(struct report *r, const struct html_rs *rs, const char *const *cols,
+                 struct err *e)
+{
+    int rc = html_table(&r->h, rs, cols, e);
+
+    if (!rc && rs->more)
+        rc = buf_printf(&r->h, e, "<p class=\"meta\">%zu more row%s not shown.</p>\n", rs->more,
+                        rs->more == 1 ? "" : "s");
     return rc;
 }
 
@@ -131,7 +157,7 @@ static int chart_and_table(struct report *r, const char *name, const char *by, c
     int rc;
 
     if (!(rc = run(r, name, by, pattern, &rs, e)) && (!c || !(rc = bars(r, &rs, c, cols, e))))
-        rc = html_table(&r->h, &rs, tcols, e);
+        rc = table(r, &rs, tcols, e);
     html_rs_free(&rs);
     return rc;
 }
@@ -173,7 +199,7 @@ static int header(struct report *r, struct err *e)
     if ((rc = put(r, "</p>\n", e)) ||
         (rc = prepare(r->db,
                       "SELECT count(*), total(external), total(has_transcript), "
-                      "count(DISTINCT deal_id), count(DISTINCT rep), min(started), "
+                      "count(DISTINCT deal_id), count(DISTINCT rep_key), min(started), "
                       "max(started), total(outcome = 'won'), total(outcome = 'lost'), "
                       "total(outcome = 'open'), (SELECT count(*) FROM calls) FROM scope",
                       &st, e)))
@@ -356,23 +382,32 @@ static int trackers(struct report *r, struct err *e)
     }
     rc = n ? svg_hbars(&r->h, &c, labels, v, n, e) : put(r, "<p>No tracker data.</p>\n", e);
     if (!rc)
-        rc = html_table(&r->h, &rs, NULL, e);
+        rc = table(r, &rs, NULL, e);
     html_rs_free(&rs);
     return rc;
 }
 
-/* The handed-off calls, folded under a summary that counts them. */
+/* The handed-off calls, folded under a summary that counts them all: the first
+ * REPORT_TOP_CALLS in time order (each costs a transcript read for its rep's share). */
 static int handoffs(struct report *r, const char *const *cols, struct err *e)
 {
     struct html_rs rs;
+    double total = 0;
     int rc;
 
-    if (!(rc = run(r, "real-rep", "call", NULL, &rs, e)) &&
+    if ((rc = run(r, "real-rep", "all", NULL, &rs, e)))
+        return rc;
+    if (rs.nrow)
+        total = html_rs_num(&rs, 0, html_rs_col(&rs, "handed_off"));
+    html_rs_free(&rs);
+    if (!(rc = run_max(r, "real-rep", "call", NULL, REPORT_TOP_CALLS, 0, &rs, e)) &&
         !(rc = buf_printf(&r->h, e,
-                          "<details><summary>%zu call%s run by someone other than "
-                          "the owner Gong shows</summary>\n",
-                          rs.nrow, rs.nrow == 1 ? "" : "s")) &&
-        !(rc = html_table(&r->h, &rs, cols, e)))
+                          "<details><summary>%.0f call%s run by someone other than "
+                          "the owner Gong shows",
+                          total, total == 1 ? "" : "s")) &&
+        !(rc = rs.more ? buf_printf(&r->h, e, " (the first %d shown)", REPORT_TOP_CALLS)
+                       : ERR_OK) &&
+        !(rc = put(r, "</summary>\n", e)) && !(rc = html_table(&r->h, &rs, cols, e)))
         rc = put(r, "</details>\n", e);
     html_rs_free(&rs);
     return rc;
@@ -405,7 +440,7 @@ static int rest(struct report *r, struct err *e)
         }
     rc = bars(r, &rs, &topics, topic_c, e);
     if (!rc)
-        rc = html_table(&r->h, &rs, topic_t, e);
+        rc = table(r, &rs, topic_t, e);
     html_rs_free(&rs);
     if (rc || (rc = section(r, "Who really ran the call", "real-rep", e)) ||
         (rc = handoffs(r, real_t, e)) ||
@@ -418,22 +453,33 @@ static int rest(struct report *r, struct err *e)
     return chart_and_table(r, "freshness", "all", NULL, NULL, NULL, NULL, e);
 }
 
-/* Every call in scope, newest first, its title linking to Gong. */
+/* The newest REPORT_TOP_CALLS calls in scope, each title linking to Gong, and the total. */
 static int calls(struct report *r, struct err *e)
 {
     sqlite3_stmt *st = NULL;
-    long long n = 0;
+    long long n = 0, total = 0;
     int rc;
 
-    if ((rc = put(r,
-                  "<h2>Calls</h2>\n<details><summary>Every call in the report, newest first, "
-                  "with its link to Gong</summary>\n<table><thead><tr><th>started</th>"
+    if ((rc = prepare(r->db, "SELECT count(*) FROM temp.scope_ids", &st, e)))
+        return rc;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        total = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if ((rc = buf_printf(&r->h, e,
+                         "<h2 id=\"calls\">Calls</h2>\n<details><summary>The %lld newest of "
+                         "%lld call%s in the report, with their links to Gong</summary>\n",
+                         total < REPORT_TOP_CALLS ? total : REPORT_TOP_CALLS, total,
+                         total == 1 ? "" : "s")) ||
+        (rc = put(r,
+                  "<table><thead><tr><th>started</th>"
                   "<th>title</th><th>rep</th><th>stage</th><th>outcome</th>"
                   "<th>minutes</th></tr></thead><tbody>\n",
                   e)) ||
         (rc = prepare(r->db,
-                      "SELECT started, title, url, rep, stage, outcome, "
-                      "round(duration / 60.0) FROM scope ORDER BY started DESC, call_id",
+                      "SELECT started, title, url, rep_label, stage, outcome, "
+                      "round(duration / 60.0) FROM scope ORDER BY started DESC, call_id "
+                      "LIMIT " REPORT_TOP_CALLS_SQL,
                       &st, e)))
         return rc;
     while (!rc && sqlite3_step(st) == SQLITE_ROW) {
@@ -463,13 +509,11 @@ static int calls(struct report *r, struct err *e)
     sqlite3_finalize(st);
     if (!rc)
         rc = buf_printf(&r->h, e,
-                        "</tbody></table></details>\n<p class=\"meta\">%lld calls.</p>\n"
-                        "</body></html>\n",
-                        n);
+                        "</tbody></table></details>\n<p class=\"meta\">%lld of %lld calls "
+                        "shown.</p>\n</body></html>\n",
+                        n, total);
     return rc;
 }
-
-/* Write the page to path through a temporary file in the same folder, then rename it. */
 
 int report_page(struct report *r, struct err *e)
 {

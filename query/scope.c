@@ -1,9 +1,13 @@
-/* scope: the TEMP tables the analyses read (see scope.h).
+/* scope: the TEMP objects the analyses and the report read (see scope.h).
  *
- * Everything is SQL: the filter's condition (filter.h) picks the calls, its deal-column
- * subqueries read the deal as --deal-timing says, and UPDATEs fill what depends on columns
- * already computed. The statements run inside one transaction on the TEMP schema (the main
- * database is never written: the connection is read-only). */
+ * One table holds data: temp.scope_ids, the rowids of the calls the filter's condition
+ * (filter.h) selects, in a temporary file. The rest are views over it and the mirror's
+ * semantic layer (call_facts, call_metrics), so a query over scope streams the mirror call
+ * by call, reading only the columns it uses: SQLite flattens the views into the query, and
+ * call_facts' correlated lookups (the rep's name, the owner's) run only for the columns
+ * asked for. scope_calls has every column but the grouping; scope adds grp and grp_key, and
+ * is re-created for each grouping. The main database is never written: the connection is
+ * read-only, and TEMP objects live in the temporary database. */
 #include "scope.h"
 
 #include <string.h>
@@ -19,94 +23,132 @@ static int exec(sqlite3 *db, const char *sql, struct err *e)
     return ERR_OK;
 }
 
-/* The rep who ran the call: the internal speaker with the most talk in Gong's stats. */
-static const char runner_sql[] =
-    "coalesce((SELECT sp.user_id FROM speakers sp WHERE sp.call_id = calls.id "
-    "AND ifnull(sp.user_id, '') <> '' ORDER BY sp.talk_time DESC, sp.user_id LIMIT 1), "
-    "calls.primary_user_id)";
+/* A user's name as call_facts writes it. */
+#define USER_NAME(u)                                                                               \
+    "nullif(trim(ifnull(" u ".first_name, '') || ' ' || ifnull(" u ".last_name, '')), '')"
+
+/* Drop what an earlier scope on this connection left; make the table of ids and the Gong
+ * users with their labels: the name, with " <e-mail>" when two users share it. */
+static const char start_sql[] =
+    "DROP VIEW IF EXISTS temp.scope; DROP VIEW IF EXISTS temp.conv; "
+    "DROP VIEW IF EXISTS temp.conv_speakers; DROP VIEW IF EXISTS temp.scope_calls; "
+    "DROP TABLE IF EXISTS temp.scope_rows; DROP TABLE IF EXISTS temp.scope_ids; "
+    "DROP TABLE IF EXISTS temp.scope_people; "
+    "CREATE TEMP TABLE scope_ids(rid INTEGER PRIMARY KEY); "
+    "CREATE TEMP TABLE scope_people(id TEXT PRIMARY KEY, name TEXT, email TEXT, label TEXT) "
+    "WITHOUT ROWID; "
+    "INSERT OR IGNORE INTO scope_people SELECT u.id, " USER_NAME("u") ", u.email, "
+    USER_NAME("u") " FROM users u WHERE u.id IS NOT NULL; "
+    "UPDATE scope_people SET label = name || ' <' || coalesce(email, id) || '>' "
+    "WHERE lower(name) IN (SELECT lower(name) FROM scope_people WHERE name IS NOT NULL "
+    "GROUP BY lower(name) HAVING count(*) > 1);";
+
+/* The call's rep, spelled as call_facts spells it (sql/002-semantic.sql), each column a
+ * lookup of its own so a query pays only for the columns it reads: the internal speaker
+ * with the most talk (call_metrics m), else the primary user; named from users, else from
+ * the call's party. A test checks scope against call_facts call by call. */
+#define SPEECH "(m.rep_speaker_id IS NOT NULL)"
+#define REP_ID "(CASE WHEN " SPEECH " THEN m.rep_user_id ELSE c.primary_user_id END)"
+#define REP_PARTY(col)                                                                             \
+    "(CASE WHEN " SPEECH " THEN (SELECT p." col " FROM parties p WHERE p.call_id = c.id "    \
+    "AND p.speaker_id = m.rep_speaker_id ORDER BY p.ord LIMIT 1) "                                 \
+    "ELSE (SELECT p." col " FROM parties p WHERE p.call_id = c.id "                                \
+    "AND p.user_id = c.primary_user_id ORDER BY p.ord LIMIT 1) END)"
+#define REP_USER(col) "(SELECT u." col " FROM temp.scope_people u WHERE u.id = " REP_ID ")"
+#define REP_NAME "coalesce(" REP_USER("name") ", " REP_PARTY("name") ")"
+#define REP_EMAIL "coalesce(" REP_USER("email") ", " REP_PARTY("email") ")"
 
 /* The outcome of deal row d: the stages file's word for its stage, else won or lost for
- * closedwon/closedlost spelled any way, else open. */
+ * closedwon/closedlost spelled any way (as call_facts), else open. */
 #define OUTCOME_OF_D                                                                               \
-    "coalesce((SELECT so.outcome FROM stage_outcomes so WHERE so.stage = d.stage), "               \
+    "coalesce((SELECT so.outcome FROM temp.stage_outcomes so WHERE so.stage = d.stage), "          \
     "CASE replace(replace(replace(lower(trim(ifnull(d.stage, ''))), ' ', ''), '_', ''), '-', "     \
     "'') WHEN 'closedwon' THEN 'won' WHEN 'closedlost' THEN 'lost' ELSE 'open' END)"
 
-static const char outcome_sql[] =
-    /* a blob-heavy WITHOUT ROWID table: one scan, never a seek per call */
-    "UPDATE scope SET has_transcript = 1 "
-    "WHERE call_id IN (SELECT call_id FROM transcripts WHERE size > 0);"
-    "UPDATE scope SET (deal_id, deal_name, stage, amount, company_name, company_size) = "
-    "(SELECT d.deal_id, d.deal_name, d.stage, d.amount, d.company_name, d.company_size "
-    "FROM deals d WHERE d.rowid = scope.deal_rowid) WHERE deal_rowid IS NOT NULL;"
-    "UPDATE scope SET "
-    "rep = coalesce((SELECT nullif(trim(ifnull(u.first_name, '') || ' ' || "
-    "ifnull(u.last_name, '')), '') FROM users u WHERE u.id = scope.rep_user_id), "
-    "(SELECT p.name FROM parties p WHERE p.call_id = scope.call_id "
-    "AND p.user_id = scope.rep_user_id AND p.name IS NOT NULL ORDER BY p.ord LIMIT 1), "
-    "primary_rep), "
-    "rep_email = coalesce((SELECT u.email FROM users u WHERE u.id = scope.rep_user_id), "
-    "(SELECT p.email FROM parties p WHERE p.call_id = scope.call_id "
-    "AND p.user_id = scope.rep_user_id AND p.email IS NOT NULL ORDER BY p.ord LIMIT 1)), "
-    "outcome = coalesce((SELECT " OUTCOME_OF_D " FROM deals d WHERE d.call_id = scope.call_id "
-    "AND d.deal_id = scope.deal_id ORDER BY d.timing = 'Now' DESC LIMIT 1), "
-    "(SELECT " OUTCOME_OF_D " FROM deals d WHERE d.call_id = scope.call_id "
-    "ORDER BY d.timing = 'Now' DESC, d.amount IS NULL, d.amount DESC, d.deal_id LIMIT 1)), "
-    "size_band = CASE WHEN NOT has_deal THEN 'no deal' WHEN company_size IS NULL THEN 'unknown' "
-    "WHEN company_size < 50 THEN '1-49' WHEN company_size < 200 THEN '50-199' "
-    "WHEN company_size < 1000 THEN '200-999' WHEN company_size < 5000 THEN '1000-4999' "
-    "ELSE '5000+' END;"
-    "CREATE INDEX temp.scope_call ON scope(call_id);";
+/* The call's deal rows: Now with ord 0; as --deal-timing call reads it, TimeOfCall ord 0
+ * when the call has one, else Now ord 0 ('TimeOfCall' sorts after 'Now'). */
+#define DEAL_NOW "FROM deals d WHERE d.call_id = c.id AND d.timing = 'Now' AND d.ord = 0"
+#define DEAL_CALL                                                                                  \
+    "FROM deals d WHERE d.call_id = c.id AND d.ord = 0 AND d.timing IN ('Now', 'TimeOfCall') "     \
+    "ORDER BY d.timing DESC LIMIT 1"
 
-/* Append ", <deal column col> AS deal_col". */
-static int deal_col(struct buf *q, const struct filter *f, const char *col, struct err *e)
+/* The view of the calls in scope with every column but the grouping (see scope.h); deal is
+ * DEAL_NOW or DEAL_CALL. */
+static int calls_view(struct buf *q, const char *deal, struct err *e)
 {
-    int rc;
+    return buf_printf(
+        q, e,
+        "CREATE TEMP VIEW scope_calls AS SELECT c.id AS call_id, c.title AS title, "
+        "c.url AS url, c.started AS started, c.duration AS duration, "
+        "c.is_private AS is_private, "
+        "(ifnull(c.scope, '') = 'External' COLLATE NOCASE OR EXISTS (SELECT 1 FROM parties p "
+        "WHERE p.call_id = c.id AND p.affiliation = 'External' COLLATE NOCASE)) AS external, "
+        "ifnull(m.sentences > 0, 0) AS has_transcript, " REP_ID " AS rep_id, " REP_NAME
+        " AS rep_name, " REP_EMAIL " AS rep_email, "
+        "CASE WHEN " SPEECH " THEN 'speech' WHEN c.primary_user_id IS NOT NULL "
+        "THEN 'primary' END AS rep_source, coalesce(" REP_ID ", " REP_PARTY("name") ") AS rep_key, "
+        "coalesce((SELECT u.label FROM temp.scope_people u WHERE u.id = " REP_ID "), "
+        REP_PARTY("name") ", " REP_EMAIL ", " REP_ID ", '(unknown)') AS rep_label, "
+        REP_ID " AS rep_user_id, " REP_NAME " AS rep, c.primary_user_id AS primary_user_id, "
+        "coalesce((SELECT u.name FROM temp.scope_people u WHERE u.id = c.primary_user_id), "
+        "(SELECT p.name FROM parties p WHERE p.call_id = c.id "
+        "AND p.user_id = c.primary_user_id AND p.name IS NOT NULL ORDER BY p.ord LIMIT 1)) "
+        "AS primary_rep, "
+        "EXISTS (SELECT 1 %s) AS has_deal, (SELECT d.deal_id %s) AS deal_id, "
+        "(SELECT d.deal_name %s) AS deal_name, (SELECT d.stage %s) AS stage, "
+        "(SELECT d.amount %s) AS amount, (SELECT d.company_name %s) AS company_name, "
+        "(SELECT d.company_size %s) AS company_size, "
+        "(SELECT d.owner " DEAL_NOW ") AS owner, (SELECT d.close_date " DEAL_NOW
+        ") AS close_date, (SELECT " OUTCOME_OF_D " " DEAL_NOW ") AS outcome, "
+        "ifnull((SELECT CASE WHEN d.company_size IS NULL THEN 'unknown' "
+        "WHEN d.company_size < 50 THEN '1-49' WHEN d.company_size < 200 THEN '50-199' "
+        "WHEN d.company_size < 1000 THEN '200-999' WHEN d.company_size < 5000 THEN '1000-4999' "
+        "ELSE '5000+' END %s), 'no deal') AS size_band, "
+        "substr(c.started, 1, 7) AS month, date(c.started, '-6 days', 'weekday 1') AS week "
+        "FROM temp.scope_ids s JOIN calls c ON c.rowid = s.rid "
+        "LEFT JOIN call_metrics m ON m.call_id = c.id;",
+        deal, deal, deal, deal, deal, deal, deal, deal);
+}
 
-    if ((rc = buf_puts(q, ", ", e)) || (rc = filter_deal_column(f, col, q, e)))
-        return rc;
-    return buf_printf(q, e, " AS deal_%s", col);
+/* The views kept for user analyses written against the per-call table of older versions. */
+static const char compat_sql[] =
+    "CREATE TEMP VIEW conv AS SELECT s.call_id AS call_id, m.rep_talk_ms AS rep_ms, "
+    "m.customer_talk_ms AS cust_ms, m.other_talk_ms AS other_ms, "
+    "m.rep_questions AS rep_questions, m.customer_questions AS cust_questions, "
+    "m.rep_longest_ms AS rep_longest_ms, m.customer_longest_ms AS cust_longest_ms, "
+    "m.switches AS switches, m.rep_reply_ms AS rep_reply_ms, m.rep_replies AS rep_replies, "
+    "m.first_ms AS first_ms, m.last_ms AS last_ms, "
+    "CASE WHEN s.duration > 0 THEN s.duration / 60.0 "
+    "ELSE (m.last_ms - m.first_ms) / 60000.0 END AS minutes, "
+    "m.rep_speaker_id AS top_speaker_id, m.rep_user_id AS top_user_id, "
+    "CASE WHEN s.rep_source = 'speech' THEN s.rep_name END AS top_name, "
+    "CASE WHEN s.rep_source = 'speech' THEN s.rep_email END AS top_email "
+    "FROM scope_calls s JOIN call_metrics m ON m.call_id = s.call_id WHERE m.sentences > 0;"
+    "CREATE TEMP VIEW conv_speakers AS SELECT t.* FROM scope_calls s, "
+    "transcript_speakers(s.call_id) t WHERE s.has_transcript;";
+
+int scope_connect(sqlite3 *db, struct err *e)
+{
+    /* a page cache of 32 MB: lookups into call_metrics and the per-call tables stay cached */
+    /* temp_store = FILE is set by cmd_open_db (changing it here would drop the TEMP objects
+     * it made) */
+    return exec(db, "PRAGMA mmap_size = 0; PRAGMA cache_size = -32768", e);
 }
 
 int scope_build(sqlite3 *db, const struct filter *f, struct err *e)
 {
-    static const char *const deal_cols[] = {"deal_id", "deal_name",    "stage",
-                                            "amount",  "company_name", "company_size"};
     struct buf q;
     sqlite3_stmt *st = NULL;
     int rc;
 
     buf_init(&q, 0);
-    if ((rc = exec(db,
-                   "DROP TABLE IF EXISTS temp.scope; DROP TABLE IF EXISTS temp.conv; "
-                   "DROP TABLE IF EXISTS temp.conv_speakers",
-                   e)))
+    if ((rc = exec(db, "BEGIN", e)))
+        return rc;
+    if ((rc = exec(db, start_sql, e)))
         goto done;
-    if ((rc = buf_printf(
-             &q, e,
-             "CREATE TEMP TABLE scope AS SELECT calls.id AS call_id, calls.title AS title, "
-             "calls.url AS url, calls.started AS started, calls.duration AS duration, "
-             "(ifnull(calls.scope, '') = 'External' COLLATE NOCASE OR EXISTS (SELECT 1 FROM "
-             "parties p WHERE p.call_id = calls.id AND p.affiliation = 'External' COLLATE NOCASE)) "
-             "AS external, 0 AS has_transcript, "
-             "calls.primary_user_id AS primary_user_id, %s AS primary_rep, %s AS rep_user_id, "
-             "CAST(NULL AS TEXT) AS rep, CAST(NULL AS TEXT) AS rep_email, "
-             "EXISTS (SELECT 1 FROM deals d WHERE d.call_id = calls.id) AS has_deal",
-             filter_rep_expr, runner_sql)))
-        goto done;
-    if ((rc = deal_col(&q, f, "rowid", e)))
-        goto done;
-    for (size_t i = 0; i < sizeof deal_cols / sizeof deal_cols[0]; i++)
-        if ((rc = buf_printf(&q, e, ", NULL AS %s", deal_cols[i])))
-            goto done;
-    if ((rc = buf_puts(&q,
-                       ", CAST(NULL AS TEXT) AS outcome, CAST(NULL AS TEXT) AS size_band, "
-                       "substr(calls.started, 1, 7) AS month, "
-                       "date(calls.started, '-6 days', 'weekday 1') AS week, "
-                       "CAST(NULL AS TEXT) AS grp, CAST(NULL AS TEXT) AS grp_key "
-                       "FROM calls WHERE ",
+    if ((rc = buf_puts(&q, "INSERT INTO temp.scope_ids SELECT calls.rowid FROM calls WHERE ",
                        e)) ||
-        (rc = filter_sql(f, &q, e)) || (rc = buf_puts(&q, " ORDER BY calls.id", e)))
+        (rc = filter_sql(f, &q, e)))
         goto done;
     if (sqlite3_prepare_v2(db, q.data, -1, &st, NULL) != SQLITE_OK) {
         rc = err_set(e, ERR_DB, "build the scope: %s", sqlite3_errmsg(db));
@@ -118,17 +160,38 @@ int scope_build(sqlite3 *db, const struct filter *f, struct err *e)
         rc = err_set(e, ERR_DB, "build the scope: %s", sqlite3_errmsg(db));
         goto done;
     }
-    rc = exec(db, outcome_sql, e);
+    buf_reset(&q);
+    if ((rc = calls_view(&q, f->timing == FILTER_TIMING_CALL ? DEAL_CALL : DEAL_NOW, e)) ||
+        (rc = buf_puts(&q, compat_sql, e)) || (rc = exec(db, q.data, e)) ||
+        (rc = scope_group(db, "all", e)))
+        goto done;
+    rc = exec(db, "COMMIT", e);
 done:
     sqlite3_finalize(st);
+    if (rc)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     buf_release(&q);
+    return rc;
+}
+
+int scope_materialize(sqlite3 *db, struct err *e)
+{
+    int rc;
+
+    if ((rc = exec(db,
+                   "BEGIN; DROP TABLE IF EXISTS temp.scope_rows; "
+                   "CREATE TEMP TABLE scope_rows AS SELECT * FROM scope_calls; "
+                   "DROP VIEW scope_calls; "
+                   "CREATE TEMP VIEW scope_calls AS SELECT * FROM temp.scope_rows; COMMIT",
+                   e)))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
 
 static const struct grouping {
     const char *by, *grp, *key;
 } groupings[] = {
-    {"rep", "ifnull(rep, '(unknown)')", "CASE WHEN rep IS NULL THEN '~' ELSE lower(rep) END"},
+    {"rep", "rep_label", "CASE WHEN rep_label = '(unknown)' THEN '~' ELSE lower(rep_label) END"},
     {"stage",
      "CASE WHEN stage IS NOT NULL THEN stage WHEN has_deal THEN '(no stage)' ELSE '(no deal)' "
      "END",
@@ -161,70 +224,13 @@ int scope_group(sqlite3 *db, const char *by, struct err *e)
         if (strcmp(groupings[i].by, by) != 0)
             continue;
         buf_init(&q, 0);
-        if (!(rc = buf_printf(&q, e, "UPDATE scope SET grp = %s, grp_key = %s", groupings[i].grp,
-                              groupings[i].key)))
+        if (!(rc = buf_printf(&q, e,
+                              "DROP VIEW IF EXISTS temp.scope; CREATE TEMP VIEW scope AS "
+                              "SELECT *, %s AS grp, %s AS grp_key FROM scope_calls",
+                              groupings[i].grp, groupings[i].key)))
             rc = exec(db, q.data, e);
         buf_release(&q);
         return rc;
     }
     return err_set(e, ERR_USAGE, "--by '%s': choose one of %s", by, SCOPE_BY_NAMES);
-}
-
-static const char conv_sql[] =
-    "CREATE TEMP TABLE conv_speakers AS SELECT t.* FROM scope s, "
-    "transcript_speakers(s.call_id) t WHERE s.has_transcript;"
-    "CREATE INDEX temp.conv_speakers_call ON conv_speakers(call_id);"
-    "CREATE TEMP TABLE conv AS SELECT s.call_id AS call_id, "
-    "CAST(total(cs.talk_ms) FILTER (WHERE cs.side = 'rep') AS INTEGER) AS rep_ms, "
-    "CAST(total(cs.talk_ms) FILTER (WHERE cs.side = 'customer') AS INTEGER) AS cust_ms, "
-    "CAST(total(cs.talk_ms) FILTER (WHERE cs.side IS NULL) AS INTEGER) AS other_ms, "
-    "CAST(total(cs.questions) FILTER (WHERE cs.side = 'rep') AS INTEGER) AS rep_questions, "
-    "CAST(total(cs.questions) FILTER (WHERE cs.side = 'customer') AS INTEGER) "
-    "AS cust_questions, "
-    "max(cs.longest_turn_ms) FILTER (WHERE cs.side = 'rep') AS rep_longest_ms, "
-    "max(cs.longest_turn_ms) FILTER (WHERE cs.side = 'customer') AS cust_longest_ms, "
-    "CAST(total(cs.switches) FILTER (WHERE cs.side IS NOT NULL) AS INTEGER) AS switches, "
-    "CAST(total(cs.reply_ms) FILTER (WHERE cs.side = 'rep') AS INTEGER) AS rep_reply_ms, "
-    "CAST(total(cs.switches) FILTER (WHERE cs.side = 'rep') AS INTEGER) AS rep_replies, "
-    "min(cs.first_ms) AS first_ms, max(cs.last_ms) AS last_ms, "
-    "CASE WHEN s.duration > 0 THEN s.duration / 60.0 "
-    "ELSE (max(cs.last_ms) - min(cs.first_ms)) / 60000.0 END AS minutes, "
-    "CAST(NULL AS TEXT) AS top_speaker_id, CAST(NULL AS TEXT) AS top_user_id, "
-    "CAST(NULL AS TEXT) AS top_name, CAST(NULL AS TEXT) AS top_email "
-    "FROM scope s JOIN conv_speakers cs ON cs.call_id = s.call_id GROUP BY s.call_id;"
-    "CREATE INDEX temp.conv_call ON conv(call_id);"
-    "UPDATE conv SET top_speaker_id = (SELECT cs.speaker_id FROM conv_speakers cs "
-    "WHERE cs.call_id = conv.call_id AND cs.side = 'rep' "
-    "ORDER BY cs.talk_ms DESC, cs.speaker_id LIMIT 1);"
-    "UPDATE conv SET top_user_id = (SELECT p.user_id FROM parties p "
-    "WHERE p.call_id = conv.call_id AND p.speaker_id = conv.top_speaker_id "
-    "ORDER BY p.ord LIMIT 1) WHERE top_speaker_id IS NOT NULL;"
-    "UPDATE conv SET top_name = coalesce((SELECT nullif(trim(ifnull(u.first_name, '') || ' ' "
-    "|| ifnull(u.last_name, '')), '') FROM users u WHERE u.id = conv.top_user_id), "
-    "(SELECT p.name FROM parties p WHERE p.call_id = conv.call_id "
-    "AND p.speaker_id = conv.top_speaker_id ORDER BY p.ord LIMIT 1)), "
-    "top_email = coalesce((SELECT u.email FROM users u WHERE u.id = conv.top_user_id), "
-    "(SELECT p.email FROM parties p WHERE p.call_id = conv.call_id "
-    "AND p.speaker_id = conv.top_speaker_id ORDER BY p.ord LIMIT 1)) "
-    "WHERE top_speaker_id IS NOT NULL;";
-
-int scope_conv(sqlite3 *db, struct err *e)
-{
-    sqlite3_stmt *st = NULL;
-    int exists, rc;
-
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM temp.sqlite_master WHERE name = 'conv'", -1, &st,
-                           NULL) != SQLITE_OK)
-        return err_set(e, ERR_DB, "build the conversation table: %s", sqlite3_errmsg(db));
-    exists = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    if (exists)
-        return ERR_OK;
-    if ((rc = exec(db, "BEGIN", e)))
-        return rc;
-    if ((rc = exec(db, conv_sql, e))) {
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-        return err_wrap(e, "transcript measures");
-    }
-    return exec(db, "COMMIT", e);
 }

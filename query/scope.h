@@ -1,27 +1,55 @@
-/* scope: the TEMP tables every analysis reads, built on the read-only connection.
+/* scope: the calls an analysis or the report reads, as TEMP objects on the read-only
+ * connection, over the semantic layer (sql/002-semantic.sql: call_facts, call_metrics).
  *
- *   scope   one row per call the FILTERS select: call_id, title, url, started, duration
- *           (seconds), external (1: Gong's scope is External or a party is External),
- *           has_transcript (1: a transcript with at least one sentence), primary_user_id,
- *           primary_rep, rep_user_id, rep, rep_email (the rep who ran the call: the internal
- *           speaker with the most talk time in Gong's speaker stats, else the primary user),
- *           has_deal, deal_id, deal_name, stage, amount, company_name, company_size (the deal
- *           as --deal-timing reads it; with several, the largest amount), outcome (won, lost,
- *           open, or NULL without a deal: see analysis.h), size_band (1-49, 50-199,
- *           200-999, 1000-4999, 5000+ employees, unknown, no deal), month (YYYY-MM), week
- *           (its Monday, YYYY-MM-DD; UTC), grp and grp_key (the group and its sort key).
- *   stage_outcomes(stage, outcome)   the closed stages named in the stages file.
- *   conv_speakers   transcript_speakers() of every scope call with a transcript.
- *   conv    one row per such call: rep_ms, cust_ms (talk), rep_questions, cust_questions,
- *           rep_longest_ms, cust_longest_ms (longest monologue and customer story), switches
- *           (side changes), rep_reply_ms and rep_replies (patience = their ratio), minutes
- *           (the call's duration, else its transcript's span), top_speaker_id, top_user_id,
- *           top_name, top_email (the internal speaker with the most talk time).
+ * The only thing copied is the list of calls the FILTERS select: temp.scope_ids, one row
+ * per call (the calls table's rowid), kept in a temporary file (temp_store FILE), never in
+ * memory. Everything else is read from the mirror through views, row by row, as a query
+ * streams: no transcript is inflated (the per-call conversation measures are call_metrics'
+ * columns, computed when the transcript was stored). Only the pattern analyses read text,
+ * through mention_count() and its n-gram filter.
  *
- * scope_build() makes scope (and drops conv, conv_speakers of an earlier scope);
- * scope_group() sets grp and grp_key for one grouping, so the report regroups without
- * rebuilding; scope_conv() builds conv_speakers and conv once per scope: it reads every
- * transcript in scope through transcript_speakers(). */
+ *   scope   a TEMP VIEW, one row per call in scope:
+ *           call_id, title, url, started, duration (seconds), is_private
+ *           external       1: Gong's scope is External or a party is External
+ *           has_transcript 1: a transcript with at least one sentence (call_facts)
+ *           rep_id, rep_name, rep_email, rep_source
+ *                          the call's rep, exactly call_facts' (the internal speaker with the
+ *                          most talk in the transcript, else the primary user)
+ *           rep_key        the rep as one person: rep_id, else the name (for counting people)
+ *           rep_label      the rep's name, with " <e-mail>" added when two Gong users share
+ *                          that name; '(unknown)' without a rep. --by rep groups by it
+ *           rep_user_id, rep, primary_rep
+ *                          older names kept for user analyses: rep_id, rep_name, and the
+ *                          primary user's name (users, else the call's party of that user)
+ *           primary_user_id
+ *           has_deal, deal_id, deal_name, stage, amount, company_name, company_size
+ *                          the call's deal (the first Gong lists, deals.ord = 0) as
+ *                          --deal-timing reads it: now (default) the Now snapshot; call the
+ *                          TimeOfCall snapshot, or the Now one for a call without any
+ *           owner, owner_name, close_date
+ *                          of the deal as it stands now (call_facts)
+ *           outcome        won, lost, open, or NULL without a Now deal: the Now stage,
+ *                          whatever --deal-timing says, through the stages file (analysis.h)
+ *           size_band      1-49, 50-199, 200-999, 1000-4999, 5000+ employees, unknown, no deal
+ *           month (YYYY-MM), week (its Monday, YYYY-MM-DD; UTC)
+ *           grp, grp_key   the group of the current grouping and its sort key
+ *   scope_ids(rid)         the calls in scope: calls.rowid
+ *   scope_calls            scope without grp and grp_key (a view over the mirror, or over
+ *                          temp.scope_rows after scope_materialize)
+ *   scope_people(id, name, email, label)   Gong users with their labels
+ *   stage_outcomes(stage, outcome)   the closed stages named in the stages file
+ *   conv    a TEMP VIEW kept for user analyses written for older callmine (`@needs: conv` is
+ *           accepted and ignored): one row per call in scope with a non-empty transcript,
+ *           call_metrics under the old names: rep_ms, cust_ms, other_ms, rep_questions,
+ *           cust_questions, rep_longest_ms, cust_longest_ms, switches, rep_reply_ms,
+ *           rep_replies, first_ms, last_ms, minutes, top_speaker_id, top_user_id, top_name,
+ *           top_email
+ *   conv_speakers   a TEMP VIEW, transcript_speakers() of every call in scope with a
+ *           transcript: it inflates each transcript when read (no built-in analysis does)
+ *
+ * An analysis joins call_metrics (m.call_id = s.call_id) or call_facts for anything else.
+ * scope_build() makes them for one filter; scope_group() re-creates scope for one grouping,
+ * so the report regroups without reading the filter again. */
 #ifndef CALLMINE_SCOPE_H
 #define CALLMINE_SCOPE_H
 
@@ -33,17 +61,26 @@
 /* The groupings of --by. */
 #define SCOPE_BY_NAMES "rep|stage|month|week|outcome|company-size|call|all"
 
-/* Build temp.scope for the calls f selects; needs temp.stage_outcomes (analysis_stages). */
+/* Set the connection up for scope queries, before any TEMP object is made: temporary
+ * tables and sorts in files (temp_store FILE), the mirror read with pread rather than a
+ * memory mapping (every mapped page touched stays in the resident set) through a page cache
+ * of at most 32 MB. ERR_DB. */
+int scope_connect(sqlite3 *db, struct err *e);
+
+/* Build the scope for the calls f selects (grouped by 'all'); needs temp.stage_outcomes
+ * (analysis_stages). temp_store FILE is set by cmd_open_db. ERR_DB with SQLite's message on failure. */
 int scope_build(sqlite3 *db, const struct filter *f, struct err *e);
 
-/* Set scope.grp and scope.grp_key for the grouping by (one of SCOPE_BY_NAMES). ERR_USAGE
- * naming the choices for an unknown one. */
+/* Compute every column of the scope once into the TEMP table temp.scope_rows (in a file,
+ * like every TEMP object here: temp_store FILE), for a caller that reads the scope many
+ * times (the report); scope_calls then reads that table. ERR_DB on failure. */
+int scope_materialize(sqlite3 *db, struct err *e);
+
+/* Re-create temp.scope with grp and grp_key for the grouping by (one of SCOPE_BY_NAMES).
+ * ERR_USAGE naming the choices for an unknown one. */
 int scope_group(sqlite3 *db, const char *by, struct err *e);
 
 /* 1 when by is one of SCOPE_BY_NAMES. */
 int scope_by_valid(const char *by);
-
-/* Build temp.conv_speakers and temp.conv unless they exist for this scope. */
-int scope_conv(sqlite3 *db, struct err *e);
 
 #endif

@@ -13,11 +13,16 @@
 
 int db_error(sqlite3 *db, struct err *e, const char *what)
 {
+    int ext = db ? sqlite3_extended_errcode(db) : 0;
+
     if (db && db_is_disk_full(db))
-        return err_set(e, ERR_IO,
-                       "%s: cannot write the database: disk full or a file size limit reached (%s)",
-                       what, sqlite3_errmsg(db));
-    return err_set(e, ERR_DB, "%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
+        err_set(e, ERR_IO,
+                "%s: cannot write the database: disk full or a file size limit reached (%s)", what,
+                sqlite3_errmsg(db));
+    else
+        err_set(e, ERR_DB, "%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
+    err_detail(e, 0, ext);
+    return e ? e->code : ERR_DB;
 }
 
 int db_is_disk_full(sqlite3 *db)
@@ -38,7 +43,7 @@ int db_exec(sqlite3 *db, const char *sql, struct err *e)
     char *msg = NULL;
 
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int full = db_is_disk_full(db);
+        int full = db_is_disk_full(db), ext = sqlite3_extended_errcode(db);
 
         if (full)
             err_set(e, ERR_IO,
@@ -46,6 +51,7 @@ int db_exec(sqlite3 *db, const char *sql, struct err *e)
                     msg ? msg : sqlite3_errmsg(db));
         else
             err_set(e, ERR_DB, "%s", msg ? msg : sqlite3_errmsg(db));
+        err_detail(e, 0, ext);
         sqlite3_free(msg);
         return e ? e->code : ERR_DB;
     }
@@ -72,6 +78,7 @@ int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e)
 {
     if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
         err_set(e, ERR_DB, "prepare '%.60s': %s", sql, sqlite3_errmsg(db));
+        err_detail(e, 0, sqlite3_extended_errcode(db));
         *st = NULL;
         return ERR_DB;
     }
@@ -128,6 +135,8 @@ static int migrate(sqlite3 *db, struct err *e)
     return ERR_OK;
 }
 
+static int check_mirror(sqlite3 *db, const char *path, struct err *e);
+
 int db_open_rw(const char *path, sqlite3 **out, struct err *e)
 {
     sqlite3 *db = NULL;
@@ -145,11 +154,11 @@ int db_open_rw(const char *path, sqlite3 **out, struct err *e)
                       "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768",
                       e))) {
         err_wrap(e, "open '%s'", path);
-        if (strstr(e->msg, "not a database"))
+        if (err_sqlite_primary(e) == SQLITE_NOTADB)
             err_set(e, ERR_DB, "'%s' is not a SQLite database: choose another --db", path);
         goto fail;
     }
-    if ((rc = db_check_mirror(db, path, e)) && rc != ERR_NOTFOUND)
+    if ((rc = check_mirror(db, path, e)) && rc != ERR_NOTFOUND)
         goto fail;
     if ((rc = migrate(db, e))) {
         err_wrap(e, "open '%s'", path);
@@ -207,14 +216,15 @@ static int core_tables_are_tables(sqlite3 *db, const char *path, struct err *e)
     return rc;
 }
 
-/* ERR_NOTFOUND: a new, empty database. ERR_DB: not a mirror, corrupt or too new. */
-int db_check_mirror(sqlite3 *db, const char *path, struct err *e)
+/* ERR_NOTFOUND: a new, empty database. ERR_DB: not a mirror, corrupt or too new. An older
+ * schema passes: db_open_rw migrates it. */
+static int check_mirror(sqlite3 *db, const char *path, struct err *e)
 {
     sqlite3_stmt *st = NULL;
     int empty = 0, version = 0, rc;
 
     if (is_empty(db, &empty, e)) {
-        if (strstr(e->msg, "not a database") || strstr(e->msg, "malformed"))
+        if (err_sqlite_primary(e) == SQLITE_NOTADB || err_sqlite_primary(e) == SQLITE_CORRUPT)
             return err_set(e, ERR_DB, "'%s' is not a SQLite database (or is corrupt)", path);
         return err_wrap(e, "open '%s'", path);
     }
@@ -241,6 +251,54 @@ int db_check_mirror(sqlite3 *db, const char *path, struct err *e)
                        "to %d): upgrade callmine",
                        path, version, DB_SCHEMA_VERSION);
     return ERR_OK;
+}
+
+int db_check_file(sqlite3 *db, const char *path, struct err *e)
+{
+    return check_mirror(db, path, e);
+}
+
+int db_check_mirror(sqlite3 *db, const char *path, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int version = 0, pending, rc;
+
+    if ((rc = check_mirror(db, path, e)) || (rc = user_version(db, &version, e)))
+        return rc;
+    if (version < DB_SCHEMA_VERSION)
+        return err_set(e, ERR_DB,
+                       "%s is a version %d mirror: run callmine-ingest --db %s --upgrade", path,
+                       version, path);
+    if (db_prepare(db, "SELECT 1 FROM meta WHERE key = 'backfill'", &st, e))
+        return err_wrap(e, "open '%s'", path);
+    rc = sqlite3_step(st);
+    pending = rc == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(db, e, "read meta");
+    if (pending)
+        return err_set(e, ERR_DB,
+                       "%s is being upgraded: run callmine-ingest --db %s --upgrade (or let the "
+                       "running ingest finish)",
+                       path, path);
+    return ERR_OK;
+}
+
+int db_optimize(sqlite3 *db, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int has_stats, rc;
+
+    if (db_prepare(db, "SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'", &st, e))
+        return err_wrap(e, "refresh statistics");
+    has_stats = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    /* analysis_limit bounds the rows ANALYZE reads per index, whatever the file's size */
+    rc = db_exec(db,
+                 has_stats ? "PRAGMA analysis_limit = 1000; PRAGMA optimize"
+                           : "PRAGMA analysis_limit = 1000; ANALYZE",
+                 e);
+    return rc ? err_wrap(e, "refresh statistics") : ERR_OK;
 }
 
 static int harden(sqlite3 *db)
@@ -300,7 +358,8 @@ int db_open_ro(const char *path, sqlite3 **out, struct err *e)
         return rc;
     }
     rc = db_check_mirror(db, path, e);
-    if (rc && (strstr(e->msg, "unable to open") || strstr(e->msg, "readonly"))) {
+    if (rc &&
+        (err_sqlite_primary(e) == SQLITE_CANTOPEN || err_sqlite_primary(e) == SQLITE_READONLY)) {
         /* A WAL file in a read-only place: nobody can be writing it, read it as is. */
         sqlite3_close(db);
         db = NULL;

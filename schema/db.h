@@ -24,8 +24,21 @@ int db_open_rw(const char *path, sqlite3 **out, struct err *e);
  * callmine mirrors, and mirrors with a newer schema. */
 int db_open_ro(const char *path, sqlite3 **out, struct err *e);
 
-/* Check that db is a callmine mirror whose schema this binary can read. */
+/* Check that db is a callmine mirror whose schema this binary can read as it is: ERR_DB
+ * for a file that is not a mirror or is corrupt, from a newer callmine, of an older schema
+ * ("PATH is a version 1 mirror: run callmine-ingest --db PATH --upgrade"), or whose
+ * upgrade's backfill is not finished (meta 'backfill' present: "PATH is being upgraded:
+ * ..."); ERR_NOTFOUND for an empty database. */
 int db_check_mirror(sqlite3 *db, const char *path, struct err *e);
+
+/* As db_check_mirror, but an older schema passes (the ingest migrates it): for a writer's
+ * checks before it opens the file with db_open_rw. */
+int db_check_file(sqlite3 *db, const char *path, struct err *e);
+
+/* Give the query planner statistics: ANALYZE when the file has none (sqlite_stat1 missing,
+ * e.g. after a first load), else PRAGMA optimize (re-analyzes what changed a lot); both
+ * bounded by analysis_limit. Run at the end of every ingest and after --upgrade. */
+int db_optimize(sqlite3 *db, struct err *e);
 
 /* Run SQL text with no results. ERR_DB with SQLite's message on failure. */
 int db_exec(sqlite3 *db, const char *sql, struct err *e);

@@ -12,6 +12,8 @@ int err_set(struct err *e, int code, const char *fmt, ...)
     if (!e)
         return code;
     e->code = code;
+    e->http_status = 0;
+    e->sqlite_code = 0;
     va_start(ap, fmt);
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
@@ -36,10 +38,25 @@ int err_wrap(struct err *e, const char *fmt, ...)
     return e->code;
 }
 
+void err_detail(struct err *e, long http_status, int sqlite_code)
+{
+    if (!e)
+        return;
+    e->http_status = http_status;
+    e->sqlite_code = sqlite_code;
+}
+
+int err_sqlite_primary(const struct err *e)
+{
+    return e ? e->sqlite_code & 0xff : 0;
+}
+
 void err_clear(struct err *e)
 {
     if (!e)
         return;
     e->code = ERR_OK;
+    e->http_status = 0;
+    e->sqlite_code = 0;
     e->msg[0] = '\0';
 }

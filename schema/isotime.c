@@ -155,7 +155,7 @@ int isotime_normalize(const char *s, char out[ISOTIME_MAX], struct err *e)
 
     if (rc)
         return rc;
-    isotime_format(ms, -1, out);
+    isotime_format(ms, 1, out);
     return ERR_OK;
 }
 

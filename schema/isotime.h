@@ -2,8 +2,10 @@
  *
  * Instants are int64 milliseconds since the Unix epoch (UTC). Parsing accepts what Gong
  * and users write: YYYY-MM-DD (midnight UTC), YYYY-MM-DDTHH:MM[:SS[.fff]] followed by Z
- * or an offset (+hh:mm, +hhmm, +hh). Stored text is always UTC with a Z, milliseconds
- * only when they are not zero: 2024-03-01T17:01:12Z, 2024-03-01T17:01:12.345Z. */
+ * or an offset (+hh:mm, +hhmm, +hh); a finer fraction than milliseconds is cut (never
+ * rounded). Stored text is UTC of one fixed width, milliseconds always:
+ * 2024-03-01T17:01:12.000Z, 2024-03-01T17:01:12.345Z, so comparing the text compares the
+ * instants. */
 #ifndef CALLMINE_ISOTIME_H
 #define CALLMINE_ISOTIME_H
 
@@ -22,7 +24,8 @@ int isotime_parse(const char *s, int allow_local, int64_t *ms, struct err *e);
  * -1 only when the milliseconds are not zero. */
 void isotime_format(int64_t ms, int with_ms, char out[ISOTIME_MAX]);
 
-/* Normalise Gong's text (any offset) to stored UTC text. ERR_PARSE if it is not a date-time. */
+/* Normalise Gong's text (any offset) to stored UTC text (fixed width, milliseconds always).
+ * ERR_PARSE if it is not a date-time. */
 int isotime_normalize(const char *s, char out[ISOTIME_MAX], struct err *e);
 
 /* Milliseconds since the epoch, now. */

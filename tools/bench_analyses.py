@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""bench_analyses: seconds per analysis and for `report` on a 20,000-call mirror.
+"""bench_analyses: seconds and peak RSS per analysis and for `report` on a 20,000-call mirror.
 
 Builds the mirror once and caches it under /tmp/callmine-bench (tools/fakegong.py --calls N
 --rate 0 --prewarm, seed 1, 365 days from 2024-01-01, then bin/callmine-ingest --rate 0; a
 few minutes), or reuses the cached file built from the same sql/ migrations. Then runs
 every analysis of `callmine-query analyze --list` (mentions and won-vs-lost with the pattern
 Clarivox) and `report --mention Clarivox`, each REPEAT times, and prints the median, the
-fastest and the slowest wall time, and the rows each printed. Nothing is asserted: it prints
-a table to read (--json for machines).
+fastest and the slowest wall time, the median CPU time (user + system) and peak resident
+set (the child's ru_maxrss), and the rows each printed (the page's size for the report).
+Nothing is asserted: it prints a table to read (--json for machines).
 
     python3 tools/bench_analyses.py [--calls 20000] [--repeat 3] [--db FILE] [--json]
 """
@@ -95,14 +96,21 @@ def build(db, calls):
 
 
 def timed(args):
+    """Run args; (wall seconds, stdout, CPU seconds, peak RSS in MB) of that one child."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CALLMINE_", "XDG_"))}
     env["HOME"] = "/nonexistent"  # no user analyses or stages file
     t0 = time.monotonic()
-    p = subprocess.run(args, capture_output=True, text=True, env=env)
-    dt = time.monotonic() - t0
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.Popen(args, stdout=out, stderr=err, env=env)
+        _, status, ru = os.wait4(p.pid, 0)
+        dt = time.monotonic() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
     if p.returncode != 0:
-        raise SystemExit(f"{' '.join(args)}: exit {p.returncode}: {p.stderr.strip()}")
-    return dt, p.stdout
+        raise SystemExit(f"{' '.join(args)}: exit {p.returncode}: {stderr.strip()}")
+    return dt, stdout, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
 
 
 def main(argv=None):
@@ -111,6 +119,7 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--db", help="use this mirror instead of the cached one")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--only", help="comma-separated analyses (and 'report') to run")
     ap.add_argument("--quick", action="store_true", help="2,000 calls, one run each")
     a = ap.parse_args(argv)
     if a.quick:
@@ -129,6 +138,8 @@ def main(argv=None):
     con.close()
     names = [ln.split("\t")[0] for ln in
              timed([QUERY, "--db", str(db), "analyze", "--list"])[1].splitlines()]
+    if a.only:
+        names = [n for n in names if n in a.only.split(",")]
     jobs = []
     for n in names:
         extra = [PATTERN] if n in ("mentions", "won-vs-lost") else []
@@ -136,21 +147,25 @@ def main(argv=None):
                      [QUERY, "--db", str(db), "--format", "tsv", "analyze", n, *extra]))
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "report.html")
-        jobs.append((f"report --mention {PATTERN}",
-                     [QUERY, "--db", str(db), "report", "--mention", PATTERN, "-o", out]))
+        if not a.only or "report" in a.only.split(","):
+            jobs.append((f"report --mention {PATTERN}",
+                         [QUERY, "--db", str(db), "report", "--mention", PATTERN, "-o", out]))
         results = []
         for label, args in jobs:
-            times, rows = [], 0
+            times, cpus, rsss, rows = [], [], [], 0
             for _ in range(a.repeat):
-                dt, stdout = timed(args)
+                dt, stdout, cpu, rss = timed(args)
                 times.append(dt)
+                cpus.append(cpu)
+                rsss.append(rss)
                 rows = max(0, len(stdout.splitlines()) - 1)
             if label.startswith("report"):
                 rows = os.path.getsize(out)
             results.append({"what": label, "median_s": round(statistics.median(times), 2),
                             "min_s": round(min(times), 2), "max_s": round(max(times), 2),
-                            "rows": rows})
-            log(f"  {label}: {results[-1]['median_s']} s")
+                            "cpu_s": round(statistics.median(cpus), 2),
+                            "rss_mb": round(statistics.median(rsss), 1), "rows": rows})
+            log(f"  {label}: {results[-1]['median_s']} s, {results[-1]['rss_mb']} MB")
     head = {"mirror": str(db), "calls": calls, "transcripts": tr, "sentences": int(sent),
             "transcript_mb": round(mb, 1), "repeat": a.repeat, "results": results}
     if a.json:
@@ -158,11 +173,11 @@ def main(argv=None):
         return 0
     print(f"analyses on {calls} calls ({tr} transcripts, {int(sent):,} sentences, "
           f"{mb:.0f} MB of transcript text); median of {a.repeat} runs, wall seconds")
-    print(f"{'what':<34} {'median':>7} {'min':>6} {'max':>6}  rows")
+    print(f"{'what':<34} {'median':>7} {'min':>6} {'max':>6} {'cpu':>6} {'rss MB':>7}  rows")
     for r in results:
-        rows = f"{r['rows'] / 1e6:.1f} MB" if r["what"].startswith("report") else r["rows"]
-        print(f"{r['what']:<34} {r['median_s']:>7.2f} {r['min_s']:>6.2f} {r['max_s']:>6.2f}  "
-              f"{rows}")
+        rows = f"{r['rows'] / 1e6:.2f} MB" if r["what"].startswith("report") else r["rows"]
+        print(f"{r['what']:<34} {r['median_s']:>7.2f} {r['min_s']:>6.2f} {r['max_s']:>6.2f} "
+              f"{r['cpu_s']:>6.2f} {r['rss_mb']:>7.1f}  {rows}")
     return 0
 
 

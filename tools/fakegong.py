@@ -5,8 +5,10 @@ It serves the deterministic tenant of tools/gongdata.py the way /work/shared/gon
 describes Gong: Basic and Bearer auth with scopes, 100-record pages with opaque cursors
 (query for GET, body for POST, a POST's query cursor ignored), cursor expiry, 404 for empty
 results, a sliding-window rate limit and a daily quota, processing lag (--late) and a
-schedule of injected faults. Control endpoints under /_fake/ expose counters and the request
-log. Python 3 standard library only; see tools/FAKEGONG.md.
+schedule of injected faults, and an OAuth app's endpoints (/oauth2/authorize auto-approves,
+/oauth2/generate-customer-token issues expiring access tokens and single-use, rotating refresh
+tokens). Control endpoints under /_fake/ expose counters and the request log. Python 3
+standard library only; see tools/FAKEGONG.md.
 
     /usr/bin/python3 tools/fakegong.py --port 0 --calls 300 --rate 0
 prints "URL http://127.0.0.1:PORT" once listening and serves until SIGTERM or SIGINT.
@@ -19,6 +21,7 @@ import collections
 import hashlib
 import json
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -204,6 +207,110 @@ class State:
     def log_copy(self):
         with self.lock:
             return list(self.log)
+
+
+# ---------------------------------------------------------------------------------------
+# OAuth: an app's authorization codes, access tokens and single-use refresh tokens
+# ---------------------------------------------------------------------------------------
+class OAuth:
+    """The tokens one OAuth app has issued. Access tokens expire after opts.token_ttl
+    seconds; a refresh token can be spent once (spending it again is invalid_grant), and
+    every refresh returns a new one. Thread-safe. Tokens carry a serial number (1, 2, ...)
+    that the request log shows instead of the token."""
+
+    CODE_TTL = 600
+
+    def __init__(self, opts):
+        self.opts = opts
+        self.lock = threading.Lock()
+        self.codes = {}      # code -> {redirect_uri, scopes, expires, used}
+        self.access = {}     # token -> {scopes, expires, serial}
+        self.refresh = {}    # token -> {scopes, spent, serial}
+        self.serial = 0
+        self.counts = collections.Counter()
+
+    def count(self, what):
+        with self.lock:
+            self.counts[what] += 1
+
+    def stats(self):
+        with self.lock:
+            c = dict(self.counts)
+            c["live_refresh_tokens"] = sum(1 for r in self.refresh.values() if not r["spent"])
+            return c
+
+    def new_code(self, redirect_uri, scopes):
+        code = "code-" + secrets.token_urlsafe(18)
+        with self.lock:
+            self.codes[code] = {"redirect_uri": redirect_uri, "scopes": scopes,
+                                "expires": time.time() + self.CODE_TTL, "used": False}
+        return code
+
+    def _issue(self, scopes):
+        """A new access and refresh token pair (call with the lock held)."""
+        self.serial += 1
+        access = "at-%d-%s" % (self.serial, secrets.token_urlsafe(24))
+        refresh = "rt-%d-%s" % (self.serial, secrets.token_urlsafe(24))
+        self.access[access] = {"scopes": scopes, "serial": self.serial,
+                               "expires": time.time() + self.opts.token_ttl}
+        self.refresh[refresh] = {"scopes": scopes, "spent": False, "serial": self.serial}
+        return access, refresh
+
+    def redeem_code(self, code, redirect_uri):
+        """(access, refresh, scopes) or raises OAuthError invalid_grant."""
+        with self.lock:
+            c = self.codes.get(code)
+            if c is None or c["used"] or c["expires"] < time.time():
+                raise OAuthError(400, "invalid_grant", "Authorization code is invalid or expired")
+            if c["redirect_uri"] != redirect_uri:
+                raise OAuthError(400, "invalid_grant", "redirect_uri does not match")
+            c["used"] = True
+            return self._issue(c["scopes"]) + (c["scopes"],)
+
+    def redeem_refresh(self, token):
+        """Spend a refresh token: (access, refresh, scopes) or raises invalid_grant."""
+        with self.lock:
+            r = self.refresh.get(token)
+            if r is None or r["spent"]:
+                raise OAuthError(400, "invalid_grant", "Refresh token code is invalid")
+            r["spent"] = True
+            return self._issue(r["scopes"]) + (r["scopes"],)
+
+    def check(self, token):
+        """(scopes, serial, error) for a bearer token that may be ours; (None, None, None)
+        when it is not one of ours."""
+        with self.lock:
+            a = self.access.get(token)
+            if a is None:
+                return None, None, None
+            if a["expires"] <= time.time():
+                self.counts["expired_401"] += 1
+                return None, a["serial"], "Access denied: the access token has expired"
+            return a["scopes"], a["serial"], None
+
+    def revoke(self):
+        """Revoke every token issued so far (a tenant admin removed the app)."""
+        with self.lock:
+            n = len(self.access)
+            for r in self.refresh.values():
+                r["spent"] = True
+            self.access.clear()
+            return n
+
+    def expire(self):
+        """Make every access token expire now (refresh tokens stay valid)."""
+        with self.lock:
+            for a in self.access.values():
+                a["expires"] = 0
+            return len(self.access)
+
+
+class OAuthError(Exception):
+    """An OAuth error answer: {"error": code, "error_description": text}."""
+
+    def __init__(self, status, code, description):
+        super().__init__(description)
+        self.status, self.code, self.description = status, code, description
 
 
 def request_id(seed, n):
@@ -543,7 +650,8 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
     def auth(self):
-        """(auth kind for the log, granted scopes or None for all, error or None)."""
+        """(auth kind for the log, granted scopes or None for all, error or None, OAuth
+        token serial or None)."""
         h = self.headers.get("Authorization") or ""
         opts = self.server.opts
         scheme, _, cred = h.strip().partition(" ")
@@ -555,14 +663,17 @@ class Handler(BaseHTTPRequestHandler):
             except (ValueError, UnicodeDecodeError):
                 key = secret = None
             if key == opts.access_key and secret == opts.access_secret:
-                return "basic", None, None
-            return "basic", None, "Access denied: invalid access key or secret"
+                return "basic", None, None, None
+            return "basic", None, "Access denied: invalid access key or secret", None
         if scheme == "bearer":
             scopes = opts.bearers.get(cred.strip())
             if scopes is not None:
-                return "bearer", scopes, None
-            return "bearer", None, "Access denied: the access token is invalid or expired"
-        return None, None, "Access denied: missing Authorization header"
+                return "bearer", scopes, None, None
+            scopes, serial, error = self.server.oauth.check(cred.strip())
+            if scopes is not None or error:
+                return "bearer", scopes, error, serial
+            return "bearer", None, "Access denied: the access token is invalid or expired", None
+        return None, None, "Access denied: missing Authorization header", None
 
     # ---- dispatch --------------------------------------------------------------------
     def dispatch(self, method):
@@ -572,6 +683,8 @@ class Handler(BaseHTTPRequestHandler):
             raw = self.read_body()
             if path.startswith("/_fake/"):
                 self.control(method, path, raw)
+            elif path.startswith("/oauth2/"):
+                self.oauth_request(method, path, url.query, raw)
             elif path == "/v2" or path.startswith("/v2/"):
                 self.api_request(method, path, url.query, raw)
             else:
@@ -599,8 +712,10 @@ class Handler(BaseHTTPRequestHandler):
         entry = {"t": round(t_arrival, 6), "method": method, "path": path, "query": query,
                  "body": body, "auth": None, "status": None, "bytes": 0,
                  "fault": fault["kind"] if fault else None, "requestId": rid}
-        kind, scopes, auth_error = self.auth()
+        kind, scopes, auth_error, serial = self.auth()
         entry["auth"] = kind
+        if serial is not None:
+            entry["token"] = serial
         if opts.latency_ms:
             time.sleep(opts.latency_ms / 1000)
         if fault and fault["kind"] == "drop":
@@ -664,6 +779,117 @@ class Handler(BaseHTTPRequestHandler):
             reply = Reply(200, cut + b',"calls":[{"id":"12', rid=rid)
         return reply
 
+    # ---- OAuth -----------------------------------------------------------------------------
+    def oauth_request(self, method, path, query_string, raw):
+        """/oauth2/authorize (auto-approve) and /oauth2/generate-customer-token. Logged like
+        /v2 requests, but the log holds no code, token or secret: `query` and `body` list
+        the parameters with those values replaced by "<redacted>"."""
+        st = self.server.state
+        query = dict(urllib.parse.parse_qsl(query_string, keep_blank_values=True))
+        form = {}
+        if raw and "x-www-form-urlencoded" in (self.headers.get("Content-Type") or ""):
+            form = dict(urllib.parse.parse_qsl(raw.decode("utf-8", "replace"),
+                                               keep_blank_values=True))
+        hidden = ("code", "refresh_token", "client_secret", "access_token")
+        entry = {"t": round(time.monotonic(), 6), "method": method, "path": path,
+                 "query": {k: "<redacted>" if k in hidden else v for k, v in query.items()},
+                 "body": {k: "<redacted>" if k in hidden else v for k, v in form.items()},
+                 "auth": None, "status": None, "bytes": 0, "fault": None, "requestId": None,
+                 "raw_query": query_string}
+        if (method, path) == ("GET", "/oauth2/authorize"):
+            status, headers, body = self.oauth_authorize(query)
+        elif (method, path) == ("POST", "/oauth2/generate-customer-token"):
+            entry["auth"] = "basic" if self.headers.get("Authorization", "").lower() \
+                .startswith("basic ") else None
+            params = dict(query)
+            params.update(form)
+            entry["grant_type"] = params.get("grant_type")
+            status, headers, body = self.oauth_token(params)
+        else:
+            status, headers, body = 404, {}, {"error": "not_found"}
+        entry["status"] = status
+        if isinstance(body, dict):
+            entry["error"] = body.get("error")
+            data = json.dumps(body).encode()
+            ctype = "application/json;charset=UTF-8"
+        else:
+            data, ctype = body, "text/plain; charset=utf-8"
+        entry["bytes"] = len(data)
+        st.record(entry)
+        headers = dict(headers)
+        headers["Cache-Control"] = "no-store"
+        self.send(Reply(status, data, ctype, headers=headers))
+
+    def oauth_authorize(self, q):
+        """Approve at once (the test plays the user): 302 to redirect_uri with code and
+        state, or with error=... (access_denied under --oauth-deny, invalid_scope,
+        unsupported_response_type). A bad client_id or redirect_uri is not redirected."""
+        oa, opts = self.server.oauth, self.server.opts
+        oa.count("authorize")
+        redirect = q.get("redirect_uri") or ""
+        if q.get("client_id") != opts.client_id:
+            return 400, {}, b"unknown client_id\n"
+        parts = urllib.parse.urlsplit(redirect)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return 400, {}, b"missing or bad redirect_uri\n"
+        params = {}
+        scopes = [s for s in (q.get("scope") or "").split(" ") if s]
+        known = set(READ_SCOPES) | {MEDIA_SCOPE, "api:workspaces:read"}
+        if q.get("response_type") != "code":
+            params["error"] = "unsupported_response_type"
+        elif not scopes or any(s not in known for s in scopes):
+            params["error"] = "invalid_scope"
+        elif opts.oauth_deny:
+            params["error"] = "access_denied"
+        else:
+            granted = [s for s in scopes if opts.oauth_grant is None or s in opts.oauth_grant]
+            params["code"] = oa.new_code(redirect, set(granted))
+        if "state" in q:
+            params["state"] = q["state"]
+        sep = "&" if parts.query else "?"
+        location = redirect + sep + urllib.parse.urlencode(params)
+        return 302, {"Location": location}, b""
+
+    def oauth_token(self, p):
+        """Exchange a code or spend a refresh token; HTTP Basic client authentication."""
+        oa, opts = self.server.oauth, self.server.opts
+        h = self.headers.get("Authorization") or ""
+        scheme, _, cred = h.strip().partition(" ")
+        try:
+            plain = base64.b64decode(cred.strip(), validate=True).decode()
+        except (ValueError, UnicodeDecodeError):
+            plain = ""
+        cid, _, secret = plain.partition(":")
+        grant = p.get("grant_type")
+        oa.count("token_" + (grant or "none"))
+        if scheme.lower() != "basic" or cid != opts.client_id or secret != opts.client_secret:
+            oa.count("invalid_client")
+            return 401, {}, {"error": "invalid_client",
+                             "error_description": "Client authentication failed"}
+        try:
+            if grant == "authorization_code":
+                if p.get("client_id") not in (None, opts.client_id):
+                    raise OAuthError(400, "invalid_grant", "client_id does not match")
+                access, refresh, scopes = oa.redeem_code(p.get("code") or "",
+                                                         p.get("redirect_uri") or "")
+            elif grant == "refresh_token":
+                access, refresh, scopes = oa.redeem_refresh(p.get("refresh_token") or "")
+            else:
+                raise OAuthError(400, "unsupported_grant_type", "grant_type %r" % grant)
+        except OAuthError as e:
+            oa.count(e.code)
+            return e.status, {}, {"error": e.code, "error_description": e.description}
+        oa.count("issued_" + grant)
+        ttl = opts.token_ttl
+        ttl = int(ttl) if ttl == int(ttl) else ttl
+        base = opts.api_base_url or "http://127.0.0.1:%d" % self.server.server_address[1]
+        return 200, {}, {"access_token": access, "refresh_token": refresh,
+                         "scope": " ".join(s for s in READ_SCOPES + [MEDIA_SCOPE,
+                                                                     "api:workspaces:read"]
+                                           if s in scopes),
+                         "expires_in": ttl, "token_type": "bearer",
+                         "api_base_url_for_customer": base}
+
     # ---- control endpoints ---------------------------------------------------------------
     def control(self, method, path, raw):
         st = self.server.state
@@ -672,7 +898,13 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             return self.control_reply(400, {"error": "malformed JSON"})
         if (method, path) == ("GET", "/_fake/stats"):
-            return self.control_reply(200, st.stats())
+            out = st.stats()
+            out["oauth"] = self.server.oauth.stats()
+            return self.control_reply(200, out)
+        if (method, path) == ("POST", "/_fake/oauth/revoke"):
+            return self.control_reply(200, {"revoked": self.server.oauth.revoke()})
+        if (method, path) == ("POST", "/_fake/oauth/expire"):
+            return self.control_reply(200, {"expired": self.server.oauth.expire()})
         if (method, path) == ("GET", "/_fake/log"):
             return self.control_reply(200, st.log_copy())
         if (method, path) == ("POST", "/_fake/reset"):
@@ -747,6 +979,17 @@ def parse_args(argv):
     p.add_argument("--bearer", action="append", type=parse_bearer, default=[],
                    metavar="TOKEN[=SCOPE,...]")
     p.add_argument("--cursor-ttl", type=float, default=3600, help="seconds")
+    p.add_argument("--client-id", default="demo-client-id", help="the OAuth app's client id")
+    p.add_argument("--client-secret", default="demo-client-secret",
+                   help="the OAuth app's client secret")
+    p.add_argument("--token-ttl", type=float, default=3600,
+                   help="seconds an OAuth access token lives")
+    p.add_argument("--api-base-url", default=None,
+                   help="api_base_url_for_customer in token answers (default: this server)")
+    p.add_argument("--oauth-deny", action="store_true",
+                   help="/oauth2/authorize redirects with error=access_denied")
+    p.add_argument("--oauth-grant", default=None, metavar="SCOPE,...",
+                   help="grant only these of the requested scopes (default: all requested)")
     p.add_argument("--fault", action="append", type=parse_fault, default=[], metavar="JSON")
     p.add_argument("--late", type=int, default=0,
                    help="hold back the N newest calls until POST /_fake/publish")
@@ -755,6 +998,8 @@ def parse_args(argv):
                    help="generate every page fragment before serving (~60 KB of RAM a call)")
     opts = p.parse_args(argv)
     opts.bearers = dict(opts.bearer)
+    if opts.oauth_grant is not None:
+        opts.oauth_grant = {s.strip() for s in opts.oauth_grant.split(",") if s.strip()}
     opts.fault_entries = [f for group in opts.fault for f in group]
     return opts
 
@@ -777,6 +1022,7 @@ def main(argv=None):
     server.opts, server.ds = opts, ds
     server.state = State(opts, ds)
     server.api = Api(server.state, ds, opts)
+    server.oauth = OAuth(opts)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -1818,6 +1818,15 @@ class Dataset:
             oid = ct["hs_id"]
         return system, [("Contact", oid, {t: f for t in timings})]
 
+    def _user_crm(self, user_id, timings):
+        """A Salesforce tenant's party-level CRM User of an internal party: objectId is the
+        user's Salesforce id (005...), the one the Opportunities' OwnerId names."""
+        if not hasattr(self, "_team_by_id"):
+            self._team_by_id = {u["id"]: u for u in self._users}
+        u = self._team_by_id[user_id]
+        f = _fields(Name=u["first"] + " " + u["last"], Email=u["email"])
+        return "Salesforce", [("User", u["sf_owner"], {t: f for t in timings})]
+
     @staticmethod
     def _context_json(crm, context, timings):
         """The `context` array for one selector ([] when there is nothing to link)."""
@@ -1859,7 +1868,13 @@ class Dataset:
         crm = self._crm(c, b["deal"], comp)
         party_crm = []
         for p, ct in parties or ():
-            party_crm.append((p, self._contact_crm(crm[0], ct, TIMINGS) if ct and crm else None))
+            if ct and crm:
+                pcrm = self._contact_crm(crm[0], ct, TIMINGS)
+            elif crm and crm[0] == "Salesforce" and p["affiliation"] == "Internal":
+                pcrm = self._user_crm(p["userId"], TIMINGS)  # who the OwnerIds name
+            else:
+                pcrm = None
+            party_crm.append((p, pcrm))
         b.update({
             "meta": self._meta_for(i), "party_crm": party_crm if parties is not None else None,
             "crm": crm, "content": self._content(c, rng, mono, st, comp),

@@ -1,13 +1,13 @@
 -- activity: calls per rep per week: calls, external calls, the weeks they span and the calls per week
 --
 -- Over the calls in scope (with or without a transcript): calls, external_calls, reps (the
--- distinct reps who ran them), weeks (the weeks from the group's first call to its last,
--- Monday to Sunday, UTC), calls_per_week = calls / weeks, calls_per_rep_week = calls /
--- (reps x weeks), first_call and last_call. With --by week, one row per week.
+-- distinct people who were the calls' reps), weeks (the weeks from the group's first call
+-- to its last, Monday to Sunday, UTC), calls_per_week = calls / weeks, calls_per_rep_week =
+-- calls / (reps x weeks), first_call and last_call. With --by week, one row per week.
 -- @by: rep
 WITH g AS (
   SELECT grp, min(grp_key) AS k, count(*) AS calls, sum(external) AS ext,
-         count(DISTINCT rep) AS reps,
+         count(DISTINCT rep_key) AS reps,
          CAST(round((julianday(max(week)) - julianday(min(week))) / 7) AS INTEGER) + 1 AS weeks,
          min(started) AS first_call, max(started) AS last_call
     FROM scope GROUP BY grp

@@ -1,18 +1,17 @@
 -- coverage: transcript coverage by segment: calls, transcripts mirrored and their share, calls still waiting for one, private calls
 --
--- Over the calls in scope: transcripts (calls with a transcript row), empty (transcripts
--- without a sentence), coverage = transcripts / calls, waiting (calls Gong had no
--- transcript for yet: pending or waiting in transcript_status), private (calls marked
--- private, whose transcripts are mirrored only with --include-private), newest_call.
+-- Over the calls in scope: transcripts (calls with a stored transcript, each of which has
+-- its call_metrics row), empty (transcripts without a sentence), coverage = transcripts /
+-- calls, waiting (calls Gong had no transcript for yet: pending or waiting in
+-- transcript_status), private (calls marked private, whose transcripts are mirrored only
+-- with --include-private), newest_call.
 -- @by: month
 WITH x AS (
-  SELECT s.grp, s.grp_key, s.started,
-         s.call_id IN (SELECT t.call_id FROM transcripts t) AS has_t,
-         s.has_transcript,
+  SELECT s.grp, s.grp_key, s.started, m.call_id IS NOT NULL AS has_t, s.has_transcript,
          ifnull((SELECT ts.state IN ('pending', 'waiting') FROM transcript_status ts
                   WHERE ts.call_id = s.call_id), 0) AS waiting,
-         ifnull((SELECT k.is_private FROM calls k WHERE k.id = s.call_id), 0) AS private
-    FROM scope s
+         ifnull(s.is_private, 0) AS private
+    FROM scope s LEFT JOIN call_metrics m ON m.call_id = s.call_id
 )
 SELECT grp AS "group", count(*) AS calls, sum(has_t) AS transcripts,
        sum(has_t AND NOT has_transcript) AS empty, round(avg(has_t), 4) AS coverage,

@@ -4,17 +4,19 @@
 -- consecutive sentences, gaps under 1 s joined) whose speaker is on the other side than
 -- the previous turn with a known side (Internal vs External; unknown speakers skipped),
 -- divided by the call's duration in minutes (the transcript's span when the duration is
--- missing). switches_per_min is the mean over the group's calls; interactivity puts it on
--- Gong's 0-10 scale (min(10, 2.5 x switches a minute), averaged) and gong_interactivity
--- is the mean of Gong's own stat over the same calls.
+-- missing): call_metrics.switches, as call_facts.interactivity gives it per call.
+-- switches_per_min is the mean over the group's calls; interactivity puts it on Gong's
+-- 0-10 scale (min(10, 2.5 x switches a minute), averaged) and gong_interactivity is the
+-- mean of Gong's own stat over the same calls.
 -- @by: rep
--- @needs: conv
 WITH x AS (
-  SELECT s.grp, s.grp_key, c.switches / c.minutes AS per_min,
+  SELECT s.grp, s.grp_key,
+         m.switches / CASE WHEN s.duration > 0 THEN s.duration / 60.0
+                           ELSE (m.last_ms - m.first_ms) / 60000.0 END AS per_min,
          (SELECT g.value FROM interaction_stats g
            WHERE g.call_id = s.call_id AND g.name = 'Interactivity' LIMIT 1) AS gong
-    FROM scope s JOIN conv c ON c.call_id = s.call_id
-   WHERE s.external AND c.minutes > 0
+    FROM scope s JOIN call_metrics m ON m.call_id = s.call_id
+   WHERE s.external AND m.sentences > 0 AND (s.duration > 0 OR m.last_ms > m.first_ms)
 )
 SELECT grp AS "group", count(*) AS calls, round(avg(per_min), 2) AS switches_per_min,
        round(avg(min(10.0, 2.5 * per_min)), 1) AS interactivity,

@@ -3,18 +3,18 @@
 -- Per external call with a transcript: every turn of an internal speaker that follows a
 -- turn of an external one (turns: one speaker's consecutive sentences, gaps under 1 s
 -- joined; unknown speakers skipped) gives a pause, the turn's start minus the customer
--- turn's end. A call's patience is the mean of its pauses; patience_s is the mean over the
+-- turn's end (call_metrics.rep_replies pauses summing to rep_reply_ms). A call's patience
+-- is the mean of its pauses (call_facts.patience_s); patience_s is the mean over the
 -- group's calls that have any, pauses their number, gong_patience_s the mean of Gong's
 -- Patience stat over the same calls. Gong's research finds top reps wait longer (about
 -- 0.6-1 s or more) before answering.
 -- @by: rep
--- @needs: conv
 WITH x AS (
-  SELECT s.grp, s.grp_key, c.rep_reply_ms * 1.0 / c.rep_replies AS pause_ms, c.rep_replies,
+  SELECT s.grp, s.grp_key, m.rep_reply_ms * 1.0 / m.rep_replies AS pause_ms, m.rep_replies,
          (SELECT g.value FROM interaction_stats g
            WHERE g.call_id = s.call_id AND g.name = 'Patience' LIMIT 1) AS gong
-    FROM scope s JOIN conv c ON c.call_id = s.call_id
-   WHERE s.external AND c.rep_replies > 0
+    FROM scope s JOIN call_metrics m ON m.call_id = s.call_id
+   WHERE s.external AND m.rep_replies > 0
 )
 SELECT grp AS "group", count(*) AS calls, round(avg(pause_ms) / 1000.0, 2) AS patience_s,
        sum(rep_replies) AS pauses, round(avg(gong), 2) AS gong_patience_s

@@ -2,21 +2,20 @@
 --
 -- A question is a transcript sentence whose text ends in '?' (or the full-width or Arabic
 -- question mark). Per external call with a transcript, the questions of internal speakers
--- (rep) and of external ones (customer). Per group: their means per call, in_band (the
--- share of calls where the rep asked 11 to 14 questions, the band Gong's research finds in
--- successful discovery calls), and gong_rep_questions_per_call (the mean of Gong's own
--- company question count, where the mirror has it). flag: 'low' under 11 rep questions a
--- call, 'high' over 14, else 'ok'.
+-- (rep) and of external ones (customer): call_metrics.rep_questions and customer_questions.
+-- Per group: their means per call, in_band (the share of calls where the rep asked 11 to
+-- 14 questions, the band Gong's research finds in successful discovery calls), and
+-- gong_rep_questions_per_call (the mean of Gong's own company question count, where the
+-- mirror has it). flag: 'low' under 11 rep questions a call, 'high' over 14, else 'ok'.
 -- @by: rep
--- @needs: conv
 WITH x AS (
-  SELECT s.grp, s.grp_key, c.rep_questions, c.cust_questions,
+  SELECT s.grp, s.grp_key, m.rep_questions, m.customer_questions,
          (SELECT k.questions_company FROM calls k WHERE k.id = s.call_id) AS gong_q
-    FROM scope s JOIN conv c ON c.call_id = s.call_id
-   WHERE s.external
+    FROM scope s JOIN call_metrics m ON m.call_id = s.call_id
+   WHERE s.external AND m.sentences > 0
 ), g AS (
   SELECT grp, min(grp_key) AS k, count(*) AS calls, avg(rep_questions) AS rq,
-         avg(cust_questions) AS cq, avg(rep_questions BETWEEN 11 AND 14) AS in_band,
+         avg(customer_questions) AS cq, avg(rep_questions BETWEEN 11 AND 14) AS in_band,
          avg(gong_q) AS gq
     FROM x GROUP BY grp
 )

@@ -2,28 +2,28 @@
 --
 -- Talk time is the sum of sentence durations (end - start) in the transcript. A call's
 -- internal talk is that of speakers whose party is Internal, its customer talk that of
--- External ones; unknown speakers count for neither. talk_ratio = internal / (internal +
+-- External ones; unknown speakers count for neither (call_metrics.rep_talk_ms and
+-- customer_talk_ms; call_facts.talk_ratio per call). talk_ratio = internal / (internal +
 -- customer) summed over the group's external calls with a transcript in which someone spoke
 -- (longer calls weigh more). gong_talk_ratio is the mean of Gong's own Talk Ratio stat over
 -- the same calls, gong_calls of them having it. Gong's research puts the best ratio near
 -- 43% and finds that above 65% hurts: flag is 'high' above 0.65, 'low' below 0.30, else
--- 'ok'. rep and rep_email name the group's rep when grouping by rep (the rep who ran the
--- call: see scope.h). rep_hours and customer_hours are the talk summed.
+-- 'ok'. rep and rep_email name the group's rep when grouping by rep (the call's rep:
+-- call_facts.rep_name). rep_hours and customer_hours are the talk summed.
 -- @by: rep
--- @needs: conv
 WITH x AS (
-  SELECT s.grp, s.grp_key, s.rep, s.rep_email, c.rep_ms, c.cust_ms,
+  SELECT s.grp, s.grp_key, s.rep_name, s.rep_email, m.rep_talk_ms, m.customer_talk_ms,
          (SELECT g.value FROM interaction_stats g
            WHERE g.call_id = s.call_id AND g.name = 'Talk Ratio' LIMIT 1) AS gong
-    FROM scope s JOIN conv c ON c.call_id = s.call_id
-   WHERE s.external AND c.rep_ms + c.cust_ms > 0
+    FROM scope s JOIN call_metrics m ON m.call_id = s.call_id
+   WHERE s.external AND m.rep_talk_ms + m.customer_talk_ms > 0
 ), g AS (
   SELECT grp, min(grp_key) AS k, count(*) AS calls,
-         CASE WHEN :by = 'rep' THEN max(rep) END AS rep,
+         CASE WHEN :by = 'rep' THEN max(rep_name) END AS rep,
          CASE WHEN :by = 'rep' THEN max(rep_email) END AS rep_email,
-         total(rep_ms) / (total(rep_ms) + total(cust_ms)) AS ratio,
+         total(rep_talk_ms) / (total(rep_talk_ms) + total(customer_talk_ms)) AS ratio,
          avg(gong) AS gong, count(gong) AS gong_calls,
-         total(rep_ms) / 3600000.0 AS rep_h, total(cust_ms) / 3600000.0 AS cust_h
+         total(rep_talk_ms) / 3600000.0 AS rep_h, total(customer_talk_ms) / 3600000.0 AS cust_h
     FROM x GROUP BY grp
 )
 SELECT grp AS "group", calls, rep, rep_email, round(ratio, 4) AS talk_ratio,

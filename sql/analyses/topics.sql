@@ -5,15 +5,20 @@
 -- calls_with_topic (time above 0), minutes_per_call = the topic's minutes / calls, and
 -- share_of_time = the topic's time / the group's time over all topics.
 -- @by: outcome
-WITH t AS (
-  SELECT s.grp, s.grp_key, s.call_id, tp.name AS topic, tp.duration AS secs
-    FROM scope s JOIN topics tp ON tp.call_id = s.call_id
+WITH c AS MATERIALIZED (  -- the calls with topic data, each grouped once
+  SELECT s.call_id, s.grp, s.grp_key FROM scope s
+   WHERE EXISTS (SELECT 1 FROM topics tp WHERE tp.call_id = s.call_id)
+), t AS (  -- one pass over the topics
+  SELECT c.grp, min(c.grp_key) AS k, tp.name AS topic, sum(tp.duration > 0) AS with_topic,
+         total(tp.duration) AS secs
+    FROM c JOIN topics tp ON tp.call_id = c.call_id GROUP BY c.grp, tp.name
 ), g AS (
-  SELECT grp, count(DISTINCT call_id) AS calls, total(secs) AS secs FROM t GROUP BY grp
+  SELECT grp, count(*) AS calls FROM c GROUP BY grp
+), gs AS (
+  SELECT grp, total(secs) AS secs FROM t GROUP BY grp
 )
-SELECT t.grp AS "group", g.calls AS calls, t.topic AS topic,
-       sum(t.secs > 0) AS calls_with_topic,
-       round(total(t.secs) / 60.0 / g.calls, 2) AS minutes_per_call,
-       round(total(t.secs) / nullif(g.secs, 0), 4) AS share_of_time
-  FROM t JOIN g ON g.grp = t.grp
- GROUP BY t.grp, t.topic ORDER BY min(t.grp_key), t.grp, total(t.secs) DESC, t.topic;
+SELECT t.grp AS "group", g.calls AS calls, t.topic AS topic, t.with_topic AS calls_with_topic,
+       round(t.secs / 60.0 / g.calls, 2) AS minutes_per_call,
+       round(t.secs / nullif(gs.secs, 0), 4) AS share_of_time
+  FROM t JOIN g ON g.grp = t.grp JOIN gs ON gs.grp = t.grp
+ ORDER BY t.k, t.grp, t.secs DESC, t.topic;

@@ -5,14 +5,14 @@
 -- (one row per group and tracker): calls_with_hit (count above 0), share = calls_with_hit
 -- / calls, hits (the counts summed) and hits_per_call = hits / calls.
 -- @by: outcome
-WITH t AS (
-  SELECT s.grp, s.grp_key, s.call_id, tr.name AS tracker, tr.count AS n
-    FROM scope s JOIN trackers tr ON tr.call_id = s.call_id
+WITH c AS MATERIALIZED (  -- the calls with tracker data, each grouped once
+  SELECT s.call_id, s.grp, s.grp_key FROM scope s
+   WHERE EXISTS (SELECT 1 FROM trackers tr WHERE tr.call_id = s.call_id)
 ), g AS (
-  SELECT grp, count(DISTINCT call_id) AS calls FROM t GROUP BY grp
+  SELECT grp, count(*) AS calls FROM c GROUP BY grp
 )
-SELECT t.grp AS "group", g.calls AS calls, t.tracker AS tracker,
-       sum(t.n > 0) AS calls_with_hit, round(sum(t.n > 0) * 1.0 / g.calls, 4) AS share,
-       sum(t.n) AS hits, round(total(t.n) / g.calls, 4) AS hits_per_call
-  FROM t JOIN g ON g.grp = t.grp
- GROUP BY t.grp, t.tracker ORDER BY min(t.grp_key), t.grp, t.tracker;
+SELECT c.grp AS "group", g.calls AS calls, tr.name AS tracker,
+       sum(tr.count > 0) AS calls_with_hit, round(sum(tr.count > 0) * 1.0 / g.calls, 4) AS share,
+       sum(tr.count) AS hits, round(total(tr.count) / g.calls, 4) AS hits_per_call
+  FROM c JOIN trackers tr ON tr.call_id = c.call_id JOIN g ON g.grp = c.grp
+ GROUP BY c.grp, tr.name ORDER BY min(c.grp_key), c.grp, tr.name;

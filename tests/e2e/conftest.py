@@ -101,7 +101,9 @@ def ingest_env(server=None, **extra):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("GONG_", "CALLMINE_"))}
     env.update(GONG_ACCESS_KEY=KEY, GONG_ACCESS_KEY_SECRET=SECRET,
-               CALLMINE_BACKOFF_BASE="0.01", CALLMINE_TIMEOUT="10")
+               CALLMINE_BACKOFF_BASE="0.01", CALLMINE_TIMEOUT="10",
+               # never the tester's own OAuth login (~/.config/callmine/token)
+               CALLMINE_TOKEN_FILE="/nonexistent/callmine-token")
     if server is not None:
         env["GONG_BASE_URL"] = server.url
     env.update({k: v for k, v in extra.items() if v is not None})

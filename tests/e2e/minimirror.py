@@ -2,6 +2,10 @@
 
 A Mirror applies sql/001-init.sql to a new file, sets PRAGMA user_version = 1, and offers
 one method per table the query tool reads (users, calls, parties, deals, transcripts, ...).
+close() then brings the file to the current schema as a user would, with
+`callmine-ingest --db FILE --upgrade` ($CALLMINE_BIN, else bin/): the migrations, and the
+rows derived from the transcripts (call_metrics) computed by the ingest's own code. Pass
+upgrade=False to keep a version 1 file.
 Transcripts are stored as callmine-ingest stores them: one line per sentence,
 START_MS<TAB>END_MS<TAB>SPEAKER_ID<TAB>TEXT with \\ \n \r escaped in TEXT, zlib-compressed in
 the sqlar convention (stored as is when compression would not shrink it).
@@ -20,13 +24,27 @@ Run as a script it builds a synthetic mirror for benchmarks:
 import argparse
 import datetime
 import pathlib
+import os
 import random
 import sqlite3
+import subprocess
 import sys
 import zlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "sql" / "001-init.sql"
+INGEST = pathlib.Path(os.environ.get("CALLMINE_BIN", ROOT / "bin")) / "callmine-ingest"
+
+
+def upgrade(path):
+    """Migrate a version 1 file in place and fill its derived rows (callmine-ingest --upgrade;
+    it sends no request)."""
+    p = subprocess.run([str(INGEST), "--db", str(path), "--upgrade", "--quiet"],
+                       capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        raise RuntimeError(f"callmine-ingest --upgrade {path}: {p.stderr.strip()}")
+    # back to a rollback journal, as the file was built: no -wal/-shm beside it
+    sqlite3.connect(str(path)).execute("PRAGMA journal_mode = DELETE").connection.close()
 
 
 def encode_text(text):
@@ -46,8 +64,9 @@ def sqlar_blob(raw, level=6):
 
 
 class Mirror:
-    def __init__(self, path, user_version=1, schema=SCHEMA):
+    def __init__(self, path, user_version=1, schema=SCHEMA, upgrade=True):
         self.path = str(path)
+        self.upgrade = upgrade and int(user_version) == 1
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.executescript(pathlib.Path(schema).read_text())
         self.db.execute(f"PRAGMA user_version = {int(user_version)}")
@@ -108,6 +127,8 @@ class Mirror:
     def close(self):
         self.db.execute("COMMIT")
         self.db.close()
+        if self.upgrade:
+            upgrade(self.path)
 
 
 WORDS = ("the a we you they our your it is are was be have can will would could should "
@@ -122,8 +143,9 @@ WORDS = ("the a we you they our your it is are was be have can will would could 
 PLANTED = ["pricing", "discount", "competitor", "Globex", "budget approval"]
 
 
-def synth(path, calls=2000, kb=15, seed=1, reps=12):
-    """A synthetic mirror: calls with ~kb KB of transcript each, a few reps and deals."""
+def synth(path, calls=2000, kb=15, seed=1, reps=12, upgrade=True):
+    """A synthetic mirror: calls with ~kb KB of transcript each, a few reps and deals
+    (upgrade=False: left at version 1)."""
     rnd = random.Random(seed)
     pool = []
     for _ in range(20000):
@@ -132,7 +154,7 @@ def synth(path, calls=2000, kb=15, seed=1, reps=12):
             words.insert(rnd.randrange(len(words)), rnd.choice(PLANTED))
         s = " ".join(words)
         pool.append(s[0].upper() + s[1:] + rnd.choice(".?."))
-    m = Mirror(path)
+    m = Mirror(path, upgrade=upgrade)
     for r in range(reps):
         m.user(f"u{r}", f"Rep{r}", "Seller", f"rep{r}@example.com")
     stages = ["appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "closedwon",

@@ -4,13 +4,18 @@ build(tmp_dir, calls) starts tools/fakegong.py (seed 1, 2024-01-01 + 120 days, n
 limit), mirrors every call with callmine-ingest, stops the server and returns
 (db_path, dataset): the gongdata.Dataset that generated the data, whose PLANTED and
 measure() say what the analyses must find.
+
+semantic(db) brings a mirror's semantic layer up for the analyses: schema v2 on a file that
+has only v1 (minimirror's), then call_metrics computed by tools/dev/fill_metrics.sql through
+the extension, until the ingest writes call_metrics itself.
 """
 import json
 import os
 import pathlib
+import sqlite3
 import subprocess
 
-from conftest import QUERY, FakeGong, run_ingest
+from conftest import BIN, QUERY, ROOT, FakeGong, run_ingest
 
 import gongdata
 

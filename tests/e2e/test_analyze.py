@@ -50,7 +50,7 @@ def test_list_names_every_analysis_with_its_definition(pm):
 
 def test_help_shows_the_full_definition(pm):
     out = q(pm["db"], "analyze", "talk-ratio", "--help").stdout
-    assert "Talk Ratio" in out and "65%" in out and "@needs" in out
+    assert "Talk Ratio" in out and "65%" in out and "@by" in out
     assert "--by GROUPING" in q(pm["db"], "analyze", "--help").stdout
 
 
@@ -431,3 +431,132 @@ def test_sql_functions_hand_computed(mini):
     ]
     out = q(mini, "sql", f"SELECT count(*) FROM transcript_turns('{A}', 3000)").stdout
     assert out.split()[-1] == "6"  # a 3 s gap joins the rep's 2nd and 3rd turns
+
+
+# ---- the semantic layer: analyses agree with call_facts, call by call ----------------------
+
+def facts(db, where="1"):
+    out = q(db, "sql", "--format", "jsonl", f"SELECT * FROM call_facts WHERE {where}").stdout
+    return {r["call_id"]: r for r in map(json.loads, out.splitlines())}
+
+
+def test_per_call_measures_equal_call_facts(pm):
+    """The per-call values the analyses use equal call_facts' columns (a differential test:
+    the analyses read call_metrics through their own SQL, call_facts through the view)."""
+    f = facts(pm["db"])
+    ext = {r["call_id"] for r in map(json.loads, q(
+        pm["db"], "sql", "--format", "jsonl",
+        "SELECT c.id AS call_id FROM calls c WHERE c.scope = 'External' OR EXISTS (SELECT 1 "
+        "FROM parties p WHERE p.call_id = c.id AND p.affiliation = 'External')")
+        .stdout.splitlines())}
+    with_text = {k for k, v in f.items() if k in ext and v["has_transcript"]}
+    assert len(with_text) > 500
+    talk = by_group(analyze(pm["db"], "talk-ratio", "--by", "call"))
+    assert set(talk) == {k for k in with_text if f[k]["talk_ratio"] is not None}
+    for k, r in talk.items():
+        assert r["talk_ratio"] == f[k]["talk_ratio"], (k, r, f[k])
+    qs = by_group(analyze(pm["db"], "questions", "--by", "call"))
+    mono = by_group(analyze(pm["db"], "monologues", "--by", "call"))
+    assert set(qs) == set(mono) == with_text
+    for k in with_text:
+        assert qs[k]["rep_questions_per_call"] == f[k]["questions_rep"], k
+        assert qs[k]["customer_questions_per_call"] == f[k]["questions_customer"], k
+        assert mono[k]["longest_monologue_s"] == f[k]["longest_monologue_s"], k
+    pat = by_group(analyze(pm["db"], "patience", "--by", "call"))
+    assert set(pat) == {k for k in with_text if f[k]["patience_s"] is not None}
+    for k, r in pat.items():
+        assert abs(r["patience_s"] - f[k]["patience_s"]) <= 0.0051, (k, r, f[k])
+    inter = by_group(analyze(pm["db"], "interactivity", "--by", "call"))
+    assert set(inter) == {k for k in with_text if f[k]["interactivity"] is not None}
+    for k, r in inter.items():
+        assert abs(r["switches_per_min"] - f[k]["interactivity"]) <= 0.0051, (k, r, f[k])
+
+
+SCOPE_COLUMNS = ["rep_id", "rep_name", "rep_email", "rep_source", "deal_id", "deal_name",
+                 "stage", "amount", "company_name", "company_size", "outcome", "owner",
+                 "close_date", "has_transcript", "started", "title", "url"]
+
+
+def scope_rows(db, tmp_path, *args):
+    d = tmp_path / "an"
+    d.mkdir(exist_ok=True)
+    (d / "scope-dump.sql").write_text(
+        "-- scope-dump: every scope column per call\n-- @by: call\n"
+        "SELECT grp AS \"group\", 1 AS calls, " + ", ".join(SCOPE_COLUMNS) +
+        " FROM scope ORDER BY grp_key;\n")
+    return by_group(analyze(db, "scope-dump", "--analyses", d, *args))
+
+
+def test_scope_is_call_facts(pm, tmp_path):
+    """The scope an analysis reads says what call_facts says about every call: one rep, one
+    deal (Now by default), one outcome; with --deal-timing call the snapshot at the call."""
+    f = facts(pm["db"])
+    rows = scope_rows(pm["db"], tmp_path, "--deal-timing", "now")
+    assert set(rows) == set(f)
+    for k, r in rows.items():
+        for col in SCOPE_COLUMNS:
+            assert r[col] == f[k][col], (k, col, r[col], f[k][col])
+    assert sum(r["rep_source"] == "speech" for r in rows.values()) > 500
+    at_call = scope_rows(pm["db"], tmp_path, "--deal-timing", "call")
+    moved = 0
+    for k, r in at_call.items():
+        assert (r["stage"], r["amount"]) == (f[k]["stage_at_call"], f[k]["amount_at_call"]), k
+        assert r["outcome"] == f[k]["outcome"]  # outcome always from Now
+        moved += r["stage"] != f[k]["stage"]
+    assert moved > 0  # the fake data moves deals after the call: the two timings differ
+
+
+# ---- one rep: people, not names -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def namesakes(tmp_path_factory):
+    """Two Gong users named Yasmin Chen and one Dana Smith, each running calls; a call with
+    no transcript is the primary user's; the conv views of older user analyses."""
+    path = tmp_path_factory.mktemp("namesakes") / "n.db"
+    m = minimirror.Mirror(path)
+    m.user("y1", "Yasmin", "Chen", "yasmin.chen@acme.com")
+    m.user("y2", "Yasmin", "Chen", "yasmin.chen2@acme.com")
+    m.user("d1", "Dana", "Smith", "dana@acme.com")
+    talk = {"y1": (6000, 4000), "y2": (2000, 8000), "d1": (5000, 5000)}
+    for i, (uid, (rep_ms, cust_ms)) in enumerate(talk.items()):
+        for j in range(2):
+            cid = f"{i}{j}"
+            m.call(cid, f"Call {cid}", f"2024-03-0{i + 1}T1{j}:00:00Z", duration=60,
+                   primary_user_id="d1", scope="External")
+            m.party(cid, "r", "whoever", "Internal", user_id=uid)
+            m.party(cid, "c", "Buyer", "External")
+            m.transcript(cid, [(0, rep_ms, "r", "Hello?"), (rep_ms, rep_ms + cust_ms, "c", "Hi")])
+    m.call("99", "No transcript", "2024-03-09T10:00:00Z", primary_user_id="y2", scope="External")
+    m.close()
+    return path
+
+
+def test_two_people_who_share_a_name_stay_two_rows(namesakes, tmp_path):
+    rows = by_group(analyze(namesakes, "talk-ratio"))
+    assert set(rows) == {"Dana Smith", "Yasmin Chen <yasmin.chen@acme.com>",
+                         "Yasmin Chen <yasmin.chen2@acme.com>"}
+    assert rows["Yasmin Chen <yasmin.chen@acme.com>"]["talk_ratio"] == 0.6
+    assert rows["Yasmin Chen <yasmin.chen2@acme.com>"]["talk_ratio"] == 0.2
+    assert rows["Yasmin Chen <yasmin.chen2@acme.com>"]["rep"] == "Yasmin Chen"
+    act = by_group(analyze(namesakes, "activity"))
+    # the call without a transcript is its primary user's
+    assert act["Yasmin Chen <yasmin.chen2@acme.com>"]["calls"] == 3
+    assert analyze(namesakes, "activity", "--by", "all")[0]["reps"] == 3
+    real = analyze(namesakes, "real-rep")
+    assert sorted(r["group"] for r in real) == ["00", "01", "10", "11"]  # not Dana's
+    assert {r["primary_user"] for r in real} == {"Dana Smith"}
+
+
+def test_older_user_analyses_reading_conv_still_run(namesakes, tmp_path):
+    d = tmp_path / "old"
+    d.mkdir()
+    (d / "old-talk.sql").write_text(
+        "-- old-talk: talk from the per-call table of older versions\n-- @needs: conv\n"
+        "SELECT s.grp AS \"group\", count(*) AS calls, sum(c.rep_ms) AS rep_ms,\n"
+        "       sum(c.cust_ms) AS cust_ms, max(c.top_name) AS top,\n"
+        "       (SELECT sum(talk_ms) FROM conv_speakers cs WHERE cs.side = 'rep') AS all_rep\n"
+        "  FROM scope s JOIN conv c ON c.call_id = s.call_id GROUP BY s.grp;\n")
+    rows = by_group(analyze(namesakes, "old-talk", "--analyses", d, "--by", "all"))
+    assert (rows["all"]["calls"], rows["all"]["rep_ms"], rows["all"]["cust_ms"]) == \
+        (6, 26000, 34000)
+    assert rows["all"]["all_rep"] == 26000 and rows["all"]["top"].startswith(("Dana", "Yasmin"))

@@ -82,12 +82,19 @@ def empty_mirror(db):
     again in the same file (its free pages, WAL and -shm reused)."""
     con = sqlite3.connect(db, isolation_level=None)
     con.execute("PRAGMA foreign_keys = OFF")
+    # FTS5 tables (the search index) are emptied through their own command, never through
+    # their shadow tables
+    fts = [r[0] for r in con.execute(
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'")]
     tables = [r[0] for r in con.execute(
         "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "AND name != 'meta'")]
+        "AND name != 'meta' AND sql NOT LIKE 'CREATE VIRTUAL%'")
+        if not any(r[0].startswith(v + "_") for v in fts)]
     con.execute("BEGIN")
     for t in tables:
         con.execute(f'DELETE FROM "{t}"')
+    for v in fts:
+        con.execute(f'INSERT INTO "{v}"("{v}") VALUES (\'delete-all\')')
     con.execute("COMMIT")
     con.close()
 

@@ -167,6 +167,146 @@ def test_auth_basic_bearer_401_403(fresh):
 
 
 # ---------------------------------------------------------------------------------------
+# OAuth app endpoints
+# ---------------------------------------------------------------------------------------
+CLIENT_BASIC = "Basic " + base64.b64encode(b"demo-client-id:demo-client-secret").decode()
+REDIRECT = "http://127.0.0.1:9/callback"
+
+
+def authorize(srv, **params):
+    """GET /oauth2/authorize without following the redirect: (status, Location query dict)."""
+    q = {"client_id": "demo-client-id", "response_type": "code",
+         "scope": " ".join(read_scopes()), "redirect_uri": REDIRECT, "state": "s1"}
+    q.update(params)
+    q = {k: v for k, v in q.items() if v is not None}
+    conn = http.client.HTTPConnection(urllib.parse.urlsplit(srv.url).netloc, timeout=10)
+    conn.request("GET", "/oauth2/authorize?" + urllib.parse.urlencode(q))
+    r = conn.getresponse()
+    r.read()
+    loc = r.getheader("Location") or ""
+    conn.close()
+    if loc:
+        assert loc.startswith(q.get("redirect_uri", ""))
+    return r.status, dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(loc).query))
+
+
+def read_scopes():
+    return ["api:calls:read:basic", "api:calls:read:extensive", "api:calls:read:transcript",
+            "api:users:read"]
+
+
+def token(srv, params, auth=CLIENT_BASIC, in_query=False):
+    """POST /oauth2/generate-customer-token: (status, JSON body)."""
+    data = urllib.parse.urlencode(params)
+    path = "/oauth2/generate-customer-token" + ("?" + data if in_query else "")
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if auth:
+        headers["Authorization"] = auth
+    req = urllib.request.Request(srv.url + path, data=b"" if in_query else data.encode(),
+                                 method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+@pytest.fixture(scope="module")
+def osrv():
+    s = Server("--calls", 20, "--rate", 0, "--token-ttl", 1)
+    yield s
+    assert s.stop() == 0
+
+
+def test_oauth_authorize_auto_approves(osrv):
+    status, q = authorize(osrv)
+    assert status == 302 and q["state"] == "s1" and q["code"].startswith("code-")
+    assert authorize(osrv, scope="api:calls:read:basic api:calls:write")[1] == {
+        "error": "invalid_scope", "state": "s1"}
+    assert authorize(osrv, response_type="token")[1]["error"] == "unsupported_response_type"
+    assert authorize(osrv, client_id="someone-else") == (400, {})
+    assert authorize(osrv, redirect_uri=None) == (400, {})
+
+
+def test_oauth_code_is_single_use_and_bound_to_its_redirect(osrv):
+    code = authorize(osrv)[1]["code"]
+    status, body = token(osrv, {"grant_type": "authorization_code", "code": code,
+                                "client_id": "demo-client-id", "redirect_uri": REDIRECT})
+    assert status == 200
+    assert body["access_token"].startswith("at-") and body["refresh_token"].startswith("rt-")
+    assert body["expires_in"] == 1 and body["token_type"] == "bearer"
+    assert body["scope"].split() == read_scopes()
+    assert body["api_base_url_for_customer"] == osrv.url
+    again = token(osrv, {"grant_type": "authorization_code", "code": code,
+                         "redirect_uri": REDIRECT})
+    assert again[0] == 400 and again[1]["error"] == "invalid_grant"
+    code = authorize(osrv)[1]["code"]
+    assert token(osrv, {"grant_type": "authorization_code", "code": code,
+                        "redirect_uri": "http://127.0.0.1:10/callback"})[1]["error"] == \
+        "invalid_grant"
+    code = authorize(osrv)[1]["code"]
+    bad = "Basic " + base64.b64encode(b"demo-client-id:wrong").decode()
+    assert token(osrv, {"grant_type": "authorization_code", "code": code,
+                        "redirect_uri": REDIRECT}, auth=bad) == (
+        401, {"error": "invalid_client", "error_description": "Client authentication failed"})
+    # Gong documents the parameters on the query string: accepted too
+    assert token(osrv, {"grant_type": "authorization_code", "code": code,
+                        "redirect_uri": REDIRECT}, in_query=True)[0] == 200
+    assert token(osrv, {"grant_type": "password"})[1]["error"] == "unsupported_grant_type"
+
+
+def test_oauth_refresh_rotates_and_access_tokens_expire(osrv):
+    code = authorize(osrv)[1]["code"]
+    first = token(osrv, {"grant_type": "authorization_code", "code": code,
+                         "redirect_uri": REDIRECT})[1]
+    bearer = "Bearer " + first["access_token"]
+    assert osrv.json("GET", "/v2/users", auth=bearer)["users"]
+    status, second = token(osrv, {"grant_type": "refresh_token",
+                                  "refresh_token": first["refresh_token"]})
+    assert status == 200 and second["refresh_token"] != first["refresh_token"]
+    assert second["access_token"] != first["access_token"]
+    reused = token(osrv, {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]})
+    assert reused[0] == 400 and reused[1]["error"] == "invalid_grant"
+    time.sleep(1.1)
+    status, _, raw = osrv.call("GET", "/v2/users", auth=bearer)
+    assert status == 401 and "expired" in json.loads(raw)["errors"][0]
+    third = token(osrv, {"grant_type": "refresh_token",
+                         "refresh_token": second["refresh_token"]})[1]
+    assert osrv.json("GET", "/v2/users", auth="Bearer " + third["access_token"])["users"]
+    log = osrv.control("GET", "/_fake/log")
+    text = json.dumps([{k: v for k, v in e.items() if k != "raw_query"} for e in log])
+    for secret in (first["refresh_token"], second["access_token"], "demo-client-secret", code):
+        assert secret not in text
+    users = [e for e in log if e["path"] == "/v2/users"]
+    assert users[-1]["token"] > users[0]["token"] and users[-2]["status"] == 401
+    st = osrv.control("GET", "/_fake/stats")["oauth"]
+    assert st["invalid_grant"] >= 2 and st["expired_401"] >= 1
+    # revoke: refresh tokens spent, access tokens unknown
+    assert osrv.control("POST", "/_fake/oauth/revoke")["revoked"] >= 1
+    assert token(osrv, {"grant_type": "refresh_token",
+                        "refresh_token": third["refresh_token"]})[1]["error"] == "invalid_grant"
+    assert osrv.call("GET", "/v2/users", auth="Bearer " + third["access_token"])[0] == 401
+
+
+def test_oauth_grant_subset_and_deny():
+    s = Server("--calls", 20, "--rate", 0, "--oauth-grant", "api:calls:read:basic")
+    try:
+        code = authorize(s)[1]["code"]
+        body = token(s, {"grant_type": "authorization_code", "code": code,
+                         "redirect_uri": REDIRECT})[1]
+        assert body["scope"] == "api:calls:read:basic"
+        status, _, raw = s.call("GET", "/v2/users", auth="Bearer " + body["access_token"])
+        assert status == 403 and "api:users:read" in json.loads(raw)["errors"][0]
+    finally:
+        s.stop()
+    s = Server("--calls", 20, "--rate", 0, "--oauth-deny")
+    try:
+        assert authorize(s)[1] == {"error": "access_denied", "state": "s1"}
+    finally:
+        s.stop()
+
+
+# ---------------------------------------------------------------------------------------
 # Paging
 # ---------------------------------------------------------------------------------------
 def test_users_paging_with_query_cursor(fresh, ds):

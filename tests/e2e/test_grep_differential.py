@@ -72,9 +72,8 @@ def calls():
                 stage = f.get("dealstage", f.get("StageName"))
                 stages.setdefault(obj.get("timing") or "Now", set()).add(
                     str(stage).lower() if stage is not None else None)
-        # --deal-timing call: the TimeOfCall snapshot, else Now, per call
-        out[cid] = dict(sentences=sentences,
-                        stages=stages["TimeOfCall"] or stages["Now"])
+        # the default --deal-timing now: the Now snapshot (the fake tenant lists one deal)
+        out[cid] = dict(sentences=sentences, stages=stages["Now"])
     return out
 
 

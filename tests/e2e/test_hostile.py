@@ -21,6 +21,7 @@ hang (every run has a timeout) and, for the big transcript, within seconds and b
 """
 import ctypes
 import json
+import re
 import os
 import pathlib
 import shutil
@@ -259,6 +260,26 @@ def test_table_replaced_by_an_endless_view_is_refused(tmp_path):
     for args in (["calls"], ["grep", "pricing"], ["show", "7001"]):
         rc, out, err = q(db, *args, timeout=5)
         one_line_error(rc, err, "not a table")
+
+
+def test_call_facts_is_always_the_programs_own_view(tmp_path):
+    """A shared file's own call_facts (here: an endless recursive view) is never read: every
+    command answers from the definition built into callmine-query."""
+    db = small_mirror(tmp_path / "facts.db")
+    con = sqlite3.connect(db)
+    honest = con.execute("SELECT count(*) FROM call_facts").fetchone()[0]
+    con.executescript("""
+        DROP VIEW call_facts;
+        CREATE VIEW call_facts AS WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r)
+            SELECT 'evil' AS call_id, x AS outcome FROM r;
+    """)
+    con.close()
+    rc, out, err = q(db, "--format", "tsv", "sql", "SELECT count(*) FROM call_facts", timeout=10)
+    assert rc == 0, err
+    assert out.decode().splitlines()[1:] == [str(honest)]
+    for args in (["calls", "--outcome", "lost"], ["analyze", "activity"]):
+        rc, out, err = q(db, *args, timeout=10)
+        assert rc == 0 and b"evil" not in out, (args, err)
 
 
 # ---- files that are not mirrors, for every command ---------------------------------------
@@ -526,7 +547,10 @@ def test_lying_size_and_corrupt_blob(tmp_path, case):
         rc, out, err = q(db, "grep", "--format", fmt, "-i", "pricing")
         assert rc == 0, err
         assert b"Hello pricing" in out  # the intact transcript is still searched
-        assert all(ln.startswith("callmine-query: warning: ") for ln in err.splitlines()), err
+        # warnings, and grep's total ("1 hit in 1 sentence of 1 call")
+        assert all(ln.startswith("callmine-query: warning: ") or
+                   re.fullmatch(r"\d+ hits? in \d+ sentences? of \d+ calls?", ln)
+                   for ln in err.splitlines()), err
     for extra in ([], ["--redact"]):
         out = tmp_path / "out.db"
         out.unlink(missing_ok=True)

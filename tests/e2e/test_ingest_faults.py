@@ -54,7 +54,7 @@ def test_429_is_counted_in_summary(fakegong, tmp_path):
     srv = fakegong(fault=[{"path": "*", "kind": "status", "status": 429, "retry_after": 1,
                            "count": 2}], **DATA)
     p = run_ingest(tmp_path / "a.db", *WINDOW, server=srv, check=0)
-    assert "2 429s" in p.stderr
+    assert "2 answered 429" in p.stderr
 
 
 def test_500_storm_stops_with_exit_1_then_resumes(fakegong, tmp_path, reference):

@@ -129,8 +129,11 @@ def test_not_a_database_is_a_clear_error(tmp_path, fakegong):
     srv = fakegong(**DATA)
     f = tmp_path / "junk.db"
     f.write_bytes(b"this is not sqlite" * 100)
+    before = f.read_bytes()
     p = run_ingest(f, *WINDOW, server=srv)
-    assert p.returncode == 1 and "not a SQLite database" in p.stderr, p.stderr
+    # a file that is not a mirror is a configuration error: exit 2, the file untouched
+    assert p.returncode == 2 and "not a SQLite database" in p.stderr, p.stderr
+    assert f.read_bytes() == before and srv.stats()["requests"] == 0
 
 
 def test_waiting_transcripts_are_asked_again_in_batches(fakegong, tmp_path):

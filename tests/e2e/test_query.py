@@ -86,6 +86,11 @@ def build_fixture(path):
     m.party(C2, "t2", "Carol Client", "External")
     m.deal(C2, "Now", "d2", deal_name="Globex renewal", stage="ClosedLost", amount=1000,
            owner="OWNER-77", company_name="Globex", company_size=2500)
+    # a party-level CRM User object (as Salesforce sends): the owner's name and e-mail
+    m.crm_field(C2, "User", "OWNER-77", "Now", "Name", "Olga Owner", system="Salesforce",
+                party_ord=0)
+    m.crm_field(C2, "User", "OWNER-77", "Now", "Email", "olga@acme.com", system="Salesforce",
+                party_ord=0)
     m.transcript(C2, [
         (0, 1000, "t2", "We chose a competitor."),
         (1000, 2000, "t1", "Was it the price?"),
@@ -137,7 +142,10 @@ def test_usage_errors_exit_2_with_one_line(mirror):
     one_line_error(q(mirror, "frobnicate", check=None), 2, "unknown command 'frobnicate'")
     one_line_error(q(mirror, "calls", "--bogus", check=None), 2, "'--bogus'")
     one_line_error(q(mirror, "calls", "--from", check=None), 2, "needs a value")
-    one_line_error(q(mirror, "calls", "--from", "yesterday", check=None), 2, "--from")
+    one_line_error(q(mirror, "calls", "--from", "soon", check=None), 2, "--from")
+    one_line_error(q(mirror, "calls", "--min-amount", "lots", check=None), 2, "--min-amount")
+    one_line_error(q(mirror, "calls", "--outcome", "maybe", check=None), 2, "--outcome")
+    one_line_error(q(mirror, "calls", "--deal-timing", "later", check=None), 2, "--deal-timing")
     one_line_error(q(mirror, "--format", "xml", "calls", check=None), 2, "unknown format")
     one_line_error(q(mirror, "grep", check=None), 2, "PATTERN")
     one_line_error(q(mirror, "show", check=None), 2, "CALL_ID")
@@ -271,14 +279,19 @@ def test_calls_jsonl_and_count_line(mirror):
     rows = jsonl(p.stdout)
     assert [r["id"] for r in rows] == [C3, C1, C2, C4, C5]  # by start time
     r1 = rows[1]
-    assert {k: r1[k] for k in ("id", "title", "started", "rep", "stage", "amount")} == {
-        "id": C1, "title": "Acme discovery", "started": "2024-03-01T17:00:00Z",
-        "rep": "Dana Smith", "stage": "qualifiedtobuy", "amount": 50000.0}
-    assert rows[2]["stage"] == "ClosedLost"  # no TimeOfCall row: read through Now
+    assert {k: r1[k] for k in ("id", "title", "started", "rep", "stage", "amount",
+                               "outcome")} == {
+        "id": C1, "title": "Acme discovery", "started": "2024-03-01T17:00:00.000Z",
+        "rep": "Dana Smith", "stage": "closedwon", "amount": 60000.0, "outcome": "won"}
+    assert rows[2]["stage"] == "ClosedLost" and rows[2]["outcome"] == "lost"
+    assert rows[0]["stage"] is None and rows[0]["outcome"] is None  # no Now deal
+    assert rows[4]["rep"] == "Lee Chen"  # no internal speech: the primary user
     assert rows[0]["sentences"] is None and r1["sentences"] == 7
-    assert p.stderr == "5 calls, 3 deals, 2 reps, transcripts for 4 (80.0%)\n"
-    rows = jsonl(q(mirror, "calls", "--format", "jsonl", "--deal-timing", "now").stdout)
-    assert rows[1]["stage"] == "closedwon" and rows[1]["amount"] == 60000.0
+    assert p.stderr == "5 calls, 2 deals, 2 reps, transcripts for 4 (80.0%)\n"
+    rows = jsonl(q(mirror, "calls", "--format", "jsonl", "--deal-timing", "call").stdout)
+    assert rows[1]["stage"] == "qualifiedtobuy" and rows[1]["amount"] == 50000.0
+    assert rows[1]["outcome"] == "won"  # the eventual result whatever the timing
+    assert rows[2]["stage"] == "ClosedLost"  # no TimeOfCall row: read through Now
 
 
 @pytest.mark.parametrize("args,want", [
@@ -288,15 +301,28 @@ def test_calls_jsonl_and_count_line(mirror):
     (["--rep", "DANA"], [C3, C1, C4]),
     (["--rep", "lee@acme"], [C2, C5]),
     (["--rep", "carol"], []),
-    (["--stage", "closedlost,QUALIFIEDTOBUY"], [C1, C2]),
-    (["--stage", "closedwon"], []),
-    (["--stage", "closedwon", "--deal-timing", "now"], [C1]),
-    (["--min-amount", "50000"], [C1]),
-    (["--min-amount", "1000", "--max-amount", "1000"], [C2]),
+    (["--participant", "lee"], [C2, C5]),
+    (["--participant", "bob"], []),
+    (["--stage", "closedlost,QUALIFIEDTOBUY"], [C2]),
+    (["--stage", "closedlost,QUALIFIEDTOBUY", "--deal-timing", "call"], [C1, C2]),
+    (["--stage", "closedwon"], [C1]),
+    (["--stage", "closedwon", "--deal-timing", "call"], []),
+    (["--stage", "appointmentscheduled", "--deal-timing", "call"], []),  # C3: no Now deal
+    (["--min-amount", "55k"], [C1]),
+    (["--min-amount", "55k", "--deal-timing", "call"], []),
+    (["--min-amount", "1000", "--max-amount", "0.001m"], [C2]),
     (["--owner", "owner-77"], [C2]),
-    (["--owner", "dana"], [C1]),
+    (["--owner", "olga"], [C2]),
+    (["--owner", "OLGA@acme"], [C2]),
+    (["--owner", "owner"], [C2]),
+    (["--owner", "u1"], [C1]),
     (["--company-size", "100-200"], [C1]),
+    (["--company-size", "100-125", "--deal-timing", "call"], [C1]),
     (["--company-size", "1000+"], [C2]),
+    (["--outcome", "won"], [C1]),
+    (["--outcome", "won", "--deal-timing", "call"], [C1]),
+    (["--outcome", "lost,open"], [C2]),
+    (["--outcome", "won", "--stage", "qualifiedtobuy", "--deal-timing", "call"], [C1]),
     (["--where", "duration < 1000 AND title LIKE '%renewal%'"], [C2]),
     (["--where", "is_private", "--rep", "dana"], [C4]),
 ])
@@ -332,7 +358,8 @@ def test_show_json_shape(mirror):
                                "email": "bob@globex.com", "affiliation": "External"}
     assert [(x["timing"], x["stage"], x["amount"]) for x in d["deals"]] == [
         ("TimeOfCall", "qualifiedtobuy", 50000.0), ("Now", "closedwon", 60000.0)]
-    assert set(d["deals"][0]) == {"timing", "deal_id", "deal_name", "stage", "amount", "owner",
+    # the contract's members, plus close_date and owner_name (members may be added)
+    assert set(d["deals"][0]) >= {"timing", "deal_id", "deal_name", "stage", "amount", "owner",
                                   "company_name", "company_size"}
     t = d["transcript"]
     assert len(t) == 7 and t[0] == {"speaker_id": "s1", "start_ms": 0, "end_ms": 1500,
@@ -350,8 +377,11 @@ def test_show_text(mirror):
     out = q(mirror, "show", C1).stdout
     lines = out.splitlines()
     assert lines[0] == "Acme discovery"
-    assert "2024-03-01T17:00:00Z" in lines[1] and "30:30" in lines[1] and "Dana Smith" in lines[1]
-    assert "Acme expansion" in out and "qualifiedtobuy" in out and "50000" in out
+    # duration as h:mm:ss; the rep on a line of its own; both deal snapshots side by side
+    assert "2024-03-01T17:00:00.000Z" in lines[1] and "0:30:30" in lines[1]
+    assert lines[2].startswith("Rep: Dana Smith")
+    assert "Acme expansion" in out and "qualifiedtobuy" in out and "50,000" in out
+    assert "closedwon" in out and "60,000" in out
     assert "https://app.gong.io/call?id=7001" in out
     assert "[00:02] Bob Buyer (customer): Happy to be here. What about pricing?" in lines
     assert "[00:00] Dana Smith (rep): Hello Bob, thanks for joining." in lines
@@ -379,7 +409,7 @@ def test_grep_jsonl_one_object_per_match(mirror):
         (2000, "pricing"), (5000, "pricing"), (5000, "pricing"), (65000, "Pricing"),
         (71000, "pricing"), (73000, "pricing")]
     h = c1[0]
-    assert h == {"call_id": C1, "title": "Acme discovery", "started": "2024-03-01T17:00:00Z",
+    assert h == {"call_id": C1, "title": "Acme discovery", "started": "2024-03-01T17:00:00.000Z",
                  "speaker_id": "s2", "speaker_name": "Bob Buyer", "affiliation": "External",
                  "start_ms": 2000, "text": "Happy to be here. What about pricing?",
                  "match": "pricing", "url": "https://app.gong.io/call?id=7001"}
@@ -499,7 +529,7 @@ def test_export_filtered_copy(mirror, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["acme.db"]  # no -wal, -shm or temp file left
     con = open_ro(out)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     assert [r[0] for r in con.execute("SELECT id FROM calls ORDER BY id")] == [C1, C3, C4]
     assert con.execute("SELECT count(*) FROM parties").fetchone()[0] == 4

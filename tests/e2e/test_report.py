@@ -81,10 +81,17 @@ def test_self_contained_no_script_no_fetch(pm):
     assert not [f for f in os.listdir(pm["tmp"]) if ".tmp-" in f]
 
 
-def test_every_call_links_to_gong(pm):
+def test_newest_calls_link_to_gong_with_the_total(pm):
+    # bounded: the newest 50 calls (not every call), with the count of all
     page = Page(pm["html"])
-    rows = q(pm["db"], "sql", "--format", "jsonl", "SELECT id, title, url FROM calls").stdout
+    rows = q(pm["db"], "sql", "--format", "jsonl",
+             "SELECT id, title, url FROM calls ORDER BY started DESC, id LIMIT 50").stdout
     calls = [json.loads(x) for x in rows.splitlines()]
+    assert len(calls) == 50
+    calls_section = pm["html"][pm["html"].index('<h2 id="calls"'):]
+    assert "The 50 newest of 300 calls" in calls_section
+    assert "50 of 300 calls shown." in calls_section
+    assert calls_section.count("<tr><td>") == 50
     links = {href: txt for href, txt in page.links}
     for c in calls:
         assert c["url"] in links, c

@@ -7,10 +7,10 @@
  *   - the condition of filter_sql() prepares, binds and runs (a --where may still fail at
  *     run time with its own error; without --where nothing may fail);
  *   - FILTERS are a conjunction: the calls the whole filter selects are exactly those
- *     that each group of options (times, --rep, the deal options together, --where)
- *     selects on its own;
- *   - --from/--to select exactly the calls whose `started` instant is in [from, to),
- *     whatever the spelling of the stored text (with or without milliseconds).
+ *     that each group of options (times, --rep and --participant, the deal options and
+ *     --outcome together, --where) selects on its own;
+ *   - --from/--to select exactly the calls whose `started` instant is in [from, to) (stored
+ *     times have one fixed width, as schema version 2 writes them).
  * The database is read-only for the filter (query_only), runaway --where SQL is stopped by
  * a progress handler, and random() is replaced by a constant so that repeated evaluations
  * agree. */
@@ -23,6 +23,7 @@
 #include "filter.h"
 #include "fuzz.h"
 #include "isotime.h"
+#include "stages.h"
 
 #include "banned.h"
 
@@ -40,13 +41,13 @@ static const char fixture[] =
     "('u1', 'rita@seller.com', 'Rita', 'Rep'), ('u2', 'SAM@Seller.com', 'Sam', NULL),"
     "('u3', NULL, NULL, 'Ng');"
     "INSERT INTO calls(rowid, id, started, duration, direction, primary_user_id, title) VALUES "
-    "(1, 'c1', '2024-03-01T17:01:12Z', 1834, 'Conference', 'u1', 'Acme intro'),"
+    "(1, 'c1', '2024-03-01T17:01:12.000Z', 1834, 'Conference', 'u1', 'Acme intro'),"
     "(2, 'c2', '2024-03-01T17:01:12.345Z', 60, 'Inbound', 'u2', 'Beta'),"
     "(3, 'c3', '2024-03-01T17:01:12.999Z', NULL, NULL, NULL, NULL),"
-    "(4, 'c4', '2024-03-01T17:01:13Z', 0, 'Outbound', 'u3', 'Gamma'),"
+    "(4, 'c4', '2024-03-01T17:01:13.000Z', 0, 'Outbound', 'u3', 'Gamma'),"
     "(5, 'c5', '2023-12-31T23:59:59.999Z', 5, 'Conference', 'u1', 'New year'),"
-    "(6, 'c6', '1969-12-31T23:59:59Z', 7, 'Conference', 'nobody', 'Before the epoch'),"
-    "(7, 'c7', '2024-02-29T00:00:00Z', 3600, 'Conference', 'u2', 'Leap day'),"
+    "(6, 'c6', '1969-12-31T23:59:59.000Z', 7, 'Conference', 'nobody', 'Before the epoch'),"
+    "(7, 'c7', '2024-02-29T00:00:00.000Z', 3600, 'Conference', 'u2', 'Leap day'),"
     "(8, 'c8', NULL, 10, 'Conference', 'u1', 'No start'),"
     "(9, 'c9', '2024-03-01T17:01:12.001Z', 1, 'Conference', NULL, 'Just after'),"
     "(10, 'c10', '9999-12-31T23:59:59.999Z', 1, 'Conference', NULL, 'Far future');"
@@ -56,17 +57,20 @@ static const char fixture[] =
     "('c2', 0, 'Sam', 'sam@seller.com', 'internal', 'u2'),"
     "('c3', 0, 'Zoë Ünicode', 'zoe@x.com', 'Internal', NULL),"
     "('c6', 0, NULL, NULL, 'Internal', NULL);"
-    "INSERT INTO deals(call_id, timing, system, deal_id, deal_name, stage, amount, owner, "
+    "INSERT INTO deals(call_id, timing, ord, system, deal_id, deal_name, stage, amount, owner, "
     "company_id, company_name, company_size) VALUES "
-    "('c1', 'Now', 'HubSpot', '9001', 'Acme', 'closedwon', 52000, '123', '7001', 'Acme', 1200),"
-    "('c1', 'TimeOfCall', 'HubSpot', '9001', 'Acme', 'qualifiedtobuy', 40000, '123', '7001',"
+    "('c1', 'Now', 0, 'HubSpot', '9001', 'Acme', 'closedwon', 52000, '123', '7001', 'Acme', "
+    "1200),"
+    "('c1', 'TimeOfCall', 0, 'HubSpot', '9001', 'Acme', 'qualifiedtobuy', 40000, '123', '7001',"
     " 'Acme', 1000),"
-    "('c2', 'Now', 'Salesforce', 'o1', 'Beta', 'Closed Won', 100.5, 'u2', NULL, NULL, NULL),"
-    "('c2', 'Now', 'Salesforce', 'o2', 'Beta 2', 'Negotiation', NULL, 'U1', 'a1', 'B', 50),"
-    "('c4', 'TimeOfCall', 'HubSpot', NULL, NULL, 'closedlost', -5, NULL, NULL, NULL, 0),"
-    "('c5', 'Now', 'HubSpot', 'x', NULL, 'ClosedWon', 1e300, 'rita', NULL, NULL, "
+    "('c2', 'Now', 0, 'Salesforce', 'o1', 'Beta', 'Closed Won', 100.5, 'u2', NULL, NULL, NULL),"
+    "('c2', 'Now', 1, 'Salesforce', 'o2', 'Beta 2', 'Negotiation', NULL, 'U1', 'a1', 'B', 50),"
+    "('c4', 'TimeOfCall', 0, 'HubSpot', NULL, NULL, 'closedlost', -5, NULL, NULL, NULL, 0),"
+    "('c5', 'Now', 0, 'HubSpot', 'x', NULL, 'ClosedWon', 1e300, 'rita', NULL, NULL, "
     "9223372036854775807),"
-    "('c7', 'Now', NULL, 'y', NULL, NULL, 0, NULL, NULL, NULL, NULL);";
+    "('c7', 'Now', 0, NULL, 'y', NULL, NULL, 0, NULL, NULL, NULL, NULL);"
+    "INSERT INTO crm_users(crm_id, system, name, email) VALUES "
+    "('123', 'Salesforce', 'Olga Owner', 'olga@seller.com');";
 
 static int progress(void *arg)
 {
@@ -114,6 +118,7 @@ static void setup(void)
             n_calls = (int)rowid;
     }
     sqlite3_finalize(st);
+    FUZZ_CHECK(stages_apply(db, NULL, &e) == ERR_OK); /* temp.stage_outcomes, as every open */
     FUZZ_CHECK(db_exec(db, "PRAGMA query_only=1", &e) == ERR_OK);
     sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
     sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 100000);
@@ -136,13 +141,15 @@ static int group_of(int code)
     switch (code) {
     case FILTER_OPT_FROM:
     case FILTER_OPT_TO: return G_TIME;
-    case FILTER_OPT_REP: return G_REP;
+    case FILTER_OPT_REP:
+    case FILTER_OPT_PARTICIPANT: return G_REP;
     case FILTER_OPT_WHERE: return G_WHERE;
     case FILTER_OPT_STAGE:
     case FILTER_OPT_MIN_AMOUNT:
     case FILTER_OPT_MAX_AMOUNT:
     case FILTER_OPT_OWNER:
     case FILTER_OPT_COMPANY_SIZE:
+    case FILTER_OPT_OUTCOME:
     case FILTER_OPT_DEAL_TIMING: return G_DEAL;
     default: return 0; /* not a filter option */
     }

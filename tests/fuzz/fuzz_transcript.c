@@ -6,7 +6,8 @@
  *      transcript_next and transcript_unescape: every field must come back exactly.
  *   1  reading arbitrary bytes: transcript_next never reads outside s[0..len), always
  *      advances, and its fields lie inside the line; a line read back, re-encoded and read
- *      again gives the same fields.
+ *      again gives the same fields. metrics_compute (metrics.h) reads the same bytes: it
+ *      fails exactly when some line is malformed, else counts every line as a sentence.
  *   2  zblob_inflate on an arbitrary (blob, size) pair never crashes; what it inflates
  *      deflates and inflates back to itself.
  *   3  zblob_deflate then zblob_inflate gives the text back exactly, and the blob is never
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "metrics.h"
 #include "transcript.h"
 #include "zblob.h"
 
@@ -93,6 +95,9 @@ static void read_arbitrary(const uint8_t *data, size_t size)
     struct buf u, b, u2;
     struct err e = {0};
     size_t pos = 0;
+    int64_t lines = 0, bad = 0;
+    struct metrics_conv mc;
+    struct metrics m;
     int rc;
 
     buf_init(&u, 0);
@@ -110,6 +115,8 @@ static void read_arbitrary(const uint8_t *data, size_t size)
             break;
         }
         FUZZ_CHECK(pos > before);
+        lines++;
+        bad += rc < 0;
         if (rc < 0)
             continue;
         /* the fields lie inside the line just read */
@@ -137,6 +144,17 @@ static void read_arbitrary(const uint8_t *data, size_t size)
         FUZZ_CHECK(transcript_unescape(again.text, again.text_len, &u2, &e) == ERR_OK);
         FUZZ_CHECK(u2.len == u.len && memcmp(u2.data, u.data, u.len) == 0);
     }
+    metrics_conv_init(&mc);
+    FUZZ_CHECK(metrics_add_party(&mc, "1", 1, "Internal", 8, "u1", 2, &e) == ERR_OK);
+    FUZZ_CHECK(metrics_add_party(&mc, "2", 1, "External", 8, NULL, 0, &e) == ERR_OK);
+    rc = metrics_compute(&mc, s, size, &m, &e);
+    FUZZ_CHECK(rc == (bad ? ERR_PARSE : ERR_OK));
+    if (rc == ERR_OK) {
+        FUZZ_CHECK(m.sentences == lines && mc.nt <= (size_t)lines && mc.ns <= mc.nt);
+        FUZZ_CHECK(m.has_span == (lines > 0) && m.rep_replies <= m.switches);
+        FUZZ_CHECK(!m.rep_speaker_id || (m.rep_speaker_len == 1 && *m.rep_speaker_id == '1'));
+    }
+    metrics_conv_release(&mc);
     buf_release(&u);
     buf_release(&b);
     buf_release(&u2);

@@ -137,15 +137,15 @@ static void test_close_dates(void)
     struct deals_value v;
 
     v = text("2024-06-30T00:00:00.000+02:00");
-    CHECK(deals_close_date(&v, out) && streq(out, "2024-06-29T22:00:00Z"));
+    CHECK(deals_close_date(&v, out) && streq(out, "2024-06-29T22:00:00.000Z"));
     v = text("2024-06-30T12:34:56.789Z");
     CHECK(deals_close_date(&v, out) && streq(out, "2024-06-30T12:34:56.789Z"));
     v = integer(1717200000000);
-    CHECK(deals_close_date(&v, out) && streq(out, "2024-06-01T00:00:00Z"));
+    CHECK(deals_close_date(&v, out) && streq(out, "2024-06-01T00:00:00.000Z"));
     v = real(1717200000123.0);
     CHECK(deals_close_date(&v, out) && streq(out, "2024-06-01T00:00:00.123Z"));
     v = text("1717200000000");
-    CHECK(deals_close_date(&v, out) && streq(out, "2024-06-01T00:00:00Z"));
+    CHECK(deals_close_date(&v, out) && streq(out, "2024-06-01T00:00:00.000Z"));
     /* as given */
     v = text("2024-06-30"); /* a day, not an instant */
     CHECK(!deals_close_date(&v, out));
@@ -213,7 +213,7 @@ static void test_derive(void)
     CHECK(is_text(rows[0].deal_name, "Acme") && is_text(rows[0].stage, "closedwon"));
     CHECK(rows[0].has_amount && rows[0].amount == 52000.0);
     CHECK(rows[0].owner && rows[0].owner->type == DEALS_V_INT && rows[0].owner->i == 77);
-    CHECK(streq(rows[0].close_date_iso, "2024-06-30T00:00:00Z"));
+    CHECK(streq(rows[0].close_date_iso, "2024-06-30T00:00:00.000Z"));
     CHECK(streq(rows[0].company_id, "c1") && is_text(rows[0].company_name, "Acme Corp"));
     CHECK(rows[0].has_company_size && rows[0].company_size == 1200);
     /* 2: TimeOfCall: case-insensitive stage; the only company of that timing is another

@@ -109,6 +109,27 @@ int main(void)
     buf_release(&b);
     html_rs_free(&rs);
     sqlite3_finalize(st);
+    /* bounded loads: the first rows kept, the rest counted or only noticed */
+    {
+        struct html_rs big;
+
+        CHECK(sqlite3_prepare_v2(db,
+                                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                                 "WHERE i < 1000) SELECT i AS \"group\" FROM n",
+                                 -1, &st, NULL) == SQLITE_OK);
+        CHECK(html_rs_load_max(&big, st, 10, 1, &e) == ERR_OK && big.nrow == 10 &&
+              big.more == 990 && html_rs_num(&big, 9, 0) == 10);
+        html_rs_free(&big);
+        sqlite3_reset(st);
+        CHECK(html_rs_load_max(&big, st, 10, 0, &e) == ERR_OK && big.nrow == 10 &&
+              big.more == 1);
+        html_rs_free(&big);
+        sqlite3_reset(st);
+        CHECK(html_rs_load_max(&big, st, 5000, 1, &e) == ERR_OK && big.nrow == 1000 &&
+              big.more == 0);
+        html_rs_free(&big);
+        sqlite3_finalize(st);
+    }
     sqlite3_close(db);
     return CHECK_DONE("test_html");
 }

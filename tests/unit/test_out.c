@@ -195,7 +195,8 @@ static void test_table_limits(void)
     size_t n = OUT_TABLE_BUFFER_ROWS + 5, lines = 0;
     struct out_cell *many = calloc(n, sizeof *many);
 
-    /* truncation for a terminal */
+    /* truncation for a terminal (80 columns) */
+    setenv("COLUMNS", "80", 1);
     memset(long_text, 'x', sizeof long_text - 1);
     long_text[sizeof long_text - 1] = '\0';
     c = T(long_text);
@@ -257,11 +258,70 @@ static void test_stmt(void)
     sqlite3_close(db);
 }
 
+/* The widest line of text, in code points. */
+static size_t widest_line(const char *text)
+{
+    size_t w = 0, max = 0;
+
+    for (const char *p = text; *p; p++) {
+        if (*p == '\n') {
+            w = 0;
+            continue;
+        }
+        w += ((unsigned char)*p & 0xC0) != 0x80;
+        max = w > max ? w : max;
+    }
+    return max;
+}
+
+static void test_table_fit(void)
+{
+    static const char *const cols[] = {"id", "title", "rep", "url"};
+    static const char url[] = "https://us-48213.app.gong.io/call?id=7798480347555410638";
+    char title[121];
+    struct out_cell rows[8];
+    char *got;
+
+    memset(title, 't', sizeof title - 1);
+    title[sizeof title - 1] = '\0';
+    for (int r = 0; r < 2; r++) {
+        rows[4 * r] = T(r ? "2320963321992144191" : "7798480347555410638");
+        rows[4 * r + 1] = T(title);
+        rows[4 * r + 2] = T("Zofia D\xC4\x85" "browska");
+        rows[4 * r + 3] = T(url);
+    }
+    /* 160 columns: the title shrinks, id and url stay whole on the row */
+    setenv("COLUMNS", "160", 1);
+    got = render(OUT_TABLE, OUT_TRUNCATE, 4, cols, rows, 2);
+    CHECK(got && widest_line(got) <= 160 && strstr(got, "7798480347555410638  ttt"));
+    CHECK(got && strstr(got, url) && strstr(got, "t\xE2\x80\xA6  Zofia") && !strstr(got, title));
+    free(got);
+    /* 100 columns: the url moves under its row, whole */
+    setenv("COLUMNS", "100", 1);
+    got = render(OUT_TABLE, OUT_TRUNCATE, 4, cols, rows, 2);
+    CHECK(got && widest_line(got) <= 100);
+    CHECK(got && strstr(got, "\n  https://us-48213.app.gong.io/call?id=7798480347555410638\n"));
+    CHECK(got && strstr(got, "2320963321992144191  ") && !strstr(got, "  url"));
+    free(got);
+    /* 30 columns: each row a record, values cut but id and url whole */
+    setenv("COLUMNS", "30", 1);
+    got = render(OUT_TABLE, OUT_TRUNCATE, 4, cols, rows, 2);
+    CHECK(got && strstr(got, "-[ 1 ]") && strstr(got, "-[ 2 ]") && strstr(got, url));
+    CHECK(got && strstr(got, "id     7798480347555410638\n"));
+    free(got);
+    /* not fitting (a pipe): unchanged, the whole title */
+    got = render(OUT_TABLE, 0, 4, cols, rows, 2);
+    CHECK(got && strstr(got, title) && widest_line(got) > 160);
+    free(got);
+    unsetenv("COLUMNS");
+}
+
 int main(void)
 {
     test_helpers();
     test_formats();
     test_table_limits();
+    test_table_fit();
     test_stmt();
     return CHECK_DONE("test_out");
 }

@@ -197,7 +197,7 @@ static void test_calls(void)
     c = &p->calls[0];
     CHECK(streq(c->id, "45678901234567890123"));
     CHECK(streq(c->title, "Acme intro \xe2\x80\x94 caf\xc3\xa9 / \"pricing\""));
-    CHECK(streq(c->scheduled, "2024-03-01T17:00:00Z"));
+    CHECK(streq(c->scheduled, "2024-03-01T17:00:00.000Z"));
     CHECK(streq(c->started, "2024-03-01T17:01:12.345Z"));
     CHECK(c->duration.set && c->duration.v == 1834);
     CHECK(streq(c->primary_user_id, "98765432109876543210"));
@@ -280,14 +280,14 @@ static void test_calls(void)
     CHECK(streq(d->timing, "Now") && streq(d->deal_id, "9001") && streq(d->system, "HubSpot"));
     CHECK(vtext(d->stage, "closedwon"));
     CHECK(d->has_amount && d->amount == 52000.0);
-    CHECK(streq(d->close_date_iso, "2024-06-29T22:00:00Z"));
+    CHECK(streq(d->close_date_iso, "2024-06-29T22:00:00.000Z"));
     CHECK(d->owner && d->owner->type == DEALS_V_INT && d->owner->i == 123456);
     CHECK(streq(d->company_id, "7001") && vtext(d->company_name, "Acme Corp"));
     CHECK(d->has_company_size && d->company_size == 1200);
     d = &c->deals[1];
     CHECK(streq(d->timing, "TimeOfCall") && vtext(d->stage, "qualifiedtobuy"));
     CHECK(d->has_amount && d->amount == 40000.0);
-    CHECK(streq(d->close_date_iso, "2024-06-01T00:00:00Z"));
+    CHECK(streq(d->close_date_iso, "2024-06-01T00:00:00.000Z"));
     CHECK(vtext(d->company_name, "Acme Corp (then)"));
     CHECK(d->has_company_size && d->company_size == 1000);
     /* content */
@@ -316,7 +316,7 @@ static void test_calls(void)
     /* ---- call 2: Salesforce, lenient types, private, missing parties ---- */
     c = &p->calls[1];
     CHECK(streq(c->id, "1000000000000000002"));
-    CHECK(c->scheduled == NULL && streq(c->started, "2024-03-02T10:00:00Z"));
+    CHECK(c->scheduled == NULL && streq(c->started, "2024-03-02T10:00:00.000Z"));
     CHECK(c->duration.set && c->duration.v == 1834); /* "1834" */
     CHECK(c->is_private.set && c->is_private.v == 1);
     CHECK(c->direction == NULL && c->url == NULL);
@@ -334,7 +334,7 @@ static void test_calls(void)
 
     /* ---- call 3: Opportunity/Account on HubSpot, unparseable values ---- */
     c = &p->calls[2];
-    CHECK(streq(c->started, "2024-03-03T05:30:00Z"));
+    CHECK(streq(c->started, "2024-03-03T05:30:00.000Z"));
     CHECK(c->duration.set && c->duration.v == 61);
     CHECK(c->n_deals == 2); /* the duplicate 9100 is skipped; TimeOfCall has no deal */
     d = &c->deals[0];

@@ -178,7 +178,8 @@ static void check_first_store(sqlite3 *db)
     /* calls */
     CHECK(q_int(db, "SELECT count(*) FROM calls") == 3);
     CHECK(q_is(db, "SELECT started FROM calls WHERE id = '" CALL1 "'", "2024-03-01T17:01:12.345Z"));
-    CHECK(q_is(db, "SELECT scheduled FROM calls WHERE id = '" CALL1 "'", "2024-03-01T17:00:00Z"));
+    CHECK(
+        q_is(db, "SELECT scheduled FROM calls WHERE id = '" CALL1 "'", "2024-03-01T17:00:00.000Z"));
     CHECK(q_is(db, "SELECT typeof(duration) || duration FROM calls WHERE id = '" CALL1 "'",
                "integer1834"));
     CHECK(q_is(db, "SELECT title FROM calls WHERE id = '" CALL1 "'",
@@ -268,12 +269,12 @@ static void check_first_store(sqlite3 *db)
                "|| company_name || '|' || typeof(company_size) || company_size || '|' || "
                "system FROM deals WHERE call_id = '" CALL1 "' AND timing = 'Now'",
                "Acme \xe2\x80\x93 Enterprise|closedwon|real52000.0|text123456|"
-               "2024-06-29T22:00:00Z|7001|Acme Corp|integer1200|HubSpot"));
+               "2024-06-29T22:00:00.000Z|7001|Acme Corp|integer1200|HubSpot"));
     CHECK(q_is(db,
                "SELECT stage || '|' || amount || '|' || close_date || '|' || company_name "
                "|| '|' || company_size FROM deals WHERE call_id = '" CALL1 "' "
                "AND timing = 'TimeOfCall'",
-               "qualifiedtobuy|40000.0|2024-06-01T00:00:00Z|Acme Corp (then)|1000"));
+               "qualifiedtobuy|40000.0|2024-06-01T00:00:00.000Z|Acme Corp (then)|1000"));
     CHECK(q_is(db,
                "SELECT deal_id || '|' || amount || '|' || close_date || '|' || owner || '|' "
                "|| company_name || '|' || ifnull(company_size, 'NULL') FROM deals "
@@ -709,6 +710,99 @@ static void test_disk_full(void)
     unlink(shm);
 }
 
+/* call_metrics follows the parties: a transcript stored before its call is measured with
+ * every speaker of unknown side, then again when the call arrives, and again when the
+ * call is re-stored with parties that change a side; not for other changes. Also
+ * deals.ord and crm_users. A fresh database. Figures for CALL1 by hand: the rep (speaker
+ * ...01) talks 1200-4310 and 4310-6020 (one turn, 4820 ms, one question), the customer
+ * 6400-7900 and 7900-9000 (2600 ms, after a 380 ms pause: one switch), nobody 9100-9500. */
+static void test_metrics_rows(void)
+{
+    sqlite3 *db = NULL;
+    struct store *s = NULL;
+    struct parse_transcripts_page *p = NULL;
+    struct store_counts c;
+    struct err e = {0};
+    size_t len = 0, tlen = 0;
+    char *calls = slurp("tests/fixtures/extensive_page.json", &len);
+    char *trs = slurp("tests/fixtures/transcripts_page.json", &tlen);
+    char *b1 = NULL, *b2 = NULL, *b3 = NULL;
+    const char *m1 = "SELECT sentences || '|' || ifnull(rep_speaker_id, 'N') || '|' || "
+                     "ifnull(rep_user_id, 'N') || '|' || rep_talk_ms || '|' || "
+                     "customer_talk_ms || '|' || other_talk_ms || '|' || rep_questions || '|' || "
+                     "customer_questions || '|' || ifnull(rep_longest_ms, 'N') || '|' || "
+                     "ifnull(customer_longest_ms, 'N') || '|' || switches || '|' || "
+                     "rep_replies || '|' || rep_reply_ms || '|' || ifnull(first_ms, 'N') || "
+                     "'|' || ifnull(last_ms, 'N') FROM call_metrics WHERE call_id = ";
+
+    CHECK(calls && trs && db_open_rw(":memory:", &db, &e) == ERR_OK);
+    CHECK(db && store_open(db, &s, &e) == ERR_OK);
+    if (!s || !calls || !trs)
+        goto done;
+    CHECK(parse_transcripts_page(trs, tlen, &p, &e) == ERR_OK);
+    CHECK(p && store_put_transcripts(s, p, "2024-04-06T01:00:00.000Z", &c, &e) == ERR_OK);
+    {
+        char q[1024];
+
+        snprintf(q, sizeof q, "%s'%s'", m1, CALL1);
+        CHECK(q_is(db, q, "5|N|N|0|0|7820|0|0|N|N|0|0|0|1200|9500"));
+        CHECK(put_calls_text(db, s, calls, 0, "2024-04-06T02:00:00.000Z", &c, &e) == ERR_OK);
+        CHECK(q_is(db, q,
+                   "5|7000000000000000001|98765432109876543210|4820|2600|400|1|0|4820|2600|1|0|"
+                   "0|1200|9500"));
+        snprintf(q, sizeof q, "%s'%s'", m1, CALL3);
+        CHECK(q_is(db, q, "0|N|N|0|0|0|0|0|N|N|0|0|0|N|N"));
+        /* a transcript whose call is not stored: its speaker has no side */
+        CHECK(q_is(db,
+                   "SELECT other_talk_ms || '|' || sentences FROM call_metrics "
+                   "WHERE call_id = '1000000000000000004'",
+                   "10|1"));
+        CHECK(q_int(db, "SELECT count(*) FROM call_metrics") == 3);
+        /* Gong's order of deals per timing */
+        CHECK(q_is(db,
+                   "SELECT group_concat(deal_id || ':' || ord) FROM (SELECT * FROM deals "
+                   "WHERE call_id = '" CALL3 "' AND timing = 'Now' ORDER BY ord)",
+                   "9100:0,9101:1"));
+        CHECK(q_int(db, "SELECT count(*) FROM deals WHERE ord <> 0 AND call_id <> '" CALL3 "'") ==
+              0);
+
+        /* a change that moves no speaker's side leaves the row alone (planted: 99) */
+        CHECK(sqlite3_exec(db, "UPDATE call_metrics SET sentences = 99 WHERE call_id = '" CALL1 "'",
+                           NULL, NULL, NULL) == SQLITE_OK);
+        b1 = replace(calls, "\"name\":\"Rita Rep\"", "\"name\":\"Rita R. Rep\"");
+        CHECK(b1 && put_calls_text(db, s, b1, 0, "2024-04-07T00:00:00.000Z", &c, &e) == ERR_OK);
+        CHECK(c.n_updated == 1);
+        CHECK(q_int(db, "SELECT sentences FROM call_metrics WHERE call_id = '" CALL1 "'") == 99);
+        /* the rep party now External: nobody is internal */
+        b2 =
+            b1 ? replace(b1, "\"affiliation\":\"Internal\"", "\"affiliation\":\"External\"") : NULL;
+        CHECK(b2 && put_calls_text(db, s, b2, 0, "2024-04-08T00:00:00.000Z", &c, &e) == ERR_OK);
+        snprintf(q, sizeof q, "%s'%s'", m1, CALL1);
+        CHECK(q_is(db, q, "5|N|N|0|7420|400|0|1|N|4820|0|0|0|1200|9500"));
+        /* a party-level CRM User names a CRM user */
+        b3 = b2 ? replace(b2,
+                          "{\"objectType\":\"Contact\",\"objectId\":\"c-1\",\"timing\":\"Now\",\n"
+                          "        \"fields\":[{\"name\":\"jobtitle\",\"value\":\"CFO\"}]}",
+                          "{\"objectType\":\"User\",\"objectId\":\"0055g00000XyZ\","
+                          "\"timing\":\"Now\",\"fields\":[{\"name\":\"Name\",\"value\":\"Olga "
+                          "Owner\"},{\"name\":\"EMAIL\",\"value\":\"olga@seller.com\"}]}")
+                : NULL;
+        CHECK(b3 && put_calls_text(db, s, b3, 0, "2024-04-09T00:00:00.000Z", &c, &e) == ERR_OK);
+        CHECK(q_is(db,
+                   "SELECT crm_id || '|' || system || '|' || name || '|' || email FROM crm_users",
+                   "0055g00000XyZ|HubSpot|Olga Owner|olga@seller.com"));
+    }
+done:
+    free(b1);
+    free(b2);
+    free(b3);
+    parse_transcripts_free(p);
+    store_free(s);
+    sqlite3_close(db);
+    free(calls);
+    free(trs);
+}
+
 int main(void)
 {
     sqlite3 *db = NULL;
@@ -731,5 +825,6 @@ int main(void)
     store_free(NULL);
     sqlite3_close(db);
     test_disk_full();
+    test_metrics_rows();
     return CHECK_DONE("test_store");
 }
