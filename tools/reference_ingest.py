@@ -393,14 +393,12 @@ def encode_transcript(monologues):
         spk = text(m.get("speakerId")) or ""
         if any(ch in spk for ch in "\t\r\n"):
             spk = ""
-        n = 0
-        for s in m.get("sentences") or []:
-            if not isinstance(s, dict):
-                continue
-            t = s.get("text") if isinstance(s.get("text"), str) else ""
-            lines.append(f"{integer(s.get('start')) or 0}\t{integer(s.get('end')) or 0}\t{spk}\t"
-                         f"{escape(t)}\n")
-            n += 1
+        sentences = [s for s in m.get("sentences") or [] if isinstance(s, dict)]
+        for s in sentences:
+            t = s.get("text")
+            lines.append(f"{int(s.get('start') or 0)}\t{int(s.get('end') or 0)}\t{spk}\t"
+                         f"{escape(t) if isinstance(t, str) else ''}\n")
+        n = len(sentences)
         topic = m.get("topic")
         groups.append([n, topic if isinstance(topic, str) else None])
     return "".join(lines), len(lines), compact(groups)
