@@ -274,6 +274,9 @@ def build_mirror(calls, dest=None):
                 ingest_version=binary_version(INGEST))
     if dest is None:
         _write_meta(calls, meta)
+        for old in cache_dir().glob(f"mirror-{calls}-*"):  # those of older generators
+            if not old.name.startswith(db.stem):
+                old.unlink()
     log(f"bench: generated in {total / 60:.1f} min ({cost['wall_s']:.0f} s of ingest, "
         f"{cost['cpu_ms_per_call']} ms CPU a call, {cost['write_kb_per_call']} kB written "
         f"a call, {cost['rss_mib']} MiB peak RSS)")
@@ -335,3 +338,39 @@ def adopt_mirror(calls, src, generated_s=None):
                             built=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                             file_bytes=db.stat().st_size))
     return db
+
+
+def main(argv=None):
+    """`bench_lib.py status`: the cache's mirrors; `bench_lib.py adopt CALLS FILE`: put a
+    mirror built elsewhere (same generator, seed 7, 365 days) into the cache; `bench_lib.py
+    build CALLS`: build one now."""
+    import argparse
+    ap = argparse.ArgumentParser(description=main.__doc__.split(";")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("status")
+    ad = sub.add_parser("adopt")
+    ad.add_argument("calls", type=int)
+    ad.add_argument("file")
+    ad.add_argument("--generated-s", type=float, help="how long building it took, seconds")
+    bd = sub.add_parser("build")
+    bd.add_argument("calls", type=int)
+    a = ap.parse_args(argv)
+    if a.cmd == "adopt":
+        print(adopt_mirror(a.calls, pathlib.Path(a.file), a.generated_s))
+    elif a.cmd == "build":
+        print(cached_mirror(a.calls, build=True)[0])
+    print(f"cache {cache_dir()} (key {cache_key()} for this tree's generator and schema):")
+    for js in sorted(cache_dir().glob("mirror-*.json")):
+        meta = json.loads(js.read_text())
+        cur = "current" if meta.get("key") == cache_key() else "stale key"
+        ing = meta.get("ingest") or {}
+        print(f"  {js.with_suffix('.db').name}: {meta.get('calls'):,} calls, {cur}, "
+              f"generated in {(meta.get('generated_s') or 0) / 60:.1f} min on "
+              f"{meta.get('built')}" +
+              (f"; ingest {ing['cpu_ms_per_call']} ms CPU and {ing['write_kb_per_call']} kB "
+               f"written a call, {ing['rss_mib']} MiB RSS" if ing else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
