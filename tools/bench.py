@@ -123,6 +123,8 @@ def print_ingest(out):
                       f"{x['rss_mib']:>8.1f} {x['db_mb']:>8.1f} {x['requests']:>8}")
         print("  x ref: callmine's median wall time over the reference's (issue 12 asks <= 0.5); "
               "per pair: " + "; ".join(f"{r['calls']}: {r['wall_ratio_per_pair']}" for r in rows))
+        print("  CPU per call, callmine over the reference: " +
+              "; ".join(f"{r['calls']}: {r['cpu_ratio']}" for r in rows))
     big = out.get("ingest_100k")
     if big:
         print(f"{big['calls']:>7} {'callmine':<10} {big['wall_s']:>7.1f} {'':>6} "
