@@ -342,11 +342,11 @@ def store_call(db, c, include_private, now):
         [(cid, *r) for r in deal_rows(objs) if not (has_toc and r[0] == "TimeOfCall")])
     for o in objs:
         if o["party_ord"] is not None and o["type"] == "User" and o["id"]:
-            f = {n.lower(): v for n, v in reversed(o["fields"]) if n}
+            name = next((v for n, v in o["fields"] if n in ("Name", "name", "FullName")), None)
+            email = next((v for n, v in o["fields"]
+                          if n and n.lower() in ("email", "emailaddress")), None)
             db.execute("INSERT OR REPLACE INTO crm_users(crm_id, system, name, email) "
-                       "VALUES (?,?,?,?)", (o["id"], o["system"],
-                                            f.get("name", f.get("fullname")),
-                                            f.get("email", f.get("emailaddress"))))
+                       "VALUES (?,?,?,?)", (o["id"], o["system"], name, email))
 
     db.executemany("INSERT INTO topics(call_id, name, duration) VALUES (?,?,?)",
                    [(cid, text(t.get("name")), number(t.get("duration")))
