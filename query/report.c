@@ -68,6 +68,7 @@ static const char css[] =
     "svg text{fill:#1d2330}svg .lab{text-anchor:end}svg .xlab{text-anchor:middle}"
     "svg .reflab{fill:#b03030}svg .bandlab{fill:#4d7a43}"
     "details{margin:8px 0}summary{cursor:pointer}"
+    "@media (max-width:600px){svg.chart{min-width:560px}}"
     "@media print{body{max-width:none;margin:0;padding:0;font-size:11px}nav{display:none}"
     ".tw{overflow:visible}h2{break-after:avoid}table,svg,blockquote,.kpi{break-inside:avoid}"
     "a{color:inherit;text-decoration:none}td.out,td.in,mark{-webkit-print-color-adjust:exact;"
@@ -266,16 +267,24 @@ static const struct measure measures[] = {
 };
 #define N_MEASURES (sizeof measures / sizeof measures[0])
 
-static int measures_table(struct report *r, const char *by, struct err *e)
+/* The table of measures by by; with talk and q, the results of talk-ratio and questions are
+ * handed over (for the charts) instead of freed. Each analysis runs once. */
+static int measures_table(struct report *r, const char *by, struct html_rs *talk,
+                          struct html_rs *q, struct err *e)
 {
     struct html_rs groups, rs[N_MEASURES];
-    int rc;
+    int rc, same[N_MEASURES];
 
     memset(rs, 0, sizeof rs);
     if ((rc = rpage_run(r, "activity", by, NULL, RPAGE_MAX_ROWS, &groups, e)))
         return rc;
-    for (size_t m = 0; m < N_MEASURES && !rc; m++)
-        rc = rpage_run(r, measures[m].analysis, by, NULL, RPAGE_MAX_ROWS * 2, &rs[m], e);
+    for (size_t m = 0; m < N_MEASURES && !rc; m++) {
+        same[m] = m && strcmp(measures[m].analysis, measures[m - 1].analysis) == 0
+                      ? same[m - 1]
+                      : (int)m;
+        if (same[m] == (int)m)
+            rc = rpage_run(r, measures[m].analysis, by, NULL, RPAGE_MAX_ROWS * 2, &rs[m], e);
+    }
     if (!rc)
         rc = buf_printf(&r->h, e,
                         "<div class=\"tw\"><table><thead><tr><th>%s</th><th class=\"n\">Calls</th>",
@@ -298,13 +307,13 @@ static int measures_table(struct report *r, const char *by, struct err *e)
         for (size_t m = 0; m < N_MEASURES && !rc; m++) {
             const struct measure *ms = &measures[m];
             double v = NAN;
-            int gc = html_rs_col(&rs[m], "group"), vc = html_rs_col(&rs[m], ms->col);
+            const struct html_rs *a = &rs[same[m]];
+            int gc = html_rs_col(a, "group"), vc = html_rs_col(a, ms->col);
             struct html_val hv = {SQLITE_NULL, 0, NULL};
 
-            for (size_t k = 0; k < rs[m].nrow; k++)
-                if (g && html_rs_at(&rs[m], k, gc)->s &&
-                    strcmp(html_rs_at(&rs[m], k, gc)->s, g) == 0) {
-                    v = html_rs_num(&rs[m], k, vc);
+            for (size_t k = 0; k < a->nrow; k++)
+                if (g && html_rs_at(a, k, gc)->s && strcmp(html_rs_at(a, k, gc)->s, g) == 0) {
+                    v = html_rs_num(a, k, vc);
                     break;
                 }
             if (!isnan(v)) {
@@ -328,8 +337,17 @@ static int measures_table(struct report *r, const char *by, struct err *e)
     if (!rc && groups.more)
         rc = buf_printf(&r->h, e, "<p class=\"meta\">%zu more not shown.</p>\n", groups.more);
     html_rs_free(&groups);
-    for (size_t m = 0; m < N_MEASURES; m++)
+    for (size_t m = 0; m < N_MEASURES; m++) {
+        struct html_rs *out = strcmp(measures[m].analysis, "talk-ratio") == 0 ? talk
+                              : strcmp(measures[m].analysis, "questions") == 0 ? q
+                                                                              : NULL;
+
+        if (out && same[m] == (int)m && !rc) {
+            *out = rs[m]; /* ownership moves to the caller */
+            memset(&rs[m], 0, sizeof rs[m]);
+        }
         html_rs_free(&rs[m]);
+    }
     return rc;
 }
 
@@ -350,9 +368,11 @@ static int coaching(struct report *r, struct err *e)
                           .band_lo = 11,
                           .band_hi = 14,
                           .band_label = "11-14"};
-    struct html_rs rs;
+    struct html_rs rs, trs;
     int rc;
 
+    memset(&rs, 0, sizeof rs);
+    memset(&trs, 0, sizeof trs);
     if ((rc = rpage_section(
              r, "coaching", "Coaching measures per rep",
              "Over each rep's external calls with a transcript. Bands from Gong's research: a "
@@ -361,14 +381,12 @@ static int coaching(struct report *r, struct err *e)
              "pause of 0.6 s or more before answering. Cells outside their band are shaded; a "
              "rep's name leads to their latest calls.",
              e)) ||
-        (rc = measures_table(r, "rep", e)) || (rc = put(r, "<h3>Talk ratio</h3>\n", e)) ||
-        (rc = rpage_run(r, "talk-ratio", "rep", NULL, RPAGE_MAX_ROWS, &rs, e)))
-        return rc;
-    rc = rpage_bars(r, &rs, "group", &talk, talk_c, e);
-    html_rs_free(&rs);
-    if (rc || (rc = put(r, "<h3>Questions on discovery calls</h3>\n", e)) ||
-        (rc = rpage_run(r, "questions", "rep", NULL, RPAGE_MAX_ROWS, &rs, e)))
-        return rc;
+        (rc = measures_table(r, "rep", &trs, &rs, e)))
+        goto done;
+    if ((rc = put(r, "<h3>Talk ratio</h3>\n", e)) ||
+        (rc = rpage_bars(r, &trs, "group", &talk, talk_c, e)) ||
+        (rc = put(r, "<h3>Questions on discovery calls</h3>\n", e)))
+        goto done;
     {
         static const char *const cols[] = {"group", "discovery_calls",
                                            "discovery_rep_questions_per_call", "in_band", NULL};
@@ -379,6 +397,8 @@ static int coaching(struct report *r, struct err *e)
         if (!rc && rs.nrow)
             rc = rpage_table(r, &rs, cols, "Rep", e);
     }
+done:
+    html_rs_free(&trs);
     html_rs_free(&rs);
     return rc;
 }
@@ -392,7 +412,7 @@ static int won_lost(struct report *r, struct err *e)
                             "are still open (the deal's stage now).",
                             e)))
         return rc;
-    return measures_table(r, "outcome", e);
+    return measures_table(r, "outcome", NULL, NULL, e);
 }
 
 static int activity(struct report *r, struct err *e)

@@ -83,7 +83,7 @@ static int open_svg(struct buf *b, const struct svg_chart *c, double h, struct e
     int rc;
 
     if ((rc = buf_printf(b, e,
-                         "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
+                         "<div class=\"tw\"><svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
                          "viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
                          "role=\"img\" aria-label=\"",
                          W, h, W, h)) ||
@@ -164,7 +164,7 @@ int svg_hbars(struct buf *b, const struct svg_chart *c, const char *const *label
             (rc = html_escape_str(b, c->ref_labels[r], e)) || (rc = buf_puts(b, "</text>\n", e)))
             return rc;
     }
-    return buf_puts(b, "</svg>\n", e);
+    return buf_puts(b, "</svg></div>\n", e);
 }
 
 int svg_columns(struct buf *b, const struct svg_chart *c, const char *const *labels,
@@ -211,9 +211,9 @@ int svg_columns(struct buf *b, const struct svg_chart *c, const char *const *lab
             (rc = buf_printf(b, e, ": %s</title></rect>\n", num)))
             return rc;
         if (i % every == 0 && ((rc = buf_printf(b, e, "<text class=\"xlab\" x=\"%.1f\" y=\"%.1f\">",
-                                                x + col_w / 2, h - bottom + 16)) ||
+                                                x + col_w / 2, h - bottom + 21)) ||
                                (rc = label(b, labels[i], e)) || (rc = buf_puts(b, "</text>\n", e))))
             return rc;
     }
-    return buf_puts(b, "</svg>\n", e);
+    return buf_puts(b, "</svg></div>\n", e);
 }

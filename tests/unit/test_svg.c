@@ -35,7 +35,7 @@ int main(void)
 
     buf_init(&b, 0);
     CHECK(svg_hbars(&b, &c, labels, values, 3, &e) == ERR_OK);
-    CHECK(strncmp(b.data, "<svg class=\"chart\"", 18) == 0);
+    CHECK(strncmp(b.data, "<div class=\"tw\"><svg class=\"chart\"", 34) == 0);
     CHECK(strstr(b.data, "<title>Talk &lt;ratio&gt;</title>") != NULL);
     CHECK(strstr(b.data, "\xE2\x81\xA8&lt;b&gt;Eve&lt;/b&gt; &amp; &quot;co&quot;\xE2\x81\xA9") !=
           NULL);
@@ -45,7 +45,7 @@ int main(void)
     CHECK(strstr(b.data, "width=\"240.0\"") != NULL); /* 0.5 of 480 pixels */
     CHECK(strstr(b.data, ">50%<") != NULL && strstr(b.data, ">25%<") != NULL);
     CHECK(count(b.data, "<line class=\"ref\"") == 1);
-    CHECK(count(b.data, "<svg") == 1 && strstr(b.data, "</svg>\n") != NULL);
+    CHECK(count(b.data, "<svg") == 1 && strstr(b.data, "</svg></div>\n") != NULL);
     CHECK(strstr(b.data, "<b>") == NULL);
 
     buf_reset(&b);
