@@ -323,7 +323,7 @@ int html_fmt_percent(double v, char out[32])
 
     if (isnan(v) || isinf(v))
         return snprintf(out, 32, "%s", ""), 0;
-    snprintf(out, 32, fabs(p) < 9.95 ? "%.1f%%" : "%.0f%%", p);
+    snprintf(out, 32, fabs(p) < 0.05 ? "0%%" : fabs(p) < 9.95 ? "%.1f%%" : "%.0f%%", p);
     no_negative_zero(out);
     return 0;
 }

@@ -51,7 +51,7 @@ static const char css[] =
     "table{border-collapse:collapse;font-size:13px;overflow-wrap:normal}"
     "td:first-child{min-width:8em}"
     "th,td{border-bottom:1px solid #e3e6ec;padding:3px 8px;text-align:left;vertical-align:top}"
-    "th{background:#f3f5f8;font-weight:600}td.n,th.n{text-align:right;"
+    "th{background:#f3f5f8;font-weight:600}th.n{text-align:right}td.n{text-align:right;"
     "font-variant-numeric:tabular-nums;white-space:nowrap}td.d,.d{white-space:nowrap}"
     "td.out{background:#fdf0d5}td.in{background:#e8f3e4}"
     "code{background:#f3f5f8;padding:1px 4px;border-radius:3px}"

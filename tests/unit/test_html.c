@@ -77,7 +77,7 @@ int main(void)
     CHECK(value("rep_hours", SQLITE_FLOAT, 14.1, NULL, "14.1 h"));
     CHECK(value("patience_s", SQLITE_FLOAT, 3.0, NULL, "3.0 s"));
     /* never "-0", "NaN" or "inf" */
-    CHECK(value("share", SQLITE_FLOAT, -0.0001, NULL, "0.0%"));
+    CHECK(value("share", SQLITE_FLOAT, -0.0001, NULL, "0%"));
     CHECK(value("won_minus_lost", SQLITE_FLOAT, -0.001, NULL, "0 pts"));
     CHECK(value("x", SQLITE_FLOAT, -0.001, NULL, "0"));
     CHECK(value("share", SQLITE_FLOAT, NAN, NULL, ""));
