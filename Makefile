@@ -76,6 +76,25 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS) >/dev/null; \
 	fi
 
+# npm-deps: for each folder of NPM_DIRS (the browser-driven tests), Debian's nodejs and npm
+# when missing, then `npm ci` when the folder's node_modules is missing or older than its
+# committed package-lock.json. `make npm-deps NPM_DIRS=tests/browser` does one folder.
+NPM_DIRS ?= tests/browser
+.PHONY: npm-deps
+npm-deps:
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+	  echo "npm-deps: nodejs/npm missing; installing with apt-get" >&2; \
+	  if [ "$$(id -u)" != 0 ]; then echo "npm-deps: run as root, or install: nodejs npm" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
+	@for d in $(NPM_DIRS); do \
+	  if [ ! -f $$d/node_modules/.package-lock.json ] || \
+	     [ $$d/package-lock.json -nt $$d/node_modules/.package-lock.json ]; then \
+	    echo "npm-deps: npm ci in $$d" >&2; \
+	    (cd $$d && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || exit 1; \
+	  fi; \
+	done
+
 # ---- build -------------------------------------------------------------------------------
 $(BUILD)/gen/embedded.c: $(SQL_FILES) tools/embed_sql.sh
 	@mkdir -p $(dir $@)
@@ -111,7 +130,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 # ---- tests -------------------------------------------------------------------------------
 # make test installs what is missing, then builds and runs every layer in a sub-make so
 # pkg-config is asked only after the deps are in place.
-test: deps
+test: deps npm-deps
 	@$(MAKE) --no-print-directory test-all
 
 .PHONY: test-all
@@ -139,9 +158,12 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@$(PYTHON) tools/demo.py
 
+# make bench: the fast parts; the 100,000-call parts too when that mirror is cached (under
+# $CALLMINE_BENCH_CACHE, default ~/.cache/callmine/bench) or with BIG=1 (builds it: ~20 min).
+BIG ?=
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@$(PYTHON) tools/bench.py
+	@$(PYTHON) tools/bench.py $(if $(BIG),--big)
 
 check:
 	clang-format --dry-run --Werror schema/*.[ch] ingest/*.[ch] query/*.[ch] tests/unit/*.c

@@ -31,6 +31,10 @@ void analysis_release(struct analysis *a)
     free(a->text);
     free(a->by);
     free(a->origin);
+    for (size_t i = 0; i < a->n_rules; i++) {
+        free(a->rules[i].bys);
+        free(a->rules[i].cols);
+    }
     memset(a, 0, sizeof *a);
 }
 
@@ -94,6 +98,25 @@ int analysis_parse(const char *name, const char *text, const char *origin, struc
                 goto nomem;
         } else if (n > 6 && strncmp(s, "@args:", 6) == 0) {
             a->needs_pattern = 1;
+        } else if ((n > 9 && strncmp(s, "@when-by ", 9) == 0) ||
+                   (n > 11 && strncmp(s, "@unless-by ", 11) == 0)) {
+            int when = s[1] == 'w';
+            size_t skip = when ? 9 : 11;
+            const char *colon = memchr(s, ':', n);
+            struct analysis_rule *r = &a->rules[a->n_rules];
+
+            if (!colon || a->n_rules == sizeof a->rules / sizeof a->rules[0]) {
+                analysis_release(a);
+                return err_set(e, ERR_USAGE,
+                               "analysis '%s' (%s): write '-- @%s GROUPING|...: COLUMN, ...' "
+                               "(at most 8 such lines)",
+                               name, origin, when ? "when-by" : "unless-by");
+            }
+            r->when = when;
+            if (!(r->bys = trimmed(s + skip, (size_t)(colon - s) - skip)) ||
+                !(r->cols = trimmed(colon + 1, n - (size_t)(colon + 1 - s))))
+                goto nomem;
+            a->n_rules++;
         } /* "@needs: conv" of older files: conv is always there now */
         p = *end ? end + 1 : end;
     }
@@ -108,6 +131,11 @@ int analysis_parse(const char *name, const char *text, const char *origin, struc
         goto nomem;
     return ERR_OK;
 nomem:
+    for (size_t i = a->n_rules; i < sizeof a->rules / sizeof a->rules[0]; i++) {
+        free(a->rules[i].bys); /* a rule being filled in */
+        free(a->rules[i].cols);
+        a->rules[i].bys = a->rules[i].cols = NULL;
+    }
     analysis_release(a);
     return oom(e);
 }
@@ -271,6 +299,39 @@ fail:
 }
 
 /* ---- stages ----------------------------------------------------------------------------- */
+
+/* 1 when word is one of the items of list, separated by sep, white space around items
+ * ignored. */
+static int in_list(const char *list, char sep, const char *word)
+{
+    size_t wl = strlen(word);
+
+    while (*list) {
+        const char *end = strchr(list, sep);
+        size_t n;
+
+        if (!end)
+            end = list + strlen(list);
+        while (list < end && isspace((unsigned char)*list))
+            list++;
+        n = (size_t)(end - list);
+        while (n && isspace((unsigned char)list[n - 1]))
+            n--;
+        if (n == wl && strncmp(list, word, n) == 0)
+            return 1;
+        list = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+int analysis_column_applies(const struct analysis *a, const char *col, const char *by)
+{
+    for (size_t i = 0; i < a->n_rules; i++)
+        if (in_list(a->rules[i].cols, ',', col) &&
+            in_list(a->rules[i].bys, '|', by) != a->rules[i].when)
+            return 0;
+    return 1;
+}
 
 int analysis_stages(sqlite3 *db, const char *path, struct err *e)
 {

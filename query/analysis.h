@@ -10,7 +10,13 @@
  *     -- The full definition, as many lines as it takes.
  *     -- @by: rep            the grouping when --by is not given (default: rep)
  *     -- @args: PATTERN      the analysis needs a pattern argument (bound as :pattern)
+ *     -- @when-by rep|call: rep, rep_email
+ *                           these result columns apply only to these groupings
+ *     -- @unless-by rep: reps
+ *                           these result columns do not apply to these groupings
  *
+ * `analyze` prints only the columns that apply to the grouping; the lines starting with @
+ * are notes for the program, left out of `analyze NAME --help`.
  * (`-- @needs: conv`, which older versions needed before reading temp.conv, is accepted and
  * ignored: conv is now a view over call_metrics, see scope.h.)
  * The file may hold several statements; all run in order and the last one's rows are the
@@ -49,6 +55,12 @@ struct analysis {
     char *by;      /* the default grouping */
     int needs_pattern;
     char *origin; /* "built-in" or the file's path */
+    size_t n_rules;
+    struct analysis_rule {
+        int when;   /* 1: @when-by, 0: @unless-by */
+        char *bys;  /* groupings separated by '|' */
+        char *cols; /* column names separated by ',' */
+    } rules[8];
 };
 
 struct analysis_set {
@@ -69,6 +81,10 @@ const struct analysis *analysis_find(const struct analysis_set *set, const char 
 int analysis_parse(const char *name, const char *text, const char *origin, struct analysis *a,
                    struct err *e);
 void analysis_release(struct analysis *a);
+
+/* 1 when the result column col of a applies to the grouping by (see @when-by and
+ * @unless-by above), else 0. */
+int analysis_column_applies(const struct analysis *a, const char *col, const char *by);
 
 /* Apply the stages file path (stages_apply in stages.h) when it is not NULL; when it is, the
  * default file that cmd_open_db applied stays. ERR_USAGE for a missing or bad file. */

@@ -92,7 +92,9 @@ static int list_analyses(const struct cmd_ctx *c, const struct analysis_set *set
     return rc;
 }
 
-/* Print the analysis' header comment (its full definition). */
+/* Print the analysis' header comment (its full definition) for a person: the lines that are
+ * notes for the program (@by, @args, @when-by, ...) are left out, the default grouping and
+ * the pattern argument said in words. */
 static void describe(const struct analysis *a)
 {
     const char *p = a->text;
@@ -110,9 +112,43 @@ static void describe(const struct analysis *a)
         s += 2;
         if (s < end && *s == ' ')
             s++;
-        printf("%.*s\n", (int)(end - s), s);
+        if (s >= end || *s != '@')
+            printf("%.*s\n", (int)(end - s), s);
         p = *end ? end + 1 : end;
     }
+    printf("\nUsage: %s analyze %s%s [FILTERS] [--by GROUPING]\nDefault grouping: --by %s\n",
+           CMD_PROG, a->name, a->needs_pattern ? " PATTERN [-i] [--speaker rep|customer|all]" : "",
+           a->by);
+}
+
+/* Print st's rows through the out writers, only the columns of a that apply to the grouping
+ * by. ERR_DB on a failed step. */
+static int print_rows(struct out *o, sqlite3_stmt *st, const struct analysis *a, const char *by,
+                      struct err *e)
+{
+    int ncol = sqlite3_column_count(st), keep[64], n = 0, rc;
+    const char *names[64];
+    struct out_cell cells[64];
+
+    for (int i = 0; i < ncol && n < 64; i++)
+        if (analysis_column_applies(a, sqlite3_column_name(st, i), by)) {
+            keep[n] = i;
+            names[n++] = sqlite3_column_name(st, i);
+        }
+    if ((rc = out_begin(o, (size_t)n, names, e)))
+        return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int i = 0; i < n; i++)
+            out_cell_from_stmt(st, keep[i], &cells[i]);
+        if ((rc = out_row(o, cells, e)))
+            return rc;
+    }
+    if (rc != SQLITE_DONE) {
+        rc = err_set(e, ERR_DB, "%s", sqlite3_errmsg(sqlite3_db_handle(st)));
+        out_end(o, NULL);
+        return rc;
+    }
+    return out_end(o, e);
 }
 
 static int run(const struct cmd_ctx *c, const struct settings *s, const struct analysis *a,
@@ -139,7 +175,7 @@ static int run(const struct cmd_ctx *c, const struct settings *s, const struct a
         rc = err_set(e, ERR_NOMEM, "analyze: out of memory");
         goto done;
     }
-    if ((rc = out_stmt(o, st, NULL, e)) == ERR_DB)
+    if ((rc = print_rows(o, st, a, p.by, e)) == ERR_DB)
         err_wrap(e, "analysis '%s'", a->name);
 done:
     out_free(o);

@@ -26,11 +26,14 @@
 static const char report_help_head[] =
     "Usage: callmine-query report [FILTERS] -o FILE.html [OPTIONS]\n"
     "\n"
-    "Write one self-contained HTML report of the calls that match FILTERS: the filters and\n"
-    "their counts, calls per week, talk ratio, questions, monologues, patience and\n"
-    "interactivity per rep, trackers and topics by outcome, who really ran the calls,\n"
-    "transcript coverage and freshness, and every call with its link to Gong. Charts are\n"
-    "inline SVG; the page uses no script and no network.\n"
+    "Write one self-contained HTML report of the calls that match FILTERS, for a sales\n"
+    "manager: a summary (calls, reps, deals, pipeline by stage and outcome, win rate,\n"
+    "transcript coverage), coaching measures per rep against their bands, the same measures\n"
+    "for won, lost and open deals, each --mention pattern with example quotes, topics and\n"
+    "trackers by outcome, activity, the data's coverage and freshness, and each rep's latest\n"
+    "calls linked to Gong. Charts are inline SVG; the page uses no script and no network and\n"
+    "prints cleanly. When no call matches, the page says so (exit status 0, a notice on\n"
+    "stderr).\n"
     "\n"
     "  -o, --output FILE       the HTML file to write ('-' for stdout)\n"
     "  --mention PATTERN       also chart PATTERN (PCRE2) by outcome, rep and company size,\n"
@@ -209,8 +212,12 @@ int cmd_report(struct cmd_ctx *c, int argc, char **argv, struct err *e)
         (rc = scope_build(r.db, &o.f, e)) || (rc = scope_materialize(r.db, e)) ||
         (rc = report_page(&r, e)))
         goto done;
-    rc = write_page(&r.h, o.out, e);
+    if ((rc = write_page(&r.h, o.out, e)))
+        goto done;
+    if (r.n_calls == 0)
+        fprintf(stderr, "%s: report: no calls match the filters; the page says so\n", CMD_PROG);
 done:
+    report_release(&r);
     sqlite3_close(r.db);
     analysis_set_release(&set);
     filter_release(&o.f);

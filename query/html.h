@@ -55,14 +55,38 @@ int html_escape_str(struct buf *b, const char *s, struct err *e); /* s may be NU
 /* 1 when s is an http:// or https:// URL without white space or control characters. */
 int html_url_ok(const char *s);
 
-/* Append one value as table-cell text: percent columns (names ending in share, ratio, _low,
- * _high, in_band, coverage, won_minus_lost, share_of_time) as 12.3%, other reals with at
- * most 2 decimals, NULL as an empty cell. */
+/* Append one value as table-cell text for a person, its unit read from the column's name:
+ * shares (names ending in share, ratio, _low, _high, win_rate; in_band, coverage,
+ * share_of_time) as 43% (one decimal under 10%), won_minus_lost and its interval as +8 pts,
+ * durations in seconds (names ending in _s, patience aside) as m:ss or h:mm:ss, patience as
+ * 0.8 s, amount as $1.2M, *_hours as 5.5 h, *_days as 2.0 days, integers with thousands
+ * separators, other reals with at most 2 decimals; dates (html_is_date) as YYYY-MM-DD.
+ * Never "-0" or "NaN": NULL, NaN and infinities are an empty cell. */
 int html_value(struct buf *b, const char *col, const struct html_val *v, struct err *e);
 
-/* Append rs as a <table>, the columns in cols (NULL-terminated names; NULL: all). A column
- * named url is shown as a link "open in Gong"; text cells are isolated for bidirectional
- * text (<bdi>). numeric cells are right-aligned. */
+/* A column's header for a person ("Talk ratio" for talk_ratio): a known column's label, else
+ * the name with spaces for '_' and a capital first letter, written into out. */
+const char *html_label(const char *col, char out[64]);
+
+/* 1 when col holds a date or time shown as YYYY-MM-DD (never wrapped: class "d"). */
+int html_is_date(const char *col);
+
+/* Number formats of html_value, into out (32 bytes; "" for NaN): a share 0..1 as percent, seconds as
+ * m:ss or h:mm:ss, an amount as $1.2M, a count with thousands separators. Return 0. */
+int html_fmt_percent(double v, char out[32]);
+int html_fmt_clock(double secs, char out[32]);
+int html_fmt_money(double v, char out[32]);
+int html_fmt_count(long long n, char out[32]);
+
+/* Append rs as a <table> in a <div class="tw"> (which scrolls sideways when the table is too
+ * wide), the columns in cols (NULL-terminated names; NULL: all) under their html_label
+ * headers. A column named url is shown as a link "open in Gong"; text cells are isolated for
+ * bidirectional text (<bdi>); numeric cells (class "n") are right-aligned, dates (class
+ * "d") never wrap. */
 int html_table(struct buf *b, const struct html_rs *rs, const char *const *cols, struct err *e);
+
+/* The same with the column "group" headed group_label (NULL: "Group"). */
+int html_table_as(struct buf *b, const struct html_rs *rs, const char *const *cols,
+                  const char *group_label, struct err *e);
 
 #endif

@@ -1,18 +1,22 @@
-/* report: the page of `callmine-query report`, built from the analyses over one scope.
+/* report: the page of `callmine-query report`, a sales manager's view of one scope of calls.
  *
- * The page needs nothing but itself: inline CSS, inline SVG charts (svg.h), no script, no
- * font, no image, and a Content-Security-Policy that forbids any fetch, so it opens offline
- * and logs nothing. It shows the filters and their counts, then the built-in analyses over
- * the scope (each chart regroups it with scope_group; the transcript measures are computed
- * once): activity, talk ratio, questions, monologues, patience and interactivity, each
- * mention pattern by outcome with won-vs-lost, trackers and topics, who really ran the
- * calls, coverage and freshness, and the newest calls with their links to Gong. All text
- * from the mirror is escaped (html.h); headings carry ids (the analysis' name) for links.
+ * The page needs nothing but itself: inline CSS (with a print stylesheet), inline SVG charts
+ * (svg.h), no script, no font, no image, and a Content-Security-Policy that forbids any
+ * fetch, so it opens offline and logs nothing. In order:
+ *   the summary: the period, calls, reps, deals, pipeline by stage and by outcome, win rate
+ *     and transcript coverage (an empty scope says in words that no call matched, and ends);
+ *   coaching per rep: talk ratio, questions on discovery calls, monologues, patience and
+ *     interactivity against their bands, each rep linking to the list of their calls;
+ *   won against lost: the same measures over the calls of won, lost and open deals;
+ *   mentions of each --mention pattern with example quotes, topics and trackers by outcome
+ *     (report_talk.c);
+ *   activity: calls a week (a month past 26 weeks) and per rep;
+ *   the data behind the page: coverage, freshness, calls run by someone else than the owner;
+ *   each rep's latest calls and the newest calls (report_calls.c).
+ * All text from the mirror is escaped (html.h); numbers are shown with their units.
  *
  * Bounded whatever the mirror's size: every query streams over the scope (scope.h) and the
- * page holds top lists with their totals, never one row per call: at most REPORT_MAX_ROWS
- * rows a table (the rest counted), REPORT_TOP_CALLS calls a call list. A section is one
- * function appending to r->h; report_page lists them in order. */
+ * page holds top lists with their totals, never one row per call. */
 #include "report.h"
 
 #include <math.h>
@@ -21,150 +25,74 @@
 #include <string.h>
 #include <time.h>
 
-#include "html.h"
-#include "scope.h"
-#include "svg.h"
+#include "report_calls.h"
+#include "report_talk.h"
+#include "rpage.h"
 
 #include "banned.h"
 
-#define REPORT_MAX_BARS 40   /* groups in one chart; more are listed in the table only */
-#define REPORT_MAX_ROWS 200  /* rows of one table; more are counted, not shown */
-#define REPORT_TOP_CALLS 50  /* calls in a list of calls (newest, handed off) */
-#define REPORT_TOP_CALLS_SQL "50" /* the same, for SQL text */
+#define MAX_WEEKS 26 /* more weeks than this are charted as months */
 
-static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e)
-{
-    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
-        *st = NULL;
-        return err_set(e, ERR_DB, "report: %s", sqlite3_errmsg(db));
-    }
-    return ERR_OK;
-}
+/* The deals of the calls in scope, each once, as the newest of its calls reads it. */
+#define DEALS_SQL                                                                                  \
+    "WITH d AS (SELECT deal_id, stage, amount, outcome FROM (SELECT deal_id, stage, amount, "      \
+    "outcome, row_number() OVER (PARTITION BY deal_id ORDER BY started DESC, call_id) AS rn "      \
+    "FROM scope WHERE deal_id IS NOT NULL) WHERE rn = 1) "
 
 static const char css[] =
+    "*{box-sizing:border-box}"
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;"
-    "max-width:1000px;color:#1d2330;background:#fff;padding:0 16px}"
-    "h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 6px;border-bottom:1px "
-    "solid #d8dce4;padding-bottom:4px}p.def{color:#555;margin:2px 0 8px}"
-    "table{border-collapse:collapse;margin:8px 0;font-size:13px;display:block;max-width:100%;"
-    "overflow-x:auto}td{overflow-wrap:break-word}"
+    "max-width:1100px;color:#1d2330;background:#fff;padding:0 16px;overflow-wrap:anywhere}"
+    "h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:36px 0 6px;border-bottom:1px "
+    "solid #d8dce4;padding-bottom:4px}h3{font-size:15px;margin:20px 0 4px}"
+    "p.def{color:#555;margin:2px 0 8px}.meta{color:#555}"
+    "nav{margin:10px 0 4px;font-size:13px}nav a{margin-right:12px;white-space:nowrap}"
+    ".tw{max-width:100%;overflow-x:auto;margin:8px 0}"
+    "table{border-collapse:collapse;font-size:13px;overflow-wrap:normal}"
+    "td:first-child{min-width:8em}"
     "th,td{border-bottom:1px solid #e3e6ec;padding:3px 8px;text-align:left;vertical-align:top}"
-    "th{background:#f3f5f8}td.n{text-align:right;font-variant-numeric:tabular-nums}"
-    ".meta{color:#444}.counts{font-size:15px;margin:8px 0}code{background:#f3f5f8;padding:1px "
-    "4px;border-radius:3px}"
+    "th{background:#f3f5f8;font-weight:600}th.n{text-align:right}td.n{text-align:right;"
+    "font-variant-numeric:tabular-nums;white-space:nowrap}td.d,.d{white-space:nowrap}"
+    "td.out{background:#fdf0d5}td.in{background:#e8f3e4}"
+    "code{background:#f3f5f8;padding:1px 4px;border-radius:3px}"
+    ".kpis{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px;"
+    "margin:14px 0}.kpi{border:1px solid #d8dce4;border-radius:6px;padding:8px 10px}"
+    ".kpi b{display:block;font-size:22px;line-height:1.2}.kpi span{color:#555;font-size:12px}"
+    ".empty{font-size:17px;padding:16px;border:1px solid #d8dce4;border-radius:6px;"
+    "background:#f7f8fa}"
+    "blockquote{margin:8px 0;padding:6px 12px;border-left:3px solid #3b6ea8;background:#f7f8fa}"
+    "blockquote p{margin:0 0 4px}mark{background:#fde68a;padding:0 1px}"
     "svg.chart{display:block;max-width:100%;height:auto;margin:8px 0;font-size:12px}"
     "svg .s0{fill:#3b6ea8}svg .s1{fill:#d9822b}svg .s2{fill:#7a9a3a}svg .band{fill:#e4f1e1}"
     "svg .ref{stroke:#b03030;stroke-dasharray:4 3;stroke-width:1.5}svg .grid{stroke:#e3e6ec}"
     "svg text{fill:#1d2330}svg .lab{text-anchor:end}svg .xlab{text-anchor:middle}"
-    "svg .reflab{fill:#b03030}svg .bandlab{fill:#4d7a43}details{margin:8px 0}"
-    "summary{cursor:pointer}";
+    "svg .reflab{fill:#b03030}svg .bandlab{fill:#4d7a43}"
+    "details{margin:8px 0}summary{cursor:pointer}"
+    "@media (max-width:600px){svg.chart{min-width:560px}}"
+    "@media print{body{max-width:none;margin:0;padding:0;font-size:11px}nav{display:none}"
+    ".tw{overflow:visible}h2{break-after:avoid}table,svg,blockquote,.kpi{break-inside:avoid}"
+    "a{color:inherit;text-decoration:none}td.out,td.in,mark{-webkit-print-color-adjust:exact;"
+    "print-color-adjust:exact}}";
 
 static int put(struct report *r, const char *s, struct err *e)
 {
-    return buf_puts(&r->h, s, e);
+    return rpage_put(r, s, e);
 }
 
 static int text(struct report *r, const char *s, struct err *e)
 {
-    return html_escape_str(&r->h, s, e);
+    return rpage_text(r, s, e);
 }
 
-/* Run analysis name grouped by by (pattern for the pattern analyses) into rs: its first max
- * rows, the rest counted in rs->more when count_rest (see html_rs_load_max). */
-static int run_max(struct report *r, const char *name, const char *by, const char *pattern,
-                   size_t max, int count_rest, struct html_rs *rs, struct err *e)
+/* One summary tile: a figure (already formatted) over what it counts. */
+static int kpi(struct report *r, const char *figure, const char *what, struct err *e)
 {
-    const struct analysis *a = analysis_find(r->set, name);
-    struct analysis_params p = {pattern, r->caseless ? "i" : "", r->speaker, by};
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    memset(rs, 0, sizeof *rs);
-    if (!a)
-        return err_set(e, ERR_USAGE, "report: the analysis '%s' is missing", name);
-    if ((rc = scope_group(r->db, by, e)) || (rc = analysis_run(r->db, a, &p, &st, e)))
-        return rc;
-    if ((rc = html_rs_load_max(rs, st, max, count_rest, e)) == ERR_DB)
-        err_wrap(e, "report: analysis '%s'", name);
-    sqlite3_finalize(st);
-    return rc;
+    return buf_printf(&r->h, e, "<div class=\"kpi\"><b>%s</b><span>%s</span></div>", figure,
+                      what);
 }
 
-static int run(struct report *r, const char *name, const char *by, const char *pattern,
-               struct html_rs *rs, struct err *e)
+static int head(struct report *r, struct err *e)
 {
-    return run_max(r, name, by, pattern, REPORT_MAX_ROWS, 1, rs, e);
-}
-
-/* rs as a table of cols (NULL: all), then how many rows it left out. */
-static int table(struct report *r, const struct html_rs *rs, const char *const *cols,
-                 struct err *e)
-{
-    int rc = html_table(&r->h, rs, cols, e);
-
-    if (!rc && rs->more)
-        rc = buf_printf(&r->h, e, "<p class=\"meta\">%zu more row%s not shown.</p>\n", rs->more,
-                        rs->more == 1 ? "" : "s");
-    return rc;
-}
-
-/* A section heading and the analysis' one-line definition. */
-static int section(struct report *r, const char *heading, const char *name, struct err *e)
-{
-    const struct analysis *a = analysis_find(r->set, name);
-    int rc;
-
-    if ((rc = put(r, "<h2 id=\"", e)) || (rc = text(r, name, e)) || (rc = put(r, "\">", e)) ||
-        (rc = text(r, heading, e)) || (rc = put(r, "</h2>\n", e)))
-        return rc;
-    if (a && ((rc = put(r, "<p class=\"def\">", e)) || (rc = text(r, a->summary, e)) ||
-              (rc = put(r, "</p>\n", e))))
-        return rc;
-    return ERR_OK;
-}
-
-/* Horizontal bars of columns cols[0..n_series) of rs, labelled by its "group" column. */
-static int bars(struct report *r, const struct html_rs *rs, struct svg_chart *c,
-                const char *const *cols, struct err *e)
-{
-    size_t n = rs->nrow < REPORT_MAX_BARS ? rs->nrow : REPORT_MAX_BARS, ns = c->n_series;
-    const char **labels = calloc(n + 1, sizeof *labels);
-    double *v = calloc((n + 1) * ns, sizeof *v);
-    int g = html_rs_col(rs, "group"), rc;
-
-    if (!labels || !v) {
-        free(labels);
-        free(v);
-        return err_set(e, ERR_NOMEM, "report: out of memory");
-    }
-    for (size_t i = 0; i < n; i++) {
-        labels[i] = html_rs_at(rs, i, g)->s;
-        for (size_t s = 0; s < ns; s++)
-            v[i * ns + s] = html_rs_num(rs, i, html_rs_col(rs, cols[s]));
-    }
-    rc = n ? svg_hbars(&r->h, c, labels, v, n, e) : put(r, "<p>No calls to show.</p>\n", e);
-    free(labels);
-    free(v);
-    return rc;
-}
-
-/* An analysis as one chart of cols (n_series in c) and a table of tcols. */
-static int chart_and_table(struct report *r, const char *name, const char *by, const char *pattern,
-                           struct svg_chart *c, const char *const *cols, const char *const *tcols,
-                           struct err *e)
-{
-    struct html_rs rs;
-    int rc;
-
-    if (!(rc = run(r, name, by, pattern, &rs, e)) && (!c || !(rc = bars(r, &rs, c, cols, e))))
-        rc = table(r, &rs, tcols, e);
-    html_rs_free(&rs);
-    return rc;
-}
-
-static int header(struct report *r, struct err *e)
-{
-    sqlite3_stmt *st = NULL;
     char now[32];
     time_t t = time(NULL);
     struct tm tm;
@@ -180,14 +108,8 @@ static int header(struct report *r, struct err *e)
                   "<link rel=\"icon\" href=\"data:,\">\n<title>",
                   e)) ||
         (rc = text(r, r->title, e)) ||
-        (rc = buf_printf(&r->h, e,
-                         "</title>\n<style>%s</style>"
-                         "</head>\n<body>\n<h1>",
-                         css)) ||
-        (rc = text(r, r->title, e)) || (rc = put(r, "</h1>\n<p class=\"meta\">Mirror <code>", e)) ||
-        (rc = text(r, r->db ? sqlite3_db_filename(r->db, "main") : "", e)) ||
-        (rc = buf_printf(&r->h, e, "</code>, generated %s by callmine-query.</p>\n", now)) ||
-        (rc = put(r, "<p class=\"meta\">Filters: ", e)))
+        (rc = buf_printf(&r->h, e, "</title>\n<style>%s</style></head>\n<body>\n<h1>", css)) ||
+        (rc = text(r, r->title, e)) || (rc = put(r, "</h1>\n<p class=\"meta\">Filters: ", e)))
         return rc;
     if (r->filters && *r->filters) {
         if ((rc = put(r, "<code>", e)) || (rc = text(r, r->filters, e)) ||
@@ -196,52 +118,324 @@ static int header(struct report *r, struct err *e)
     } else if ((rc = put(r, "none (every call in the mirror)", e))) {
         return rc;
     }
-    if ((rc = put(r, "</p>\n", e)) ||
-        (rc = prepare(r->db,
-                      "SELECT count(*), total(external), total(has_transcript), "
-                      "count(DISTINCT deal_id), count(DISTINCT rep_key), min(started), "
-                      "max(started), total(outcome = 'won'), total(outcome = 'lost'), "
-                      "total(outcome = 'open'), (SELECT count(*) FROM calls) FROM scope",
-                      &st, e)))
+    if ((rc = put(r, ". Mirror <code>", e)) ||
+        (rc = text(r, r->db ? sqlite3_db_filename(r->db, "main") : "", e)))
         return rc;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        long long n = sqlite3_column_int64(st, 0);
-        double tr = sqlite3_column_double(st, 2);
+    return buf_printf(&r->h, e,
+                      "</code>, generated <span class=\"d\">%.10s</span> %s by "
+                      "callmine-query.</p>\n",
+                      now, now + 11);
+}
 
-        rc = buf_printf(&r->h, e,
-                        "<p class=\"counts\"><b>%lld</b> calls of %lld in the mirror: %.0f "
-                        "external, %.0f with a transcript (%.1f%%); %lld deals, %lld reps; "
-                        "deal calls won %.0f, lost %.0f, open %.0f",
-                        n, sqlite3_column_int64(st, 10), sqlite3_column_double(st, 1), tr,
-                        n ? 100.0 * tr / (double)n : 0.0, sqlite3_column_int64(st, 3),
-                        sqlite3_column_int64(st, 4), sqlite3_column_double(st, 7),
-                        sqlite3_column_double(st, 8), sqlite3_column_double(st, 9));
-        if (!rc && n && !(rc = put(r, "; from ", e)) &&
-            !(rc = text(r, (const char *)sqlite3_column_text(st, 5), e)) &&
-            !(rc = put(r, " to ", e)))
-            rc = text(r, (const char *)sqlite3_column_text(st, 6), e);
-        if (!rc)
-            rc = put(r, ".</p>\n", e);
-    } else {
+/* The summary tiles; *n_calls is the scope's size (0: the page says so and ends). */
+static int summary(struct report *r, long long *n_calls, struct err *e)
+{
+    static const char sql[] =
+        DEALS_SQL
+        "SELECT (SELECT count(*) FROM scope), (SELECT total(external) FROM scope), "
+        "(SELECT total(has_transcript) FROM scope), "
+        "(SELECT count(DISTINCT rep_key) FROM scope), (SELECT min(started) FROM scope), "
+        "(SELECT max(started) FROM scope), (SELECT count(*) FROM calls), "
+        "count(*), total(CASE WHEN outcome = 'open' THEN amount END), "
+        "total(outcome = 'won'), total(outcome = 'lost'), "
+        "total(CASE WHEN outcome = 'won' THEN amount END) FROM d";
+    sqlite3_stmt *st = NULL;
+    char f[32], g[32], w[96];
+    int rc;
+
+    *n_calls = 0;
+    if ((rc = rpage_prepare(r, sql, &st, e)))
+        return rc;
+    if (sqlite3_step(st) != SQLITE_ROW) {
         rc = err_set(e, ERR_DB, "report: count the scope: %s", sqlite3_errmsg(r->db));
+        goto done;
     }
+    *n_calls = sqlite3_column_int64(st, 0);
+    if (*n_calls == 0) {
+        rc = buf_printf(&r->h, e,
+                        "<p class=\"empty\">No calls matched these filters: the mirror holds "
+                        "%lld call%s, none of them in this selection. Widen the filters (the "
+                        "dates, the rep's name) and run the report again.</p>\n",
+                        sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 6) == 1 ? "" : "s");
+        goto done;
+    }
+    if ((rc = put(r, "<p class=\"meta\">Calls from <span class=\"d\">", e)) ||
+        (rc = html_escape(&r->h, (const char *)sqlite3_column_text(st, 4), 10, e)) ||
+        (rc = put(r, "</span> to <span class=\"d\">", e)) ||
+        (rc = html_escape(&r->h, (const char *)sqlite3_column_text(st, 5), 10, e)) ||
+        (rc = put(r,
+                  "</span> (UTC).</p>\n<nav><a href=\"#coaching\">Coaching</a><a "
+                  "href=\"#won-lost\">Won vs lost</a><a href=\"#talk\">Mentions and "
+                  "topics</a><a href=\"#activity\">Activity</a><a href=\"#data\">Data</a><a "
+                  "href=\"#reps\">Reps' calls</a><a href=\"#calls\">Newest calls</a></nav>\n"
+                  "<div class=\"kpis\">",
+                  e)))
+        goto done;
+    html_fmt_count(*n_calls, f);
+    html_fmt_count(sqlite3_column_int64(st, 6), g);
+    snprintf(w, sizeof w, "calls (of %s in the mirror)", g);
+    if ((rc = kpi(r, f, w, e)))
+        goto done;
+    html_fmt_count(sqlite3_column_int64(st, 3), f);
+    if ((rc = kpi(r, f, "reps", e)))
+        goto done;
+    html_fmt_count(sqlite3_column_int64(st, 7), f);
+    if ((rc = kpi(r, f, "deals", e)))
+        goto done;
+    html_fmt_money(sqlite3_column_double(st, 8), f);
+    if ((rc = kpi(r, f, "open pipeline (the open deals' amounts)", e)))
+        goto done;
+    html_fmt_money(sqlite3_column_double(st, 11), f);
+    if ((rc = kpi(r, f, "won (the won deals' amounts)", e)))
+        goto done;
+    {
+        double won = sqlite3_column_double(st, 9), lost = sqlite3_column_double(st, 10);
+
+        if (won + lost > 0)
+            html_fmt_percent(won / (won + lost), f);
+        else
+            snprintf(f, sizeof f, "%s", "none closed");
+        snprintf(w, sizeof w, "win rate (%.0f won, %.0f lost deals)", won, lost);
+        if ((rc = kpi(r, f, w, e)))
+            goto done;
+    }
+    html_fmt_percent(sqlite3_column_double(st, 2) / (double)*n_calls, f);
+    html_fmt_count(sqlite3_column_int64(st, 1), g);
+    snprintf(w, sizeof w, "of calls with a transcript (%s external calls)", g);
+    if ((rc = kpi(r, f, w, e)) || (rc = put(r, "</div>\n", e)))
+        goto done;
+done:
     sqlite3_finalize(st);
     return rc;
 }
 
+/* The pipeline: deals and amounts by stage and by outcome, each deal counted once (as its
+ * latest call in scope reads it). */
+static int pipeline(struct report *r, struct err *e)
+{
+    static const char by_stage[] =
+        DEALS_SQL
+        "SELECT ifnull(stage, '(no stage)') AS stage, count(*) AS deals, total(amount) AS amount "
+        "FROM d GROUP BY stage ORDER BY total(amount) DESC, stage";
+    static const char by_outcome[] =
+        DEALS_SQL
+        "SELECT outcome, count(*) AS deals, total(amount) AS amount FROM d GROUP BY outcome "
+        "ORDER BY CASE outcome WHEN 'won' THEN 1 WHEN 'lost' THEN 2 ELSE 3 END";
+    struct svg_chart c = {.title = "Deal amounts by stage", .n_series = 1, .money = 1};
+    static const char *const amount[] = {"amount"};
+    struct html_rs rs;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if ((rc = rpage_section(r, "pipeline", "Pipeline",
+                            "The deals of these calls, each counted once: by outcome (won and "
+                            "lost are the closed stages now), then by stage (as --deal-timing "
+                            "reads it, from the newest call of the deal).",
+                            e)) ||
+        (rc = rpage_prepare(r, by_outcome, &st, e)))
+        return rc;
+    rc = html_rs_load_max(&rs, st, RPAGE_MAX_ROWS, 1, e);
+    sqlite3_finalize(st);
+    if (!rc)
+        rc = rpage_table(r, &rs, NULL, NULL, e);
+    html_rs_free(&rs);
+    if (rc || (rc = rpage_prepare(r, by_stage, &st, e)))
+        return rc;
+    rc = html_rs_load_max(&rs, st, RPAGE_MAX_ROWS, 1, e);
+    sqlite3_finalize(st);
+    if (!rc && !(rc = rpage_bars(r, &rs, "stage", &c, amount, e)))
+        rc = rpage_table(r, &rs, NULL, NULL, e);
+    html_rs_free(&rs);
+    return rc;
+}
+
+/* The coaching measures per rep, or by outcome (by = "outcome"), merged into one table: one
+ * row per group of the activity analysis, a cell out of its band marked. */
+struct measure {
+    const char *analysis, *col, *label;
+    double lo, hi; /* the band (lo > hi: none) */
+};
+
+static const struct measure measures[] = {
+    {"talk-ratio", "talk_ratio", "Talk ratio (30-65%)", 0.30, 0.65},
+    {"questions", "discovery_rep_questions_per_call", "Questions a discovery call (11-14)",
+     11, 14},
+    {"questions", "customer_questions_per_call", "Customer questions", 1, 0},
+    {"monologues", "longest_monologue_s", "Monologue (under 2:30)", 0, 150},
+    {"patience", "patience_s", "Patience (0.6 s+)", 0.6, 1e9},
+    {"interactivity", "interactivity", "Interactivity (0-10)", 1, 0},
+};
+#define N_MEASURES (sizeof measures / sizeof measures[0])
+
+/* The table of measures by by; with talk and q, the results of talk-ratio and questions are
+ * handed over (for the charts) instead of freed. Each analysis runs once. */
+static int measures_table(struct report *r, const char *by, struct html_rs *talk,
+                          struct html_rs *q, struct err *e)
+{
+    struct html_rs groups, rs[N_MEASURES];
+    int rc, same[N_MEASURES];
+
+    memset(rs, 0, sizeof rs);
+    if ((rc = rpage_run(r, "activity", by, NULL, RPAGE_MAX_ROWS, &groups, e)))
+        return rc;
+    for (size_t m = 0; m < N_MEASURES && !rc; m++) {
+        same[m] = m && strcmp(measures[m].analysis, measures[m - 1].analysis) == 0
+                      ? same[m - 1]
+                      : (int)m;
+        if (same[m] == (int)m)
+            rc = rpage_run(r, measures[m].analysis, by, NULL, RPAGE_MAX_ROWS * 2, &rs[m], e);
+    }
+    if (!rc)
+        rc = buf_printf(&r->h, e,
+                        "<div class=\"tw\"><table><thead><tr><th>%s</th><th class=\"n\">Calls</th>",
+                        strcmp(by, "rep") == 0 ? "Rep" : "Deal outcome");
+    for (size_t m = 0; m < N_MEASURES && !rc; m++)
+        rc = buf_printf(&r->h, e, "<th class=\"n\">%s</th>", measures[m].label);
+    if (!rc)
+        rc = put(r, "</tr></thead><tbody>\n", e);
+    for (size_t i = 0; i < groups.nrow && !rc; i++) {
+        const char *g = html_rs_at(&groups, i, html_rs_col(&groups, "group"))->s;
+        int idx = strcmp(by, "rep") == 0 ? report_calls_rep_index(r, g) : -1;
+        char f[32];
+
+        html_fmt_count((long long)html_rs_num(&groups, i, html_rs_col(&groups, "calls")), f);
+        if ((rc = put(r, "<tr><td><bdi>", e)) ||
+            (idx >= 0 && (rc = buf_printf(&r->h, e, "<a href=\"#rep-%d\">", idx))) ||
+            (rc = text(r, g, e)) || (idx >= 0 && (rc = put(r, "</a>", e))) ||
+            (rc = buf_printf(&r->h, e, "</bdi></td><td class=\"n\">%s</td>", f)))
+            break;
+        for (size_t m = 0; m < N_MEASURES && !rc; m++) {
+            const struct measure *ms = &measures[m];
+            double v = NAN;
+            const struct html_rs *a = &rs[same[m]];
+            int gc = html_rs_col(a, "group"), vc = html_rs_col(a, ms->col);
+            struct html_val hv = {SQLITE_NULL, 0, NULL};
+
+            for (size_t k = 0; k < a->nrow; k++)
+                if (g && html_rs_at(a, k, gc)->s && strcmp(html_rs_at(a, k, gc)->s, g) == 0) {
+                    v = html_rs_num(a, k, vc);
+                    break;
+                }
+            if (!isnan(v)) {
+                hv.type = SQLITE_FLOAT;
+                hv.d = v;
+            }
+            if ((rc = put(r,
+                          isnan(v) || ms->lo > ms->hi ? "<td class=\"n\">"
+                          : v < ms->lo || v > ms->hi  ? "<td class=\"n out\">"
+                                                      : "<td class=\"n in\">",
+                          e)) ||
+                (rc = html_value(&r->h, ms->col, &hv, e)))
+                break;
+            rc = put(r, "</td>", e);
+        }
+        if (!rc)
+            rc = put(r, "</tr>\n", e);
+    }
+    if (!rc)
+        rc = put(r, "</tbody></table></div>\n", e);
+    if (!rc && groups.more)
+        rc = buf_printf(&r->h, e, "<p class=\"meta\">%zu more not shown.</p>\n", groups.more);
+    html_rs_free(&groups);
+    for (size_t m = 0; m < N_MEASURES; m++) {
+        struct html_rs *out = strcmp(measures[m].analysis, "talk-ratio") == 0 ? talk
+                              : strcmp(measures[m].analysis, "questions") == 0 ? q
+                                                                              : NULL;
+
+        if (out && same[m] == (int)m && !rc) {
+            *out = rs[m]; /* ownership moves to the caller */
+            memset(&rs[m], 0, sizeof rs[m]);
+        }
+        html_rs_free(&rs[m]);
+    }
+    return rc;
+}
+
+static int coaching(struct report *r, struct err *e)
+{
+    static const char *const talk_c[] = {"talk_ratio"};
+    static const char *const q_c[] = {"discovery_rep_questions_per_call"};
+    struct svg_chart talk = {.title = "Talk ratio per rep",
+                             .percent = 1,
+                             .max = 1,
+                             .n_series = 1,
+                             .n_refs = 2,
+                             .refs = {0.43, 0.65},
+                             .ref_labels = {"43% best", "65%"}};
+    struct svg_chart q = {.title = "Rep questions per discovery call",
+                          .n_series = 1,
+                          .band = 1,
+                          .band_lo = 11,
+                          .band_hi = 14,
+                          .band_label = "11-14"};
+    struct html_rs rs, trs;
+    int rc;
+
+    memset(&rs, 0, sizeof rs);
+    memset(&trs, 0, sizeof trs);
+    if ((rc = rpage_section(
+             r, "coaching", "Coaching measures per rep",
+             "Over each rep's external calls with a transcript. Bands from Gong's research: a "
+             "talk ratio near 43% and under 65%, 11-14 questions on discovery calls (calls "
+             "whose Gong purpose or title says discovery or intro), monologues under 2:30, a "
+             "pause of 0.6 s or more before answering. Cells outside their band are shaded; a "
+             "rep's name leads to their latest calls.",
+             e)) ||
+        (rc = measures_table(r, "rep", &trs, &rs, e)))
+        goto done;
+    if ((rc = put(r, "<h3>Talk ratio</h3>\n", e)) ||
+        (rc = rpage_bars(r, &trs, "group", &talk, talk_c, e)) ||
+        (rc = put(r, "<h3>Questions on discovery calls</h3>\n", e)))
+        goto done;
+    {
+        static const char *const cols[] = {"group", "discovery_calls",
+                                           "discovery_rep_questions_per_call", "in_band", NULL};
+
+        rpage_keep(&rs, "discovery_calls"); /* the reps who had a discovery call */
+        rc = rs.nrow ? rpage_bars(r, &rs, "group", &q, q_c, e)
+                     : put(r, "<p>No discovery call in these calls.</p>\n", e);
+        if (!rc && rs.nrow)
+            rc = rpage_table(r, &rs, cols, "Rep", e);
+    }
+done:
+    html_rs_free(&trs);
+    html_rs_free(&rs);
+    return rc;
+}
+
+static int won_lost(struct report *r, struct err *e)
+{
+    int rc;
+
+    if ((rc = rpage_section(r, "won-lost", "Won against lost deals",
+                            "The same measures over the calls of deals that were won, lost or "
+                            "are still open (the deal's stage now).",
+                            e)))
+        return rc;
+    return measures_table(r, "outcome", NULL, NULL, e);
+}
+
 static int activity(struct report *r, struct err *e)
 {
-    static const char *const tcols[] = {"group",          "calls",      "external_calls", "weeks",
-                                        "calls_per_week", "first_call", "last_call",      NULL};
+    static const char *const tcols[] = {"group",     "calls",     "external_calls",
+                                        "calls_per_week", "first_call", "last_call", NULL};
     struct svg_chart c = {.title = "Calls per week", .n_series = 1};
     struct html_rs rs;
     const char **labels = NULL;
     double *v = NULL;
     int rc;
 
-    if ((rc = section(r, "Activity: calls per week", "activity", e)) ||
-        (rc = run(r, "activity", "week", NULL, &rs, e)))
+    if ((rc = rpage_section(r, "activity", "Activity",
+                            "Calls per week (per month over more than 26 weeks), then per rep.",
+                            e)) ||
+        (rc = rpage_run(r, "activity", "week", NULL, 520, &rs, e)))
         return rc;
+    if (rs.nrow > MAX_WEEKS) {
+        html_rs_free(&rs);
+        c.title = "Calls per month";
+        if ((rc = rpage_run(r, "activity", "month", NULL, 520, &rs, e)))
+            return rc;
+    }
     labels = calloc(rs.nrow + 1, sizeof *labels);
     v = calloc(rs.nrow + 1, sizeof *v);
     if (!labels || !v) {
@@ -256,271 +450,61 @@ static int activity(struct report *r, struct err *e)
     free(labels);
     free(v);
     html_rs_free(&rs);
-    if (!rc && !(rc = put(r, "<p class=\"def\">Per rep:</p>\n", e)))
-        rc = chart_and_table(r, "activity", "rep", NULL, NULL, NULL, tcols, e);
-    return rc;
-}
-
-static int conversation(struct report *r, struct err *e)
-{
-    static const char *const talk_c[] = {"talk_ratio"}, *const q_c[] = {
-                                                            "rep_questions_per_call",
-                                                            "customer_questions_per_call"};
-    static const char *const mono_c[] = {"longest_monologue_s", "longest_story_s"};
-    static const char *const talk_t[] = {"group",      "calls",           "rep_email",
-                                         "talk_ratio", "gong_talk_ratio", "flag",
-                                         "rep_hours",  "customer_hours",  NULL};
-    static const char *const pat_c[] = {"patience_s"};
-    struct svg_chart talk = {.title = "Talk ratio per rep",
-                             .percent = 1,
-                             .max = 1,
-                             .n_series = 1,
-                             .n_refs = 2,
-                             .refs = {0.43, 0.65},
-                             .ref_labels = {"43%", "65%"}};
-    struct svg_chart q = {.title = "Questions per call",
-                          .n_series = 2,
-                          .series = {"rep", "customer"},
-                          .band = 1,
-                          .band_lo = 11,
-                          .band_hi = 14,
-                          .band_label = "11-14 a call"};
-    struct svg_chart mono = {.title = "Longest monologue and customer story (seconds)",
-                             .n_series = 2,
-                             .series = {"rep monologue", "customer story"}};
-    struct svg_chart pat = {.title = "Patience (seconds)", .n_series = 1};
-    int rc;
-
-    if ((rc = section(r, "Talk ratio", "talk-ratio", e)) ||
-        (rc = chart_and_table(r, "talk-ratio", "rep", NULL, &talk, talk_c, talk_t, e)) ||
-        (rc = section(r, "Questions", "questions", e)) ||
-        (rc = chart_and_table(r, "questions", "rep", NULL, &q, q_c, NULL, e)) ||
-        (rc = section(r, "Monologues", "monologues", e)))
+    if (rc || (rc = put(r, "<h3>Per rep</h3>\n", e)) ||
+        (rc = rpage_run(r, "activity", "rep", NULL, RPAGE_MAX_ROWS, &rs, e)))
         return rc;
-    {
-        static const char *const cols[] = {"group",
-                                           "calls",
-                                           "longest_monologue_s",
-                                           "max_monologue_s",
-                                           "longest_story_s",
-                                           "max_story_s",
-                                           "gong_longest_monologue_s",
-                                           "gong_longest_story_s",
-                                           NULL};
-
-        if ((rc = chart_and_table(r, "monologues", "rep", NULL, &mono, mono_c, cols, e)))
-            return rc;
-    }
-    if ((rc = section(r, "Patience", "patience", e)) ||
-        (rc = chart_and_table(r, "patience", "rep", NULL, &pat, pat_c, NULL, e)) ||
-        (rc = section(r, "Interactivity", "interactivity", e)))
-        return rc;
-    return chart_and_table(r, "interactivity", "rep", NULL, NULL, NULL, NULL, e);
-}
-
-static int mentions(struct report *r, struct err *e)
-{
-    static const char *const share_c[] = {"share"};
-    int rc = ERR_OK;
-
-    for (size_t i = 0; i < r->n_mentions && !rc; i++) {
-        struct svg_chart c = {
-            .title = "Share of calls with a mention, by outcome", .percent = 1, .n_series = 1};
-        struct svg_chart s = {
-            .title = "Share of calls with a mention, by company size", .percent = 1, .n_series = 1};
-
-        if ((rc = buf_printf(&r->h, e, "<h2 id=\"mention-%zu\">Mentions of <code>", i + 1)) ||
-            (rc = text(r, r->mentions[i], e)) || (rc = put(r, "</code></h2>\n", e)) ||
-            (rc =
-                 chart_and_table(r, "mentions", "outcome", r->mentions[i], &c, share_c, NULL, e)) ||
-            (rc = put(r, "<p class=\"def\">Won against lost deals:</p>\n", e)) ||
-            (rc = chart_and_table(r, "won-vs-lost", "all", r->mentions[i], NULL, NULL, NULL, e)) ||
-            (rc = chart_and_table(r, "mentions", "company-size", r->mentions[i], &s, share_c, NULL,
-                                  e)) ||
-            (rc = put(r, "<p class=\"def\">By rep:</p>\n", e)))
-            break;
-        rc = chart_and_table(r, "mentions", "rep", r->mentions[i], NULL, NULL, NULL, e);
-    }
-    return rc;
-}
-
-/* Trackers: one bar per tracker, one series per outcome (won, lost, open). */
-static int trackers(struct report *r, struct err *e)
-{
-    static const char *const outcomes[] = {"won", "lost", "open"};
-    struct svg_chart c = {.title = "Share of calls where each tracker fired, by outcome",
-                          .percent = 1,
-                          .max = 1,
-                          .n_series = 3,
-                          .series = {"won", "lost", "open"}};
-    struct html_rs rs;
-    const char *labels[REPORT_MAX_BARS];
-    double v[REPORT_MAX_BARS * 3];
-    size_t n = 0;
-    int g, t, sh, rc;
-
-    if ((rc = section(r, "Trackers", "trackers", e)) ||
-        (rc = run(r, "trackers", "outcome", NULL, &rs, e)))
-        return rc;
-    g = html_rs_col(&rs, "group"), t = html_rs_col(&rs, "tracker"), sh = html_rs_col(&rs, "share");
-    for (size_t i = 0; i < rs.nrow; i++) {
-        const char *name = html_rs_at(&rs, i, t)->s, *grp = html_rs_at(&rs, i, g)->s;
-        size_t k = 0;
-
-        while (k < n && strcmp(labels[k], name ? name : "") != 0)
-            k++;
-        if (k == n) {
-            if (n == REPORT_MAX_BARS)
-                continue;
-            labels[n] = name ? name : "";
-            v[n * 3] = v[n * 3 + 1] = v[n * 3 + 2] = NAN;
-            n++;
-        }
-        for (size_t o = 0; o < 3; o++)
-            if (grp && strcmp(grp, outcomes[o]) == 0)
-                v[k * 3 + o] = html_rs_num(&rs, i, sh);
-    }
-    rc = n ? svg_hbars(&r->h, &c, labels, v, n, e) : put(r, "<p>No tracker data.</p>\n", e);
-    if (!rc)
-        rc = table(r, &rs, NULL, e);
+    rc = rpage_table(r, &rs, tcols, "Rep", e);
     html_rs_free(&rs);
     return rc;
 }
 
-/* The handed-off calls, folded under a summary that counts them all: the first
- * REPORT_TOP_CALLS in time order (each costs a transcript read for its rep's share). */
-static int handoffs(struct report *r, const char *const *cols, struct err *e)
+static int data(struct report *r, struct err *e)
 {
-    struct html_rs rs;
-    double total = 0;
-    int rc;
-
-    if ((rc = run(r, "real-rep", "all", NULL, &rs, e)))
-        return rc;
-    if (rs.nrow)
-        total = html_rs_num(&rs, 0, html_rs_col(&rs, "handed_off"));
-    html_rs_free(&rs);
-    if (!(rc = run_max(r, "real-rep", "call", NULL, REPORT_TOP_CALLS, 0, &rs, e)) &&
-        !(rc = buf_printf(&r->h, e,
-                          "<details><summary>%.0f call%s run by someone other than "
-                          "the owner Gong shows",
-                          total, total == 1 ? "" : "s")) &&
-        !(rc = rs.more ? buf_printf(&r->h, e, " (the first %d shown)", REPORT_TOP_CALLS)
-                       : ERR_OK) &&
-        !(rc = put(r, "</summary>\n", e)) && !(rc = html_table(&r->h, &rs, cols, e)))
-        rc = put(r, "</details>\n", e);
-    html_rs_free(&rs);
-    return rc;
-}
-
-static int rest(struct report *r, struct err *e)
-{
-    static const char *const topic_c[] = {"share_of_time"};
-    static const char *const topic_t[] = {"topic", "calls_with_topic", "minutes_per_call",
-                                          "share_of_time", NULL};
-    static const char *const real_t[] = {"group", "primary_user", "real_rep", "real_rep_share",
-                                         "title", "url",          NULL};
-    static const char *const real_g[] = {"group", "calls", "handed_off", "share", NULL};
-    struct svg_chart topics = {.title = "Share of topic time", .percent = 1, .n_series = 1};
+    static const char *const cov[] = {"group",   "calls",   "transcripts", "coverage",
+                                      "waiting", "private", NULL};
+    static const char *const fresh[] = {"newest_call", "last_sync", "synced_to",
+                                        "last_run_outcome", "waiting", NULL};
     struct html_rs rs;
     int rc;
 
-    if ((rc = section(r, "Topics", "topics", e)) || (rc = run(r, "topics", "all", NULL, &rs, e)))
+    if ((rc = rpage_section(r, "data", "The data behind this page",
+                            "Transcript coverage by month (the measures above need a "
+                            "transcript), how fresh the mirror is, and the calls a rep other "
+                            "than the owner Gong shows ran.",
+                            e)) ||
+        (rc = rpage_run(r, "coverage", "month", NULL, RPAGE_MAX_ROWS, &rs, e)))
         return rc;
-    for (size_t i = 0; i < rs.nrow; i++) /* label the bars by topic, not by the one group */
-        if (html_rs_col(&rs, "group") >= 0 && html_rs_col(&rs, "topic") >= 0) {
-            struct html_val *gv = &rs.v[i * rs.ncol + (size_t)html_rs_col(&rs, "group")];
-            const char *tp = html_rs_at(&rs, i, html_rs_col(&rs, "topic"))->s;
-
-            free(gv->s);
-            if (!(gv->s = strdup(tp ? tp : ""))) {
-                html_rs_free(&rs);
-                return err_set(e, ERR_NOMEM, "report: out of memory");
-            }
-        }
-    rc = bars(r, &rs, &topics, topic_c, e);
-    if (!rc)
-        rc = table(r, &rs, topic_t, e);
+    rc = rpage_table(r, &rs, cov, "Month", e);
     html_rs_free(&rs);
-    if (rc || (rc = section(r, "Who really ran the call", "real-rep", e)) ||
-        (rc = handoffs(r, real_t, e)) ||
-        (rc = put(r, "<p class=\"def\">Per rep who ran them:</p>\n", e)) ||
-        (rc = chart_and_table(r, "real-rep", "rep", NULL, NULL, NULL, real_g, e)) ||
-        (rc = section(r, "Transcript coverage", "coverage", e)) ||
-        (rc = chart_and_table(r, "coverage", "month", NULL, NULL, NULL, NULL, e)) ||
-        (rc = section(r, "Freshness", "freshness", e)))
+    if (rc || (rc = rpage_run(r, "freshness", "all", NULL, 1, &rs, e)))
         return rc;
-    return chart_and_table(r, "freshness", "all", NULL, NULL, NULL, NULL, e);
+    rc = rpage_table(r, &rs, fresh, NULL, e);
+    html_rs_free(&rs);
+    return rc ? rc : report_calls_handoffs(r, e);
 }
 
-/* The newest REPORT_TOP_CALLS calls in scope, each title linking to Gong, and the total. */
-static int calls(struct report *r, struct err *e)
+void report_release(struct report *r)
 {
-    sqlite3_stmt *st = NULL;
-    long long n = 0, total = 0;
-    int rc;
-
-    if ((rc = prepare(r->db, "SELECT count(*) FROM temp.scope_ids", &st, e)))
-        return rc;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        total = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    st = NULL;
-    if ((rc = buf_printf(&r->h, e,
-                         "<h2 id=\"calls\">Calls</h2>\n<details><summary>The %lld newest of "
-                         "%lld call%s in the report, with their links to Gong</summary>\n",
-                         total < REPORT_TOP_CALLS ? total : REPORT_TOP_CALLS, total,
-                         total == 1 ? "" : "s")) ||
-        (rc = put(r,
-                  "<table><thead><tr><th>started</th>"
-                  "<th>title</th><th>rep</th><th>stage</th><th>outcome</th>"
-                  "<th>minutes</th></tr></thead><tbody>\n",
-                  e)) ||
-        (rc = prepare(r->db,
-                      "SELECT started, title, url, rep_label, stage, outcome, "
-                      "round(duration / 60.0) FROM scope ORDER BY started DESC, call_id "
-                      "LIMIT " REPORT_TOP_CALLS_SQL,
-                      &st, e)))
-        return rc;
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        const char *url = (const char *)sqlite3_column_text(st, 2);
-        const char *title = (const char *)sqlite3_column_text(st, 1);
-        int link = html_url_ok(url);
-
-        n++;
-        if ((rc = put(r, "<tr><td>", e)) ||
-            (rc = text(r, (const char *)sqlite3_column_text(st, 0), e)) ||
-            (rc = put(r, link ? "</td><td><a href=\"" : "</td><td>", e)) ||
-            (link && ((rc = text(r, url, e)) || (rc = put(r, "\">", e)))) ||
-            (rc = put(r, "<bdi>", e)) ||
-            (rc = text(r, title && *title ? title : "(untitled)", e)) ||
-            (rc = put(r, link ? "</bdi></a></td><td><bdi>" : "</bdi></td><td><bdi>", e)))
-            break;
-        for (int col = 3; col <= 6 && !rc; col++) {
-            rc = text(r, (const char *)sqlite3_column_text(st, col), e);
-            if (!rc)
-                rc = put(r,
-                         col < 5    ? "</bdi></td><td><bdi>"
-                         : col == 5 ? "</bdi></td><td class=\"n\">"
-                                    : "</td></tr>\n",
-                         e);
-        }
-    }
-    sqlite3_finalize(st);
-    if (!rc)
-        rc = buf_printf(&r->h, e,
-                        "</tbody></table></details>\n<p class=\"meta\">%lld of %lld calls "
-                        "shown.</p>\n</body></html>\n",
-                        n, total);
-    return rc;
+    for (size_t i = 0; r->reps && i < r->n_reps; i++)
+        free(r->reps[i]);
+    free(r->reps);
+    r->reps = NULL;
+    r->n_reps = 0;
 }
 
 int report_page(struct report *r, struct err *e)
 {
+    long long n = 0;
     int rc;
 
-    if ((rc = header(r, e)) || (rc = activity(r, e)) || (rc = conversation(r, e)) ||
-        (rc = mentions(r, e)) || (rc = trackers(r, e)) || (rc = rest(r, e)))
+    if ((rc = head(r, e)) || (rc = summary(r, &n, e)))
         return rc;
-    return calls(r, e);
+    r->n_calls = n;
+    if (n == 0)
+        return put(r, "</body></html>\n", e);
+    if ((rc = pipeline(r, e)) || (rc = report_calls_load_reps(r, e)) || (rc = coaching(r, e)) ||
+        (rc = won_lost(r, e)) || (rc = report_talk(r, e)) || (rc = activity(r, e)) ||
+        (rc = data(r, e)) || (rc = report_calls_reps(r, e)) || (rc = report_calls_newest(r, e)))
+        return rc;
+    return put(r, "</body></html>\n", e);
 }

@@ -23,9 +23,15 @@ struct report {
     int caseless;        /* match the patterns ignoring case */
     const char *speaker; /* rep, customer or all */
     struct buf h;        /* the page, appended to */
+    long long n_calls;   /* the calls in scope (set by report_page) */
+    char **reps;         /* the reps' labels, in the page's order (report_calls.h) */
+    size_t n_reps;
 };
 
 /* Append the whole page to r->h. ERR_DB naming the analysis that failed, ERR_NOMEM. */
 int report_page(struct report *r, struct err *e);
+
+/* Free what report_page allocated in r (not r->h). */
+void report_release(struct report *r);
 
 #endif

@@ -32,9 +32,12 @@ static int exec(sqlite3 *db, const char *sql, struct err *e)
 static const char start_sql[] =
     "DROP VIEW IF EXISTS temp.scope; DROP VIEW IF EXISTS temp.conv; "
     "DROP VIEW IF EXISTS temp.conv_speakers; DROP VIEW IF EXISTS temp.scope_calls; "
-    "DROP TABLE IF EXISTS temp.scope_rows; DROP TABLE IF EXISTS temp.scope_ids; "
+    "DROP VIEW IF EXISTS temp.scope_base; DROP TABLE IF EXISTS temp.scope_rows; "
+    "DROP TABLE IF EXISTS temp.scope_ids; DROP TABLE IF EXISTS temp.mention_hits; "
     "DROP TABLE IF EXISTS temp.scope_people; "
     "CREATE TEMP TABLE scope_ids(rid INTEGER PRIMARY KEY); "
+    "CREATE TEMP TABLE mention_hits(pattern TEXT, flags TEXT, speaker TEXT, call_id TEXT, "
+    "hits INTEGER, PRIMARY KEY(pattern, flags, speaker, call_id)) WITHOUT ROWID; "
     "CREATE TEMP TABLE scope_people(id TEXT PRIMARY KEY, name TEXT, email TEXT, label TEXT) "
     "WITHOUT ROWID; "
     "INSERT OR IGNORE INTO scope_people SELECT u.id, " USER_NAME("u") ", u.email, "
@@ -54,60 +57,141 @@ static const char start_sql[] =
     "AND p.speaker_id = m.rep_speaker_id ORDER BY p.ord LIMIT 1) "                                 \
     "ELSE (SELECT p." col " FROM parties p WHERE p.call_id = c.id "                                \
     "AND p.user_id = c.primary_user_id ORDER BY p.ord LIMIT 1) END)"
-#define REP_USER(col) "(SELECT u." col " FROM temp.scope_people u WHERE u.id = " REP_ID ")"
+#define REP_USER(col) "ru." col
 #define REP_NAME "coalesce(" REP_USER("name") ", " REP_PARTY("name") ")"
 #define REP_EMAIL "coalesce(" REP_USER("email") ", " REP_PARTY("email") ")"
 
-/* The outcome of deal row d: the stages file's word for its stage, else won or lost for
- * closedwon/closedlost spelled any way (as call_facts), else open. */
-#define OUTCOME_OF_D                                                                               \
-    "coalesce((SELECT so.outcome FROM temp.stage_outcomes so WHERE so.stage = d.stage), "          \
-    "CASE replace(replace(replace(lower(trim(ifnull(d.stage, ''))), ' ', ''), '_', ''), '-', "     \
-    "'') WHEN 'closedwon' THEN 'won' WHEN 'closedlost' THEN 'lost' ELSE 'open' END)"
+/* The outcome of the Now deal row dn: the stages file's word for its stage, else won or lost
+ * for closedwon/closedlost spelled any way (as call_facts), else open; NULL without one. */
+#define OUTCOME_OF_DN                                                                              \
+    "CASE WHEN dn.rowid IS NULL THEN NULL ELSE coalesce((SELECT so.outcome FROM "                  \
+    "temp.stage_outcomes so WHERE so.stage = dn.stage), "                                          \
+    "CASE replace(replace(replace(lower(trim(ifnull(dn.stage, ''))), ' ', ''), '_', ''), '-', "    \
+    "'') WHEN 'closedwon' THEN 'won' WHEN 'closedlost' THEN 'lost' ELSE 'open' END) END"
 
-/* The call's deal rows: Now with ord 0; as --deal-timing call reads it, TimeOfCall ord 0
- * when the call has one, else Now ord 0 ('TimeOfCall' sorts after 'Now'). */
-#define DEAL_NOW "FROM deals d WHERE d.call_id = c.id AND d.timing = 'Now' AND d.ord = 0"
-#define DEAL_CALL                                                                                  \
-    "FROM deals d WHERE d.call_id = c.id AND d.ord = 0 AND d.timing IN ('Now', 'TimeOfCall') "     \
-    "ORDER BY d.timing DESC LIMIT 1"
+/* A discovery call: Gong's purpose says Discovery, or the title names a discovery or an
+ * intro(duction) call, the words reps give first meetings (see scope.h). */
+#define DISCOVERY                                                                                  \
+    "(ifnull(c.purpose, '') LIKE '%discovery%' OR ifnull(c.title, '') LIKE '%discovery%' "         \
+    "OR ifnull(c.title, '') LIKE '%intro%')"
 
-/* The view of the calls in scope with every column but the grouping (see scope.h); deal is
- * DEAL_NOW or DEAL_CALL. */
-static int calls_view(struct buf *q, const char *deal, struct err *e)
+/* Gong's own interaction stats, by their names in interaction_stats, and the scope columns
+ * they become. */
+static const struct gong_stat {
+    const char *name, *col;
+} gong_stats[] = {
+    {"Talk Ratio", "gong_talk_ratio"},
+    {"Longest Monologue", "gong_longest_monologue_s"},
+    {"Longest Customer Story", "gong_longest_story_s"},
+    {"Patience", "gong_patience_s"},
+    {"Interactivity", "gong_interactivity"},
+};
+#define N_GONG_STATS (sizeof gong_stats / sizeof gong_stats[0])
+
+/* Append the expression of deal column col as the scope reads it: the Now row dn, or with
+ * --deal-timing call the TimeOfCall row dt when the call has one, else dn. */
+static int deal_col(struct buf *q, int call_timing, const char *col, struct err *e)
 {
-    return buf_printf(
-        q, e,
-        "CREATE TEMP VIEW scope_calls AS SELECT c.id AS call_id, c.title AS title, "
-        "c.url AS url, c.started AS started, c.duration AS duration, "
-        "c.is_private AS is_private, "
-        "(ifnull(c.scope, '') = 'External' COLLATE NOCASE OR EXISTS (SELECT 1 FROM parties p "
-        "WHERE p.call_id = c.id AND p.affiliation = 'External' COLLATE NOCASE)) AS external, "
-        "ifnull(m.sentences > 0, 0) AS has_transcript, " REP_ID " AS rep_id, " REP_NAME
-        " AS rep_name, " REP_EMAIL " AS rep_email, "
-        "CASE WHEN " SPEECH " THEN 'speech' WHEN c.primary_user_id IS NOT NULL "
-        "THEN 'primary' END AS rep_source, coalesce(" REP_ID ", " REP_PARTY("name") ") AS rep_key, "
-        "coalesce((SELECT u.label FROM temp.scope_people u WHERE u.id = " REP_ID "), "
-        REP_PARTY("name") ", " REP_EMAIL ", " REP_ID ", '(unknown)') AS rep_label, "
-        REP_ID " AS rep_user_id, " REP_NAME " AS rep, c.primary_user_id AS primary_user_id, "
-        "coalesce((SELECT u.name FROM temp.scope_people u WHERE u.id = c.primary_user_id), "
-        "(SELECT p.name FROM parties p WHERE p.call_id = c.id "
-        "AND p.user_id = c.primary_user_id AND p.name IS NOT NULL ORDER BY p.ord LIMIT 1)) "
-        "AS primary_rep, "
-        "EXISTS (SELECT 1 %s) AS has_deal, (SELECT d.deal_id %s) AS deal_id, "
-        "(SELECT d.deal_name %s) AS deal_name, (SELECT d.stage %s) AS stage, "
-        "(SELECT d.amount %s) AS amount, (SELECT d.company_name %s) AS company_name, "
-        "(SELECT d.company_size %s) AS company_size, "
-        "(SELECT d.owner " DEAL_NOW ") AS owner, (SELECT d.close_date " DEAL_NOW
-        ") AS close_date, (SELECT " OUTCOME_OF_D " " DEAL_NOW ") AS outcome, "
-        "ifnull((SELECT CASE WHEN d.company_size IS NULL THEN 'unknown' "
-        "WHEN d.company_size < 50 THEN '1-49' WHEN d.company_size < 200 THEN '50-199' "
-        "WHEN d.company_size < 1000 THEN '200-999' WHEN d.company_size < 5000 THEN '1000-4999' "
-        "ELSE '5000+' END %s), 'no deal') AS size_band, "
-        "substr(c.started, 1, 7) AS month, date(c.started, '-6 days', 'weekday 1') AS week "
-        "FROM temp.scope_ids s JOIN calls c ON c.rowid = s.rid "
-        "LEFT JOIN call_metrics m ON m.call_id = c.id;",
-        deal, deal, deal, deal, deal, deal, deal, deal);
+    if (call_timing)
+        return buf_printf(q, e, "CASE WHEN dt.rowid IS NOT NULL THEN dt.%s ELSE dn.%s END", col,
+                          col);
+    return buf_printf(q, e, "dn.%s", col);
+}
+
+/* The view scope_base: the calls in scope with every column but Gong's stats and the
+ * grouping (see scope.h). One row per call: the deal rows are joined on their unique
+ * (call_id, timing, ord = 0), so the join adds no row. */
+static int base_view(struct buf *q, int call_timing, struct err *e)
+{
+    static const char *const deal_cols[] = {"deal_id", "deal_name", "stage", "amount",
+                                            "company_name", "company_size"};
+    int rc;
+
+    if ((rc = buf_puts(
+             q,
+             "CREATE TEMP VIEW scope_base AS SELECT c.id AS call_id, c.title AS title, "
+             "c.url AS url, c.started AS started, c.duration AS duration, "
+             "c.is_private AS is_private, "
+             "CASE WHEN ifnull(c.scope, '') = 'External' COLLATE NOCASE THEN 1 ELSE EXISTS ("
+             "SELECT 1 FROM parties p WHERE p.call_id = c.id AND p.affiliation = 'External' "
+             "COLLATE NOCASE) END AS external, "
+             "ifnull(m.sentences > 0, 0) AS has_transcript, " REP_ID " AS rep_id, " REP_NAME
+             " AS rep_name, " REP_EMAIL " AS rep_email, "
+             "CASE WHEN " SPEECH " THEN 'speech' WHEN c.primary_user_id IS NOT NULL "
+             "THEN 'primary' END AS rep_source, coalesce(" REP_ID ", " REP_PARTY("name") ") AS rep_key, "
+             "coalesce(ru.label, "
+             REP_PARTY("name") ", " REP_EMAIL ", " REP_ID ", '(unknown)') AS rep_label, "
+             REP_ID " AS rep_user_id, " REP_NAME " AS rep, c.primary_user_id AS primary_user_id, "
+             "coalesce(pu.name, "
+             "(SELECT p.name FROM parties p WHERE p.call_id = c.id "
+             "AND p.user_id = c.primary_user_id AND p.name IS NOT NULL ORDER BY p.ord LIMIT 1)) "
+             "AS primary_rep, ",
+             e)) ||
+        (rc = buf_puts(q, call_timing ? "(dn.rowid IS NOT NULL OR dt.rowid IS NOT NULL)"
+                                      : "(dn.rowid IS NOT NULL)",
+                       e)) ||
+        (rc = buf_puts(q, " AS has_deal", e)))
+        return rc;
+    for (size_t i = 0; i < sizeof deal_cols / sizeof deal_cols[0]; i++)
+        if ((rc = buf_puts(q, ", ", e)) || (rc = deal_col(q, call_timing, deal_cols[i], e)) ||
+            (rc = buf_printf(q, e, " AS %s", deal_cols[i])))
+            return rc;
+    if ((rc = buf_puts(q,
+                       ", dn.owner AS owner, dn.close_date AS close_date, " OUTCOME_OF_DN
+                       " AS outcome, CASE WHEN NOT (",
+                       e)) ||
+        (rc = buf_puts(q, call_timing ? "dn.rowid IS NOT NULL OR dt.rowid IS NOT NULL"
+                                      : "dn.rowid IS NOT NULL",
+                       e)) ||
+        (rc = buf_puts(q, ") THEN 'no deal' ELSE CASE WHEN (", e)) ||
+        (rc = deal_col(q, call_timing, "company_size", e)) ||
+        (rc = buf_puts(q, ") IS NULL THEN 'unknown' WHEN (", e)) ||
+        (rc = deal_col(q, call_timing, "company_size", e)) ||
+        (rc = buf_puts(q, ") < 50 THEN '1-49' WHEN (", e)) ||
+        (rc = deal_col(q, call_timing, "company_size", e)) ||
+        (rc = buf_puts(q, ") < 200 THEN '50-199' WHEN (", e)) ||
+        (rc = deal_col(q, call_timing, "company_size", e)) ||
+        (rc = buf_puts(q, ") < 1000 THEN '200-999' WHEN (", e)) ||
+        (rc = deal_col(q, call_timing, "company_size", e)) ||
+        (rc = buf_puts(
+             q,
+             ") < 5000 THEN '1000-4999' ELSE '5000+' END END AS size_band, "
+             "substr(c.started, 1, 7) AS month, date(c.started, '-6 days', 'weekday 1') AS week, "
+             DISCOVERY " AS discovery, "
+             "m.call_id IS NOT NULL AS has_metrics, m.sentences AS sentences, "
+             "m.rep_talk_ms AS rep_talk_ms, m.customer_talk_ms AS customer_talk_ms, "
+             "m.rep_questions AS rep_questions, m.customer_questions AS customer_questions, "
+             "m.rep_longest_ms AS rep_longest_ms, m.customer_longest_ms AS customer_longest_ms, "
+             "m.switches AS switches, m.rep_replies AS rep_replies, "
+             "m.rep_reply_ms AS rep_reply_ms, m.first_ms AS first_ms, m.last_ms AS last_ms, "
+             "c.questions_company AS gong_questions "
+             "FROM temp.scope_ids s JOIN calls c ON c.rowid = s.rid "
+             "LEFT JOIN call_metrics m ON m.call_id = c.id "
+             "LEFT JOIN temp.scope_people ru ON ru.id = " REP_ID " "
+             "LEFT JOIN temp.scope_people pu ON pu.id = c.primary_user_id "
+             "LEFT JOIN deals dn ON dn.call_id = c.id AND dn.timing = 'Now' AND dn.ord = 0",
+             e)))
+        return rc;
+    if (call_timing && (rc = buf_puts(q,
+                                      " LEFT JOIN deals dt ON dt.call_id = c.id AND "
+                                      "dt.timing = 'TimeOfCall' AND dt.ord = 0",
+                                      e)))
+        return rc;
+    return buf_puts(q, ";", e);
+}
+
+/* The view scope_calls: scope_base and Gong's stats, each looked up only when a query reads
+ * it (scope_materialize pivots them in one pass instead). */
+static int calls_view(struct buf *q, struct err *e)
+{
+    int rc = buf_puts(q, "CREATE TEMP VIEW scope_calls AS SELECT b.*", e);
+
+    for (size_t i = 0; i < N_GONG_STATS && !rc; i++)
+        rc = buf_printf(q, e,
+                        ", (SELECT g.value FROM interaction_stats g WHERE g.call_id = b.call_id "
+                        "AND g.name = '%s' LIMIT 1) AS %s",
+                        gong_stats[i].name, gong_stats[i].col);
+    return rc ? rc : buf_puts(q, " FROM scope_base b;", e);
 }
 
 /* The views kept for user analyses written against the per-call table of older versions. */
@@ -161,7 +245,7 @@ int scope_build(sqlite3 *db, const struct filter *f, struct err *e)
         goto done;
     }
     buf_reset(&q);
-    if ((rc = calls_view(&q, f->timing == FILTER_TIMING_CALL ? DEAL_CALL : DEAL_NOW, e)) ||
+    if ((rc = base_view(&q, f->timing == FILTER_TIMING_CALL, e)) || (rc = calls_view(&q, e)) ||
         (rc = buf_puts(&q, compat_sql, e)) || (rc = exec(db, q.data, e)) ||
         (rc = scope_group(db, "all", e)))
         goto done;
@@ -176,15 +260,31 @@ done:
 
 int scope_materialize(sqlite3 *db, struct err *e)
 {
+    struct buf q;
     int rc;
 
-    if ((rc = exec(db,
-                   "BEGIN; DROP TABLE IF EXISTS temp.scope_rows; "
-                   "CREATE TEMP TABLE scope_rows AS SELECT * FROM scope_calls; "
-                   "DROP VIEW scope_calls; "
-                   "CREATE TEMP VIEW scope_calls AS SELECT * FROM temp.scope_rows; COMMIT",
-                   e)))
+    buf_init(&q, 0);
+    rc = buf_puts(&q,
+                  "BEGIN; DROP TABLE IF EXISTS temp.scope_rows; "
+                  "CREATE TEMP TABLE scope_rows AS SELECT b.*", e);
+    for (size_t i = 0; i < N_GONG_STATS && !rc; i++)
+        rc = buf_printf(&q, e, ", st.%s AS %s", gong_stats[i].col, gong_stats[i].col);
+    if (!rc)
+        rc = buf_puts(&q, " FROM scope_base b LEFT JOIN (SELECT g.call_id AS call_id", e);
+    for (size_t i = 0; i < N_GONG_STATS && !rc; i++)
+        rc = buf_printf(&q, e, ", min(CASE WHEN g.name = '%s' THEN g.value END) AS %s",
+                        gong_stats[i].name, gong_stats[i].col);
+    if (!rc)
+        rc = buf_puts(&q,
+                      " FROM temp.scope_ids s JOIN calls c ON c.rowid = s.rid "
+                      "JOIN interaction_stats g ON g.call_id = c.id GROUP BY g.call_id) st "
+                      "ON st.call_id = b.call_id; "
+                      "DROP VIEW scope_calls; "
+                      "CREATE TEMP VIEW scope_calls AS SELECT * FROM temp.scope_rows; COMMIT",
+                      e);
+    if (!rc && (rc = exec(db, q.data, e)))
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    buf_release(&q);
     return rc;
 }
 

@@ -32,10 +32,26 @@
  *                          whatever --deal-timing says, through the stages file (analysis.h)
  *           size_band      1-49, 50-199, 200-999, 1000-4999, 5000+ employees, unknown, no deal
  *           month (YYYY-MM), week (its Monday, YYYY-MM-DD; UTC)
+ *           discovery      1: a discovery call: Gong's purpose says Discovery, or the title
+ *                          names a discovery or an intro call (the questions band is for these)
+ *           has_metrics, sentences, rep_talk_ms, customer_talk_ms, rep_questions,
+ *           customer_questions, rep_longest_ms, customer_longest_ms, switches, rep_replies,
+ *           rep_reply_ms, first_ms, last_ms
+ *                          the call's call_metrics row (NULL without a transcript)
+ *           gong_questions, gong_talk_ratio, gong_longest_monologue_s, gong_longest_story_s,
+ *           gong_patience_s, gong_interactivity
+ *                          Gong's own stats for the call (calls.questions_company and
+ *                          interaction_stats), where the mirror has them
  *           grp, grp_key   the group of the current grouping and its sort key
  *   scope_ids(rid)         the calls in scope: calls.rowid
  *   scope_calls            scope without grp and grp_key (a view over the mirror, or over
  *                          temp.scope_rows after scope_materialize)
+ *   scope_base             scope_calls without Gong's stats (which the view looks up per
+ *                          call, and scope_materialize pivots in one pass)
+ *   mention_hits(pattern, flags, speaker, call_id, hits)
+ *                          the hits of each pattern per call with a transcript, filled by the
+ *                          first pattern analysis that needs them and read by the next ones
+ *                          (the report breaks one pattern down four ways from one scan)
  *   scope_people(id, name, email, label)   Gong users with their labels
  *   stage_outcomes(stage, outcome)   the closed stages named in the stages file
  *   conv    a TEMP VIEW kept for user analyses written for older callmine (`@needs: conv` is
@@ -47,7 +63,8 @@
  *   conv_speakers   a TEMP VIEW, transcript_speakers() of every call in scope with a
  *           transcript: it inflates each transcript when read (no built-in analysis does)
  *
- * An analysis joins call_metrics (m.call_id = s.call_id) or call_facts for anything else.
+ * An analysis reads the measures from scope's columns, or joins call_metrics (m.call_id =
+ * s.call_id) or call_facts for anything else.
  * scope_build() makes them for one filter; scope_group() re-creates scope for one grouping,
  * so the report regroups without reading the filter again. */
 #ifndef CALLMINE_SCOPE_H

@@ -183,6 +183,17 @@ static int create_view(sqlite3 *db, int override, struct err *e)
     int rc = ERR_OK, n = 0;
 
     buf_init(&q, 0);
+    if (sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM main.sqlite_schema WHERE name = 'call_metrics' "
+                           "AND type = 'table'",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = err_set(e, ERR_DB, "stages: %s", sqlite3_errmsg(db));
+        goto done;
+    }
+    if (sqlite3_step(st) != SQLITE_ROW) /* not a schema 2 mirror: nothing to define */
+        goto done;
+    sqlite3_finalize(st);
+    st = NULL;
     if ((rc = buf_puts(&q, "CREATE TEMP VIEW call_facts_builtin AS ", e)) ||
         (rc = builtin_select(&q, e)) || (rc = exec(db, q.data, e)))
         goto done;

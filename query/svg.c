@@ -44,7 +44,9 @@ static int label(struct buf *b, const char *s, struct err *e)
 static void fmt_value(const struct svg_chart *c, double v, char out[32])
 {
     if (c->percent)
-        snprintf(out, 32, "%.1f%%", v * 100);
+        html_fmt_percent(v, out);
+    else if (c->money)
+        html_fmt_money(v, out);
     else if (fabs(v) >= 100 || v == floor(v))
         snprintf(out, 32, "%.0f", v);
     else
@@ -81,7 +83,7 @@ static int open_svg(struct buf *b, const struct svg_chart *c, double h, struct e
     int rc;
 
     if ((rc = buf_printf(b, e,
-                         "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
+                         "<div class=\"tw\"><svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
                          "viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
                          "role=\"img\" aria-label=\"",
                          W, h, W, h)) ||
@@ -162,7 +164,7 @@ int svg_hbars(struct buf *b, const struct svg_chart *c, const char *const *label
             (rc = html_escape_str(b, c->ref_labels[r], e)) || (rc = buf_puts(b, "</text>\n", e)))
             return rc;
     }
-    return buf_puts(b, "</svg>\n", e);
+    return buf_puts(b, "</svg></div>\n", e);
 }
 
 int svg_columns(struct buf *b, const struct svg_chart *c, const char *const *labels,
@@ -172,10 +174,18 @@ int svg_columns(struct buf *b, const struct svg_chart *c, const char *const *lab
     double max = 4 * nice_step(axis_max(c, values, n) / 1.08 / 4), plot_w = W - left - 10;
     double plot_h = h - top - bottom;
     double col_w = n ? plot_w / (double)n : plot_w;
-    size_t every = n > 12 ? (n + 11) / 12 : 1;
+    size_t every = 1, longest = 1;
     char num[32];
     int rc;
 
+    for (size_t i = 0; i < n; i++) { /* the widest label, at about 7.5 px a character */
+        size_t len = labels[i] ? strlen(labels[i]) : 0;
+
+        longest = len > longest ? len : longest;
+    }
+    longest = longest > SVG_LABEL_MAX ? SVG_LABEL_MAX : longest;
+    while (col_w * (double)every < 7.5 * (double)longest + 12) /* room for a label and a gap */
+        every++;
     if ((rc = open_svg(b, c, h, e)))
         return rc;
     for (int t = 0; t <= 4; t++) { /* grid lines and their values */
@@ -201,9 +211,9 @@ int svg_columns(struct buf *b, const struct svg_chart *c, const char *const *lab
             (rc = buf_printf(b, e, ": %s</title></rect>\n", num)))
             return rc;
         if (i % every == 0 && ((rc = buf_printf(b, e, "<text class=\"xlab\" x=\"%.1f\" y=\"%.1f\">",
-                                                x + col_w / 2, h - bottom + 16)) ||
+                                                x + col_w / 2, h - bottom + 21)) ||
                                (rc = label(b, labels[i], e)) || (rc = buf_puts(b, "</text>\n", e))))
             return rc;
     }
-    return buf_puts(b, "</svg>\n", e);
+    return buf_puts(b, "</svg></div>\n", e);
 }

@@ -18,6 +18,7 @@
 struct svg_chart {
     const char *title;                  /* what the chart shows (its <title>, for screen readers) */
     int percent;                        /* values are shares 0..1, shown as percent */
+    int money;                          /* values are amounts, shown as $1.2M */
     double max;                         /* the axis maximum; 0: from the data */
     size_t n_series;                    /* 1..SVG_MAX_SERIES; values are row-major [n][n_series] */
     const char *series[SVG_MAX_SERIES]; /* legend names when n_series > 1 */
@@ -34,7 +35,8 @@ struct svg_chart {
 int svg_hbars(struct buf *b, const struct svg_chart *c, const char *const *labels,
               const double *values, size_t n, struct err *e);
 
-/* Append an <svg class="chart"> of one column per label (a time series; one series). */
+/* Append an <svg class="chart"> of one column per label (a time series; one series). Only
+ * every k-th label is written, k chosen so that no two labels overlap whatever n is. */
 int svg_columns(struct buf *b, const struct svg_chart *c, const char *const *labels,
                 const double *values, size_t n, struct err *e);
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Query bench: callmine-query grep against ripgrep over the same transcripts, in one run.
 
-Builds (or reuses, cached in /tmp/callmine-bench/) a mirror of 20,000 fake calls
-(tools/fakegong.py, seed 7, 2024, unthrottled) and one of 2,000, and a plain-text export of
-the big one's transcripts (one sentence per line) for ripgrep. Then, for a selective
+Uses the cached mirrors of 20,000 and 2,000 fake calls (tools/bench_lib.py: seed 7, 2024,
+built once under $CALLMINE_BENCH_CACHE), and a plain-text export of the big one's
+transcripts (one sentence per line) for ripgrep. Then, for a selective
 literal, a rarer multi-word literal and the non-selective alternation
 `\\b(price|pricing|discount)\\b` (-i), it prints the median of 5 runs of
 `callmine-query grep --format jsonl` (one JSON object per hit), of the same against a copy
@@ -19,23 +19,22 @@ skipped.
   --runs N  runs per median (default 5)
 """
 import argparse
-import hashlib
 import json
 import os
 import pathlib
 import shutil
-import signal
 import sqlite3
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 import zlib
+
+import bench_lib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BIN = pathlib.Path(os.environ.get("CALLMINE_BIN", ROOT / "bin"))
-CACHE = pathlib.Path("/tmp/callmine-bench")
+CACHE = bench_lib.cache_dir()
 PY = sys.executable
 SEED, START, DAYS = 7, "2024-01-01", 365
 WINDOW = ["--from", "2023-01-01", "--to", "2026-01-01"]
@@ -53,65 +52,16 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def cache_key(calls):
-    """What a cached mirror depends on: the data generator, the schema, the stored formats."""
-    h = hashlib.sha1(f"{calls} {SEED} {START} {DAYS}".encode())
-    for p in ["tools/fakegong.py", "tools/gongdata.py", "schema/grams.c", "schema/grams.h",
-              "schema/transcript.c", "schema/zblob.c", *sorted(
-                  str(s.relative_to(ROOT)) for s in (ROOT / "sql").glob("*.sql"))]:
-        f = ROOT / p
-        h.update(f.read_bytes() if f.exists() else b"")
-    return h.hexdigest()[:12]
-
-
 def build_mirror(calls):
-    """The cached mirror of `calls` fake calls, built when missing; returns its path."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    db = CACHE / f"mirror-{calls}-{cache_key(calls)}.db"
-    if db.exists():
-        return db
-    for old in CACHE.glob(f"mirror-{calls}-*"):
-        old.unlink()
-    log(f"building a {calls}-call mirror in {db} (about {max(10, calls // 150)} s, once)")
-    srv = subprocess.Popen(
-        [PY, str(ROOT / "tools" / "fakegong.py"), "--port", "0", "--calls", str(calls),
-         "--rate", "0", "--prewarm", "--seed", str(SEED), "--start", START, "--days", str(DAYS)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    tmp = db.with_suffix(".tmp")
-    try:
-        url = srv.stdout.readline().split()[1]
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GONG_", "CALLMINE_"))}
-        env.update(GONG_ACCESS_KEY="demo-key", GONG_ACCESS_KEY_SECRET="demo-secret",
-                   GONG_BASE_URL=url)
-        t0 = time.monotonic()
-        ing = subprocess.Popen([str(BIN / "callmine-ingest"), "--db", str(tmp), "--rate", "0",
-                                "--quiet", *WINDOW], env=env, stderr=subprocess.PIPE, text=True)
-        while ing.poll() is None:
-            time.sleep(5)
-            try:
-                with urllib.request.urlopen(url + "/_fake/stats", timeout=5) as r:
-                    reqs = json.loads(r.read()).get("requests", "?")
-            except OSError:
-                reqs = "?"
-            log(f"  ingest: {time.monotonic() - t0:.0f} s, {reqs} requests served")
-        if ing.returncode != 0:
-            raise SystemExit(f"bench_query: ingest failed ({ing.returncode}): "
-                             f"{ing.stderr.read()[-500:]}")
-    finally:
-        srv.send_signal(signal.SIGTERM)
-        srv.wait(10)
-    con = sqlite3.connect(tmp)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.execute("PRAGMA journal_mode=DELETE")
-    con.close()
-    tmp.rename(db)
+    """The cached mirror of `calls` fake calls (tools/bench_lib.py: built once, seed 7)."""
+    db, _ = bench_lib.cached_mirror(calls, build=True)
     return db
 
 
 def export_text(db):
     """One sentence per line (escaped newlines become spaces), for ripgrep."""
     txt = db.with_suffix(".txt")
-    if txt.exists():
+    if txt.exists() and txt.stat().st_mtime >= db.stat().st_mtime:
         return txt
     log(f"exporting the transcripts of {db.name} as text")
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
@@ -147,7 +97,7 @@ def unescape(s):
 def without_index(db):
     """A copy of the mirror whose transcript_grams is empty: grep then inflates every call."""
     copy = db.with_name(db.stem + "-noindex.db")
-    if not copy.exists():
+    if not copy.exists() or copy.stat().st_mtime < db.stat().st_mtime:  # upgraded since
         part = copy.with_suffix(".part")
         shutil.copyfile(db, part)
         con = sqlite3.connect(part)

@@ -5,6 +5,8 @@
 -- to its last, Monday to Sunday, UTC), calls_per_week = calls / weeks, calls_per_rep_week =
 -- calls / (reps x weeks), first_call and last_call. With --by week, one row per week.
 -- @by: rep
+-- @unless-by rep|call: reps, calls_per_rep_week
+-- @unless-by week|call: weeks, calls_per_week
 WITH g AS (
   SELECT grp, min(grp_key) AS k, count(*) AS calls, sum(external) AS ext,
          count(DISTINCT rep_key) AS reps,

@@ -7,11 +7,11 @@
 -- with --include-private), newest_call.
 -- @by: month
 WITH x AS (
-  SELECT s.grp, s.grp_key, s.started, m.call_id IS NOT NULL AS has_t, s.has_transcript,
+  SELECT s.grp, s.grp_key, s.started, s.has_metrics AS has_t, s.has_transcript,
          ifnull((SELECT ts.state IN ('pending', 'waiting') FROM transcript_status ts
                   WHERE ts.call_id = s.call_id), 0) AS waiting,
          ifnull(s.is_private, 0) AS private
-    FROM scope s LEFT JOIN call_metrics m ON m.call_id = s.call_id
+    FROM scope s
 )
 SELECT grp AS "group", count(*) AS calls, sum(has_t) AS transcripts,
        sum(has_t AND NOT has_transcript) AS empty, round(avg(has_t), 4) AS coverage,

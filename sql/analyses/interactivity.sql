@@ -11,12 +11,11 @@
 -- @by: rep
 WITH x AS (
   SELECT s.grp, s.grp_key,
-         m.switches / CASE WHEN s.duration > 0 THEN s.duration / 60.0
-                           ELSE (m.last_ms - m.first_ms) / 60000.0 END AS per_min,
-         (SELECT g.value FROM interaction_stats g
-           WHERE g.call_id = s.call_id AND g.name = 'Interactivity' LIMIT 1) AS gong
-    FROM scope s JOIN call_metrics m ON m.call_id = s.call_id
-   WHERE s.external AND m.sentences > 0 AND (s.duration > 0 OR m.last_ms > m.first_ms)
+         s.switches / CASE WHEN s.duration > 0 THEN s.duration / 60.0
+                           ELSE (s.last_ms - s.first_ms) / 60000.0 END AS per_min,
+         s.gong_interactivity AS gong
+    FROM scope s
+   WHERE s.external AND s.sentences > 0 AND (s.duration > 0 OR s.last_ms > s.first_ms)
 )
 SELECT grp AS "group", count(*) AS calls, round(avg(per_min), 2) AS switches_per_min,
        round(avg(min(10.0, 2.5 * per_min)), 1) AS interactivity,

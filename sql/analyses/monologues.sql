@@ -11,15 +11,12 @@
 -- 2.5 minutes, and long customer stories go with won deals. With --by call, one row per
 -- call, with its title and url.
 -- @by: rep
+-- @when-by call: title, url
 WITH x AS (
-  SELECT s.grp, s.grp_key, s.title, s.url, m.rep_longest_ms, m.customer_longest_ms,
-         (SELECT g.value FROM interaction_stats g
-           WHERE g.call_id = s.call_id AND g.name = 'Longest Monologue' LIMIT 1) AS gong_mono,
-         (SELECT g.value FROM interaction_stats g
-           WHERE g.call_id = s.call_id AND g.name = 'Longest Customer Story' LIMIT 1)
-           AS gong_story
-    FROM scope s JOIN call_metrics m ON m.call_id = s.call_id
-   WHERE s.external AND m.sentences > 0
+  SELECT s.grp, s.grp_key, s.title, s.url, s.rep_longest_ms, s.customer_longest_ms,
+         s.gong_longest_monologue_s AS gong_mono, s.gong_longest_story_s AS gong_story
+    FROM scope s
+   WHERE s.external AND s.sentences > 0
 )
 SELECT grp AS "group", count(*) AS calls,
        round(avg(rep_longest_ms) / 1000.0, 1) AS longest_monologue_s,

@@ -10,11 +10,10 @@
 -- 0.6-1 s or more) before answering.
 -- @by: rep
 WITH x AS (
-  SELECT s.grp, s.grp_key, m.rep_reply_ms * 1.0 / m.rep_replies AS pause_ms, m.rep_replies,
-         (SELECT g.value FROM interaction_stats g
-           WHERE g.call_id = s.call_id AND g.name = 'Patience' LIMIT 1) AS gong
-    FROM scope s JOIN call_metrics m ON m.call_id = s.call_id
-   WHERE s.external AND m.rep_replies > 0
+  SELECT s.grp, s.grp_key, s.rep_reply_ms * 1.0 / s.rep_replies AS pause_ms, s.rep_replies,
+         s.gong_patience_s AS gong
+    FROM scope s
+   WHERE s.external AND s.rep_replies > 0
 )
 SELECT grp AS "group", count(*) AS calls, round(avg(pause_ms) / 1000.0, 2) AS patience_s,
        sum(rep_replies) AS pauses, round(avg(gong), 2) AS gong_patience_s

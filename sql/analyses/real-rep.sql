@@ -9,13 +9,15 @@
 -- talk, read from the transcript for the calls shown), title and url. With another --by,
 -- one row per group: calls, handed_off and share = handed_off / calls.
 -- @by: call
+-- @when-by call: primary_user, real_rep, real_rep_email, real_rep_share, title, url
+-- @unless-by call: handed_off, share
 WITH x AS (
   SELECT s.grp, s.grp_key, s.call_id, s.title, s.url, s.primary_rep, s.rep_name, s.rep_email,
-         m.rep_speaker_id, m.rep_talk_ms,
+         m.rep_speaker_id, s.rep_talk_ms AS rep_talk_ms,
          CASE WHEN m.rep_user_id IS NOT NULL THEN m.rep_user_id IS NOT s.primary_user_id
               ELSE lower(s.rep_name) IS NOT lower(s.primary_rep) END AS handed_off
     FROM scope s JOIN call_metrics m ON m.call_id = s.call_id
-   WHERE s.external AND m.rep_speaker_id IS NOT NULL
+   WHERE s.external AND s.rep_source = 'speech'
 ), g AS (
   SELECT grp, min(grp_key) AS k, count(*) AS calls, sum(handed_off) AS handed_off,
          avg(handed_off) AS share, max(call_id) AS call_id, max(primary_rep) AS primary_rep,

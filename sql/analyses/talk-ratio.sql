@@ -11,12 +11,12 @@
 -- 'ok'. rep and rep_email name the group's rep when grouping by rep (the call's rep:
 -- call_facts.rep_name). rep_hours and customer_hours are the talk summed.
 -- @by: rep
+-- @when-by rep: rep, rep_email
 WITH x AS (
-  SELECT s.grp, s.grp_key, s.rep_name, s.rep_email, m.rep_talk_ms, m.customer_talk_ms,
-         (SELECT g.value FROM interaction_stats g
-           WHERE g.call_id = s.call_id AND g.name = 'Talk Ratio' LIMIT 1) AS gong
-    FROM scope s JOIN call_metrics m ON m.call_id = s.call_id
-   WHERE s.external AND m.rep_talk_ms + m.customer_talk_ms > 0
+  SELECT s.grp, s.grp_key, s.rep_name, s.rep_email, s.rep_talk_ms, s.customer_talk_ms,
+         s.gong_talk_ratio AS gong
+    FROM scope s
+   WHERE s.external AND s.rep_talk_ms + s.customer_talk_ms > 0
 ), g AS (
   SELECT grp, min(grp_key) AS k, count(*) AS calls,
          CASE WHEN :by = 'rep' THEN max(rep_name) END AS rep,

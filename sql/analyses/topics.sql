@@ -5,15 +5,13 @@
 -- calls_with_topic (time above 0), minutes_per_call = the topic's minutes / calls, and
 -- share_of_time = the topic's time / the group's time over all topics.
 -- @by: outcome
-WITH c AS MATERIALIZED (  -- the calls with topic data, each grouped once
-  SELECT s.call_id, s.grp, s.grp_key FROM scope s
-   WHERE EXISTS (SELECT 1 FROM topics tp WHERE tp.call_id = s.call_id)
-), t AS (  -- one pass over the topics
-  SELECT c.grp, min(c.grp_key) AS k, tp.name AS topic, sum(tp.duration > 0) AS with_topic,
+WITH t AS (  -- one pass over the topics of the calls in scope
+  SELECT s.grp, min(s.grp_key) AS k, tp.name AS topic, sum(tp.duration > 0) AS with_topic,
          total(tp.duration) AS secs
-    FROM c JOIN topics tp ON tp.call_id = c.call_id GROUP BY c.grp, tp.name
-), g AS (
-  SELECT grp, count(*) AS calls FROM c GROUP BY grp
+    FROM scope s JOIN topics tp ON tp.call_id = s.call_id GROUP BY s.grp, tp.name
+), g AS (  -- the calls with topic data
+  SELECT s.grp, count(*) AS calls FROM scope s
+   WHERE EXISTS (SELECT 1 FROM topics tp WHERE tp.call_id = s.call_id) GROUP BY s.grp
 ), gs AS (
   SELECT grp, total(secs) AS secs FROM t GROUP BY grp
 )

@@ -5,14 +5,16 @@
 -- (one row per group and tracker): calls_with_hit (count above 0), share = calls_with_hit
 -- / calls, hits (the counts summed) and hits_per_call = hits / calls.
 -- @by: outcome
-WITH c AS MATERIALIZED (  -- the calls with tracker data, each grouped once
-  SELECT s.call_id, s.grp, s.grp_key FROM scope s
-   WHERE EXISTS (SELECT 1 FROM trackers tr WHERE tr.call_id = s.call_id)
-), g AS (
-  SELECT grp, count(*) AS calls FROM c GROUP BY grp
+WITH t AS (  -- one pass over the trackers of the calls in scope
+  SELECT s.grp, min(s.grp_key) AS k, tr.name AS name, sum(tr.count > 0) AS with_hit,
+         sum(tr.count) AS hits, total(tr.count) AS th
+    FROM scope s JOIN trackers tr ON tr.call_id = s.call_id GROUP BY s.grp, tr.name
+), g AS (  -- the calls with tracker data
+  SELECT s.grp, count(*) AS calls FROM scope s
+   WHERE EXISTS (SELECT 1 FROM trackers tr WHERE tr.call_id = s.call_id) GROUP BY s.grp
 )
-SELECT c.grp AS "group", g.calls AS calls, tr.name AS tracker,
-       sum(tr.count > 0) AS calls_with_hit, round(sum(tr.count > 0) * 1.0 / g.calls, 4) AS share,
-       sum(tr.count) AS hits, round(total(tr.count) / g.calls, 4) AS hits_per_call
-  FROM c JOIN trackers tr ON tr.call_id = c.call_id JOIN g ON g.grp = c.grp
- GROUP BY c.grp, tr.name ORDER BY min(c.grp_key), c.grp, tr.name;
+SELECT t.grp AS "group", g.calls AS calls, t.name AS tracker, t.with_hit AS calls_with_hit,
+       round(t.with_hit * 1.0 / g.calls, 4) AS share, t.hits AS hits,
+       round(t.th / g.calls, 4) AS hits_per_call
+  FROM t JOIN g ON g.grp = t.grp
+ ORDER BY t.k, t.grp, t.name;

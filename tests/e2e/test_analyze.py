@@ -50,7 +50,12 @@ def test_list_names_every_analysis_with_its_definition(pm):
 
 def test_help_shows_the_full_definition(pm):
     out = q(pm["db"], "analyze", "talk-ratio", "--help").stdout
-    assert "Talk Ratio" in out and "65%" in out and "@by" in out
+    assert "Talk Ratio" in out and "65%" in out and "Default grouping: --by rep" in out
+    # the notes for the program are not shown to a person
+    assert "@by" not in out and "@when-by" not in out and "scope.h" not in out
+    for name in NAMES:
+        out = q(pm["db"], "analyze", name, "--help").stdout
+        assert "@" not in out.replace("@acme", "") and "scope.h" not in out, name
     assert "--by GROUPING" in q(pm["db"], "analyze", "--help").stdout
 
 
@@ -211,7 +216,9 @@ def test_real_rep_finds_the_handoffs(pm):
     emails = {u["id"]: u["emailAddress"] for u in ds.users()}
     for r in rows:
         assert r["real_rep_email"] == emails[ds.runner(r["group"])]
-        assert r["real_rep"] != r["primary_user"] and r["handed_off"] == 1
+        assert r["real_rep"] != r["primary_user"]
+        # one row per handed-off call: the per-group counts do not apply
+        assert "handed_off" not in r and "share" not in r
         assert r["url"].endswith(r["group"])
     per_rep = analyze(pm["db"], "real-rep", "--by", "rep")
     assert sum(r["handed_off"] for r in per_rep) == len(rows)
@@ -542,6 +549,8 @@ def test_two_people_who_share_a_name_stay_two_rows(namesakes, tmp_path):
     # the call without a transcript is its primary user's
     assert act["Yasmin Chen <yasmin.chen2@acme.com>"]["calls"] == 3
     assert analyze(namesakes, "activity", "--by", "all")[0]["reps"] == 3
+    # per rep, "reps" (always 1) and calls a rep a week (= calls a week) do not apply
+    assert all("reps" not in r and "calls_per_rep_week" not in r for r in act.values())
     real = analyze(namesakes, "real-rep")
     assert sorted(r["group"] for r in real) == ["00", "01", "10", "11"]  # not Dana's
     assert {r["primary_user"] for r in real} == {"Dana Smith"}
@@ -560,3 +569,31 @@ def test_older_user_analyses_reading_conv_still_run(namesakes, tmp_path):
     assert (rows["all"]["calls"], rows["all"]["rep_ms"], rows["all"]["cust_ms"]) == \
         (6, 26000, 34000)
     assert rows["all"]["all_rep"] == 26000 and rows["all"]["top"].startswith(("Dana", "Yasmin"))
+
+
+def test_columns_apply_to_the_grouping(pm):
+    # talk-ratio names the rep only when grouping by rep; monologues name the call only per call
+    assert all("rep" not in r and "rep_email" not in r
+               for r in analyze(pm["db"], "talk-ratio", "--by", "month"))
+    assert all(r["rep_email"] for r in analyze(pm["db"], "talk-ratio"))
+    assert all("title" not in r and "url" not in r for r in analyze(pm["db"], "monologues"))
+    assert all(r["url"] for r in analyze(pm["db"], "monologues", "--by", "call"))
+    # one row per week: weeks (1) and calls a week (= calls) would repeat what is there
+    weeks = analyze(pm["db"], "activity", "--by", "week")
+    assert all("weeks" not in r and "calls_per_week" not in r and r["reps"] >= 1 for r in weeks)
+
+
+def test_questions_band_applies_to_discovery_calls_only(pm):
+    # a discovery call: Gong's purpose says so, or the title names a discovery or intro call
+    disc = json.loads(q(pm["db"], "sql", "--format", "json", """
+        SELECT count(*) AS n, avg(f.questions_rep) AS q,
+               avg(f.questions_rep BETWEEN 11 AND 14) AS band
+          FROM call_facts f JOIN calls c ON c.id = f.call_id
+         WHERE f.has_transcript AND (c.scope = 'External' OR EXISTS (SELECT 1 FROM parties p
+                WHERE p.call_id = c.id AND p.affiliation = 'External'))
+           AND (ifnull(c.purpose, '') LIKE '%discovery%' OR c.title LIKE '%discovery%'
+                OR c.title LIKE '%intro%')""").stdout)[0]
+    r = analyze(pm["db"], "questions", "--by", "all")[0]
+    assert disc["n"] > 0 and r["discovery_calls"] == disc["n"] < r["calls"]
+    assert abs(r["discovery_rep_questions_per_call"] - disc["q"]) <= 0.01
+    assert abs(r["in_band"] - disc["band"]) <= 0.0001

@@ -71,11 +71,26 @@ int main(void)
     CHECK(!html_url_ok("https://a.b/\x01"));
     CHECK(!html_url_ok(NULL) && !html_url_ok("") && !html_url_ok("ftp://x"));
 
-    CHECK(value("talk_ratio", SQLITE_FLOAT, 0.7063, NULL, "70.6%"));
+    CHECK(value("talk_ratio", SQLITE_FLOAT, 0.7063, NULL, "71%"));
     CHECK(value("share_low", SQLITE_FLOAT, 0.05, NULL, "5.0%"));
-    CHECK(value("won_minus_lost", SQLITE_FLOAT, -0.5398, NULL, "-54.0%"));
-    CHECK(value("rep_hours", SQLITE_FLOAT, 14.1, NULL, "14.1"));
-    CHECK(value("patience_s", SQLITE_FLOAT, 3.0, NULL, "3"));
+    CHECK(value("won_minus_lost", SQLITE_FLOAT, -0.5398, NULL, "-54 pts"));
+    CHECK(value("rep_hours", SQLITE_FLOAT, 14.1, NULL, "14.1 h"));
+    CHECK(value("patience_s", SQLITE_FLOAT, 3.0, NULL, "3.0 s"));
+    /* never "-0", "NaN" or "inf" */
+    CHECK(value("share", SQLITE_FLOAT, -0.0001, NULL, "0%"));
+    CHECK(value("won_minus_lost", SQLITE_FLOAT, -0.001, NULL, "0 pts"));
+    CHECK(value("x", SQLITE_FLOAT, -0.001, NULL, "0"));
+    CHECK(value("share", SQLITE_FLOAT, NAN, NULL, ""));
+    CHECK(value("x", SQLITE_FLOAT, INFINITY, NULL, ""));
+    /* durations as m:ss, amounts as money, counts with separators, dates as the day */
+    CHECK(value("longest_monologue_s", SQLITE_FLOAT, 92.4, NULL, "1:32"));
+    CHECK(value("max_monologue_s", SQLITE_FLOAT, 3725, NULL, "1:02:05"));
+    CHECK(value("amount", SQLITE_FLOAT, 1234567, NULL, "$1.2M"));
+    CHECK(value("amount", SQLITE_FLOAT, 2000000, NULL, "$2M"));
+    CHECK(value("amount", SQLITE_FLOAT, 45200, NULL, "$45k"));
+    CHECK(value("calls", SQLITE_INTEGER, 20000, "20000", "20,000"));
+    CHECK(value("calls", SQLITE_INTEGER, 999, "999", "999"));
+    CHECK(value("first_call", SQLITE_TEXT, 0, "2024-03-01T17:01:12.000Z", "2024-03-01"));
     CHECK(value("x", SQLITE_FLOAT, 2.456, NULL, "2.46"));
     CHECK(value("calls", SQLITE_INTEGER, 12, "12", "12"));
     CHECK(value("group", SQLITE_TEXT, 0, "<b>", "&lt;b&gt;"));
@@ -93,10 +108,10 @@ int main(void)
           isnan(html_rs_num(&rs, 0, 0)) && isnan(html_rs_num(&rs, 0, -1)));
     buf_init(&b, 0);
     CHECK(html_table(&b, &rs, NULL, &e) == ERR_OK);
-    CHECK(strstr(b.data, "<th>group</th><th>calls</th><th>share</th><th>url</th>") != NULL);
+    CHECK(strstr(b.data, "<th>Group</th><th>Calls</th><th>Share of calls</th><th>Link</th>") != NULL);
     CHECK(strstr(b.data,
                  "<td><bdi>A&lt;1&gt;</bdi></td><td class=\"n\">3</td>"
-                 "<td class=\"n\">50.0%</td>"
+                 "<td class=\"n\">50%</td>"
                  "<td><a href=\"https://g.io/c?id=1&amp;a\">open in Gong</a></td>") != NULL);
     CHECK(strstr(b.data, "javascript") == NULL);
     buf_reset(&b);
@@ -104,7 +119,7 @@ int main(void)
         static const char *const cols[] = {"calls", "missing", NULL};
 
         CHECK(html_table(&b, &rs, cols, &e) == ERR_OK);
-        CHECK(strstr(b.data, "<th>calls</th><th>missing</th>") != NULL);
+        CHECK(strstr(b.data, "<th>Calls</th><th>Missing</th>") != NULL);
     }
     buf_release(&b);
     html_rs_free(&rs);

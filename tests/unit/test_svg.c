@@ -1,6 +1,7 @@
 /* test_svg: the report's charts are well-formed SVG whose labels are escaped, cut and
  * isolated for bidirectional text, with bars sized to their values. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "check.h"
@@ -34,7 +35,7 @@ int main(void)
 
     buf_init(&b, 0);
     CHECK(svg_hbars(&b, &c, labels, values, 3, &e) == ERR_OK);
-    CHECK(strncmp(b.data, "<svg class=\"chart\"", 18) == 0);
+    CHECK(strncmp(b.data, "<div class=\"tw\"><svg class=\"chart\"", 34) == 0);
     CHECK(strstr(b.data, "<title>Talk &lt;ratio&gt;</title>") != NULL);
     CHECK(strstr(b.data, "\xE2\x81\xA8&lt;b&gt;Eve&lt;/b&gt; &amp; &quot;co&quot;\xE2\x81\xA9") !=
           NULL);
@@ -42,9 +43,9 @@ int main(void)
     CHECK(strstr(b.data, "A very long name that goes o\xE2\x80\xA6\xE2\x81\xA9") != NULL);
     CHECK(count(b.data, "<rect class=\"s0\"") == 2);  /* NAN: no bar */
     CHECK(strstr(b.data, "width=\"240.0\"") != NULL); /* 0.5 of 480 pixels */
-    CHECK(strstr(b.data, ">50.0%<") != NULL && strstr(b.data, ">25.0%<") != NULL);
+    CHECK(strstr(b.data, ">50%<") != NULL && strstr(b.data, ">25%<") != NULL);
     CHECK(count(b.data, "<line class=\"ref\"") == 1);
-    CHECK(count(b.data, "<svg") == 1 && strstr(b.data, "</svg>\n") != NULL);
+    CHECK(count(b.data, "<svg") == 1 && strstr(b.data, "</svg></div>\n") != NULL);
     CHECK(strstr(b.data, "<b>") == NULL);
 
     buf_reset(&b);
@@ -57,6 +58,25 @@ int main(void)
         CHECK(count(b.data, "<rect class=\"s0\"") == 3);
         CHECK(strstr(b.data, "<title>2024-01-15: 12</title>") != NULL);
         CHECK(count(b.data, "<line class=\"grid\"") == 5);
+    }
+    buf_reset(&b);
+    { /* 104 weeks: every label is drawn where it cannot touch its neighbours */
+        static char names[104][16];
+        const char *weeks[104];
+        double n[104];
+        struct svg_chart cc = {.title = "Calls per week", .n_series = 1};
+        size_t shown;
+
+        for (int i = 0; i < 104; i++) {
+            snprintf(names[i], sizeof names[i], "2024-%02d-%02d", 1 + i / 9, 1 + i % 28);
+            weeks[i] = names[i];
+            n[i] = i % 7;
+        }
+        CHECK(svg_columns(&b, &cc, weeks, n, 104, &e) == ERR_OK);
+        shown = count(b.data, "<text class=\"xlab\"");
+        /* 700 px of plot, a 10-character label takes about 87 px: at most 8 fit */
+        CHECK(shown >= 4 && shown <= 8);
+        CHECK(count(b.data, "<rect class=\"s0\"") == 104);
     }
     buf_reset(&b);
     {

@@ -1,0 +1,203 @@
+/* report_calls: the report's lists of calls (see report_calls.h).
+ *
+ * A list is one query over the scope, ordered and cut in SQL (a window function numbers each
+ * rep's calls newest first), so the page holds at most a fixed number of rows whatever the
+ * mirror's size. A call's row: its date, its title linking to Gong, the deal's stage and
+ * outcome, its length (m:ss) and, with a transcript, the rep's talk ratio and questions. */
+#include "report_calls.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpage.h"
+
+#include "banned.h"
+
+#define CALL_COLS                                                                                  \
+    "started, title, url, stage, outcome, duration, CASE WHEN rep_talk_ms + customer_talk_ms > 0 " \
+    "THEN rep_talk_ms * 1.0 / (rep_talk_ms + customer_talk_ms) END, "                              \
+    "CASE WHEN has_transcript THEN rep_questions END"
+
+static const char call_head[] =
+    "<div class=\"tw\"><table><thead><tr><th>Date</th><th>Call</th><th>Stage</th>"
+    "<th>Outcome</th><th class=\"n\">Length</th><th class=\"n\">Talk ratio</th>"
+    "<th class=\"n\">Rep questions</th></tr></thead><tbody>\n";
+
+/* One row of a call list from columns first.. of st (CALL_COLS). */
+static int call_row(struct report *r, sqlite3_stmt *st, int first, struct err *e)
+{
+    const char *url = (const char *)sqlite3_column_text(st, first + 2);
+    const char *title = (const char *)sqlite3_column_text(st, first + 1);
+    const char *started = (const char *)sqlite3_column_text(st, first);
+    int link = html_url_ok(url), rc;
+    char f[32] = "";
+
+    if ((rc = rpage_put(r, "<tr><td class=\"d\">", e)) ||
+        (rc = html_escape(&r->h, started ? started : "", started && strlen(started) >= 10 ? 10 : 0,
+                          e)) ||
+        (rc = rpage_put(r, link ? "</td><td><a href=\"" : "</td><td>", e)) ||
+        (link && ((rc = rpage_text(r, url, e)) || (rc = rpage_put(r, "\">", e)))) ||
+        (rc = rpage_put(r, "<bdi>", e)) ||
+        (rc = rpage_text(r, title && *title ? title : "(untitled)", e)) ||
+        (rc = rpage_put(r, link ? "</bdi></a></td><td><bdi>" : "</bdi></td><td><bdi>", e)) ||
+        (rc = rpage_text(r, (const char *)sqlite3_column_text(st, first + 3), e)) ||
+        (rc = rpage_put(r, "</bdi></td><td>", e)) ||
+        (rc = rpage_text(r, (const char *)sqlite3_column_text(st, first + 4), e)))
+        return rc;
+    if (sqlite3_column_type(st, first + 5) != SQLITE_NULL)
+        html_fmt_clock(sqlite3_column_double(st, first + 5), f);
+    if ((rc = buf_printf(&r->h, e, "</td><td class=\"n\">%s</td><td class=\"n\">", f)))
+        return rc;
+    f[0] = '\0';
+    if (sqlite3_column_type(st, first + 6) != SQLITE_NULL)
+        html_fmt_percent(sqlite3_column_double(st, first + 6), f);
+    if ((rc = buf_printf(&r->h, e, "%s</td><td class=\"n\">", f)))
+        return rc;
+    if (sqlite3_column_type(st, first + 7) != SQLITE_NULL)
+        html_fmt_count(sqlite3_column_int64(st, first + 7), f);
+    else
+        f[0] = '\0';
+    return buf_printf(&r->h, e, "%s</td></tr>\n", f);
+}
+
+int report_calls_load_reps(struct report *r, struct err *e)
+{
+    struct html_rs rs;
+    int rc, g;
+
+    if ((rc = rpage_run(r, "activity", "rep", NULL, RPAGE_MAX_ROWS, &rs, e)))
+        return rc;
+    g = html_rs_col(&rs, "group");
+    if (!(r->reps = calloc(rs.nrow + 1, sizeof *r->reps))) {
+        html_rs_free(&rs);
+        return err_set(e, ERR_NOMEM, "report: out of memory");
+    }
+    for (size_t i = 0; i < rs.nrow; i++) {
+        const char *s = html_rs_at(&rs, i, g)->s;
+
+        if (!(r->reps[i] = strdup(s ? s : ""))) {
+            html_rs_free(&rs);
+            return err_set(e, ERR_NOMEM, "report: out of memory");
+        }
+        r->n_reps++;
+    }
+    html_rs_free(&rs);
+    return ERR_OK;
+}
+
+int report_calls_rep_index(const struct report *r, const char *label)
+{
+    for (size_t i = 0; label && i < r->n_reps; i++)
+        if (strcmp(r->reps[i], label) == 0)
+            return (int)i;
+    return -1;
+}
+
+int report_calls_reps(struct report *r, struct err *e)
+{
+    static const char sql[] =
+        "SELECT rep_label, n, " CALL_COLS " FROM (SELECT *, row_number() OVER (PARTITION BY "
+        "rep_label ORDER BY started DESC, call_id) AS rn, count(*) OVER (PARTITION BY "
+        "rep_label) AS n FROM scope) WHERE rn <= ?1 ORDER BY CASE WHEN rep_label = '(unknown)' "
+        "THEN '~' ELSE lower(rep_label) END, rep_label, rn";
+    sqlite3_stmt *st = NULL;
+    int rc, cur = -2, open = 0, step;
+
+    if ((rc = rpage_section(r, "reps", "Each rep's latest calls",
+                            "The newest calls of each rep, with the number of all their calls "
+                            "here; a title opens the call in Gong.",
+                            e)) ||
+        (rc = rpage_prepare(r, sql, &st, e)))
+        return rc;
+    sqlite3_bind_int(st, 1, REPORT_CALLS_PER_REP);
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *label = (const char *)sqlite3_column_text(st, 0);
+        int idx = report_calls_rep_index(r, label);
+        long long n = sqlite3_column_int64(st, 1);
+
+        if (idx < 0) /* past the reps the page lists */
+            continue;
+        if (idx != cur) {
+            char f[32];
+
+            html_fmt_count(n, f);
+            if ((open && (rc = rpage_put(r, "</tbody></table></div>\n", e))) ||
+                (rc = buf_printf(&r->h, e, "<h3 id=\"rep-%d\"><bdi>", idx)) ||
+                (rc = rpage_text(r, label, e)) ||
+                (rc = buf_printf(&r->h, e, "</bdi></h3>\n<p class=\"meta\">%s call%s%s</p>\n", f,
+                                 n == 1 ? "" : "s",
+                                 n > REPORT_CALLS_PER_REP ? "; the newest 10 below" : "")) ||
+                (rc = rpage_put(r, call_head, e)))
+                break;
+            cur = idx;
+            open = 1;
+        }
+        rc = call_row(r, st, 2, e);
+    }
+    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = err_set(e, ERR_DB, "report: list the reps' calls: %s", sqlite3_errmsg(r->db));
+    sqlite3_finalize(st);
+    if (!rc && open)
+        rc = rpage_put(r, "</tbody></table></div>\n", e);
+    if (!rc && r->n_reps == RPAGE_MAX_ROWS)
+        rc = rpage_put(r, "<p class=\"meta\">Only the first reps are listed.</p>\n", e);
+    return rc;
+}
+
+int report_calls_newest(struct report *r, struct err *e)
+{
+    static const char sql[] =
+        "SELECT " CALL_COLS " FROM scope ORDER BY started DESC, call_id LIMIT ?1";
+    sqlite3_stmt *st = NULL;
+    long long n = 0, total = r->n_calls;
+    char t[32];
+    int rc, step;
+
+    html_fmt_count(total, t);
+    if ((rc = buf_printf(&r->h, e,
+                         "<h2 id=\"calls\">Newest calls</h2>\n<p class=\"def\">The %lld newest "
+                         "of %s call%s in the report, with their links to Gong.</p>\n",
+                         total < REPORT_CALLS_NEWEST ? total : REPORT_CALLS_NEWEST, t,
+                         total == 1 ? "" : "s")) ||
+        (rc = rpage_put(r, call_head, e)) || (rc = rpage_prepare(r, sql, &st, e)))
+        return rc;
+    sqlite3_bind_int(st, 1, REPORT_CALLS_NEWEST);
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        n++;
+        rc = call_row(r, st, 0, e);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = err_set(e, ERR_DB, "report: list the newest calls: %s", sqlite3_errmsg(r->db));
+    sqlite3_finalize(st);
+    if (!rc)
+        rc = buf_printf(&r->h, e,
+                        "</tbody></table></div>\n<p class=\"meta\">%lld of %s calls shown.</p>\n",
+                        n, t);
+    return rc;
+}
+
+int report_calls_handoffs(struct report *r, struct err *e)
+{
+    static const char *const cols[] = {"title", "primary_user", "real_rep", "real_rep_share",
+                                       "url", NULL};
+    struct html_rs rs;
+    double total = 0;
+    int rc;
+
+    if ((rc = rpage_run(r, "real-rep", "all", NULL, 1, &rs, e)))
+        return rc;
+    if (rs.nrow)
+        total = html_rs_num(&rs, 0, html_rs_col(&rs, "handed_off"));
+    html_rs_free(&rs);
+    if (!(rc = rpage_run_head(r, "real-rep", "call", REPORT_CALLS_NEWEST, &rs, e)) &&
+        !(rc = buf_printf(&r->h, e,
+                          "<details><summary>%.0f call%s run by a rep other than the owner "
+                          "Gong shows",
+                          total, total == 1 ? "" : "s")) &&
+        !(rc = rs.more ? buf_printf(&r->h, e, " (the first %d shown)", REPORT_CALLS_NEWEST)
+                       : ERR_OK) &&
+        !(rc = rpage_put(r, "</summary>\n", e)) && !(rc = html_table(&r->h, &rs, cols, e)))
+        rc = rpage_put(r, "</details>\n", e);
+    html_rs_free(&rs);
+    return rc;
+}
