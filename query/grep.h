@@ -17,6 +17,7 @@
 #include "cmd.h"
 #include "err.h"
 #include "filter.h"
+#include "metrics.h"
 #include "re.h"
 
 #define GREP_BATCH 32 /* calls per batch */
@@ -31,7 +32,12 @@
 #define GREP_NO_MMAP "PRAGMA mmap_size = 0; "
 
 enum grep_mode { GREP_TEXT, GREP_ROWS, GREP_COUNT, GREP_LIST };
-enum grep_role { GREP_ANY = 0, GREP_REP = 1, GREP_CUSTOMER = 2 }; /* --speaker, affiliation */
+/* --speaker, and a party's side as metrics_side (metrics.h) reads its affiliation */
+enum grep_role {
+    GREP_ANY = METRICS_UNKNOWN,
+    GREP_REP = METRICS_REP,
+    GREP_CUSTOMER = METRICS_CUSTOMER
+};
 
 struct grep_rec { /* a sentence to print: a hit or context */
     size_t call;  /* index into grep.cands */

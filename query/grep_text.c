@@ -13,8 +13,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "metrics.h"
 #include "text.h"
 #include "transcript.h"
 
@@ -65,19 +65,6 @@ static void *grow_array(void *p, size_t *cap, size_t n, size_t sz)
 
 /* ---- parties, matches and recs --------------------------------------------------------- */
 
-/* The side of a party with affiliation aff[0..n) (NULL: unknown): Internal is the rep's
- * side, External the customer's, anything else neither. The rule convo.c's side_of applies
- * for mention_count and the analyses; the two are to become one call once that rule has
- * its home in schema/ (issue 12). */
-static int role_of(const char *aff, size_t n)
-{
-    if (n == 8 && strncasecmp(aff, "Internal", 8) == 0)
-        return GREP_REP;
-    if (n == 8 && strncasecmp(aff, "External", 8) == 0)
-        return GREP_CUSTOMER;
-    return GREP_ANY;
-}
-
 static int load_parties(struct grep_text *w, const char *id, struct err *e)
 {
     sqlite3_stmt *st = w->get_p;
@@ -95,7 +82,7 @@ static int load_parties(struct grep_text *w, const char *id, struct err *e)
             break;
         }
         p = &w->p[w->np++];
-        p->role = role_of(aff, aff ? (size_t)sqlite3_column_bytes(st, 2) : 0);
+        p->role = metrics_side(aff, aff ? (size_t)sqlite3_column_bytes(st, 2) : 0);
         p->name = p->aff = GREP_NONE;
         p->name_len = p->aff_len = 0;
         for (int col = 0; col < 3 && !rc; col++) {

@@ -113,30 +113,6 @@ int out_safe_text(struct buf *b, const char *s, size_t n, struct err *e)
     return buf_append(b, s + run, n - run, e);
 }
 
-/* Display width of valid UTF-8 text (code points; continuation bytes do not count). */
-static size_t display_width(const char *s, size_t n)
-{
-    size_t w = 0;
-
-    for (size_t i = 0; i < n; i++)
-        w += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return w;
-}
-
-/* Byte length of the first w code points of valid UTF-8 text. */
-static size_t display_prefix(const char *s, size_t n, size_t w)
-{
-    size_t i = 0;
-
-    while (i < n && w) {
-        i++;
-        while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80)
-            i++;
-        w--;
-    }
-    return i;
-}
-
 void out_format_double(double d, char out[32])
 {
     if (isnan(d)) {
@@ -454,20 +430,19 @@ static int put_cut(struct buf *b, const char *s, size_t n, size_t w, size_t max,
     *shown = max;
     if (!max)
         return ERR_OK;
-    if ((rc = buf_append(b, s, display_prefix(s, n, max - 1), e)))
+    if ((rc = buf_append(b, s, text_utf8_prefix(s, n, max - 1), e)))
         return rc;
     return buf_puts(b, "\xE2\x80\xA6", e);
 }
 
 /* One row as a record: a rule with its number, then "name  value" per column. */
-static int table_record(struct out *o, const struct tcell *cells, const char *base,
-                        struct err *e)
+static int table_record(struct out *o, const struct tcell *cells, const char *base, struct err *e)
 {
     size_t rule = o->limit < 40 ? o->limit : 40, lw = 0, shown;
     int rc;
 
     for (size_t i = 0; i < o->ncols; i++) {
-        size_t w = display_width(o->names[i], strlen(o->names[i]));
+        size_t w = text_utf8_count(o->names[i], strlen(o->names[i]));
 
         lw = w > lw ? w : lw;
     }
@@ -486,8 +461,8 @@ static int table_record(struct out *o, const struct tcell *cells, const char *ba
         buf_reset(&o->scratch);
         if ((rc = out_safe_text(&o->scratch, o->names[i], strlen(o->names[i]), e)) ||
             (rc = put_cut(&o->ob, o->scratch.data ? o->scratch.data : "", o->scratch.len,
-                          display_width(o->scratch.data ? o->scratch.data : "", o->scratch.len), lw,
-                          &shown, e)))
+                          text_utf8_count(o->scratch.data ? o->scratch.data : "", o->scratch.len),
+                          lw, &shown, e)))
             return rc;
         if (c->width > avail && !o->shrink[i]) { /* whole, on a line of its own */
             rc = buf_putc(&o->ob, '\n', e) || buf_append(&o->ob, base + c->off, c->len, e);
@@ -562,7 +537,7 @@ static int table_cell(struct out *o, size_t col, const struct out_cell *c, struc
 
     if ((rc = render_cell(o, c, e)))
         return rc;
-    w = display_width(o->scratch.data, o->scratch.len);
+    w = text_utf8_count(o->scratch.data, o->scratch.len);
     t->off = o->arena.len;
     t->numeric = c->type == SQLITE_INTEGER || c->type == SQLITE_FLOAT;
     t->null = c->type == SQLITE_NULL;
@@ -594,7 +569,7 @@ static int table_header(struct out *o, struct err *e)
         h[i].off = names.len;
         rc = out_safe_text(&names, o->names[i], strlen(o->names[i]), e);
         h[i].len = names.len - h[i].off;
-        h[i].width = display_width(names.data ? names.data + h[i].off : "", h[i].len);
+        h[i].width = text_utf8_count(names.data ? names.data + h[i].off : "", h[i].len);
     }
     if (!rc)
         rc = table_line(o, h, names.data ? names.data : "", 1, e);
@@ -681,7 +656,7 @@ static int table_start_streaming(struct out *o, struct err *e)
     int rc;
 
     for (size_t i = 0; i < o->ncols; i++) {
-        o->width[i] = display_width(o->names[i], strlen(o->names[i]));
+        o->width[i] = text_utf8_count(o->names[i], strlen(o->names[i]));
         o->numeric[i] = o->ncells > 0;
     }
     for (size_t k = 0; k < o->ncells; k++) {

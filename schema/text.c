@@ -69,6 +69,24 @@ int text_utf8_valid(const char *s, size_t n)
     return 1;
 }
 
+size_t text_utf8_count(const char *s, size_t n)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++)
+        k += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return k;
+}
+
+size_t text_utf8_prefix(const char *s, size_t n, size_t k)
+{
+    size_t i = 0;
+
+    for (; i < n && k; k--)
+        i = text_utf8_next(s, n, i);
+    return i;
+}
+
 int text_utf8_repair(const char *s, size_t n, struct buf *out, struct err *e)
 {
     const unsigned char *p = (const unsigned char *)s;

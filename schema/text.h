@@ -35,6 +35,13 @@ static inline size_t text_utf8_next(const char *s, size_t n, size_t i)
     return i;
 }
 
+/* The code points in valid UTF-8 text s[0..n) (continuation bytes do not count): its width
+ * in a terminal's columns, as the table and show writers measure it. */
+size_t text_utf8_count(const char *s, size_t n);
+
+/* The bytes of the first k code points of valid UTF-8 text s[0..n) (n when it has fewer). */
+size_t text_utf8_prefix(const char *s, size_t n, size_t k);
+
 /* Copy s[0..n) into out (reset first) with every byte that does not start a valid UTF-8
  * sequence replaced by U+FFFD. ERR_NOMEM on failure (out is then empty). */
 int text_utf8_repair(const char *s, size_t n, struct buf *out, struct err *e);

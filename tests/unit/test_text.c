@@ -108,6 +108,24 @@ static void test_next(void)
     CHECK(text_utf8_next("\x80\x80x", 3, 0) == 2);    /* stray continuations go with it */
 }
 
+static void test_count_prefix(void)
+{
+    const char *s = "a\xC3\xA9\xE4\xBB\xB7\xF0\x9F\x98\x80z"; /* a é 价 😀 z: 11 bytes */
+
+    CHECK(text_utf8_count("", 0) == 0);
+    CHECK(text_utf8_count(s, 11) == 5);
+    CHECK(text_utf8_count(s, 3) == 2);
+    CHECK(text_utf8_prefix(s, 11, 0) == 0);
+    CHECK(text_utf8_prefix(s, 11, 1) == 1);
+    CHECK(text_utf8_prefix(s, 11, 2) == 3);
+    CHECK(text_utf8_prefix(s, 11, 3) == 6);
+    CHECK(text_utf8_prefix(s, 11, 4) == 10);
+    CHECK(text_utf8_prefix(s, 11, 5) == 11);
+    CHECK(text_utf8_prefix(s, 11, 99) == 11); /* fewer code points than asked */
+    CHECK(text_utf8_prefix(s, 8, 4) == 8);    /* never past n */
+    CHECK(text_utf8_count(s, text_utf8_prefix(s, 11, 3)) == 3);
+}
+
 static int repair_is(const char *s, size_t n, const char *want)
 {
     struct buf b;
@@ -205,6 +223,7 @@ int main(void)
 {
     test_valid();
     test_next();
+    test_count_prefix();
     test_repair();
     test_json();
     return CHECK_DONE("test_text");
