@@ -42,7 +42,7 @@ LIBS_ALL    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 SCHEMA_SRC := $(wildcard schema/*.c)
 INGEST_SRC := $(wildcard ingest/*.c)
 QUERY_SRC  := $(wildcard query/*.c)
-EXT_SRC    := query/ext.c query/re.c query/analysis_fn.c query/convo.c query/mention.c schema/metrics.c schema/transcript.c schema/zblob.c schema/buf.c schema/err.c
+EXT_SRC    := query/ext.c query/re.c query/analysis_fn.c query/convo.c query/mention.c schema/metrics.c schema/text.c schema/transcript.c schema/zblob.c schema/buf.c schema/err.c
 SQL_FILES  := $(wildcard sql/*.sql sql/analyses/*.sql)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
@@ -209,7 +209,7 @@ FUZZ_DIR     := build/fuzz
 FUZZ_DEB_PKGS := clang libclang-rt-dev
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_COMMON  := $(SCHEMA_SRC) $(BUILD)/gen/embedded.c
-FUZZ_SRC_parse  := ingest/parse.c ingest/deals.c ingest/store.c
+FUZZ_SRC_parse  := ingest/parse.c ingest/jsonwalk.c ingest/deals.c ingest/store.c
 FUZZ_SRC_regex  := query/re.c
 FUZZ_SRC_out    := query/out.c
 FUZZ_SRC_filter := query/filter.c query/stages.c

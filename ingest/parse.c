@@ -1,14 +1,17 @@
 /* parse: turn Gong's JSON pages into the plain structs of parse.h, with cJSON.
  *
- * Each page owns a small arena (bump allocator over 64 KiB chunks) that holds its struct
- * arrays, a copy of the body (the calls' and users' raw bytes point into it), normalised
- * times and re-printed JSON values; extensive and users pages also keep the cJSON tree
- * alive and borrow its strings, so a field costs no allocation of its own. Transcript pages
- * encode every transcript into one shared text buffer and free the tree before returning.
+ * jsonwalk.c parses a page one member and one array element at a time, so each record's
+ * exact bytes are known (calls_raw keeps them) without a second parser; here each element is
+ * handed to its kind's mapper (map_user, map_call, map_transcript), which fills one struct
+ * from the cJSON tree. The rest of this file is those mappers and the field readers they
+ * share.
  *
- * The exact bytes of each call object (calls_raw) cannot come from cJSON, which keeps no
- * positions: a small scanner (parse_scan_array) walks the body once, after cJSON has
- * accepted it, and records the byte range of each element of the top-level array.
+ * Each page owns a small arena (bump allocator over 64 KiB chunks) that holds its struct
+ * arrays, a copy of each record's raw bytes, normalised times and re-printed JSON values;
+ * users and extensive pages keep the elements' cJSON trees alive and borrow their strings,
+ * so a field costs no allocation of its own. Transcript pages encode each transcript into
+ * one shared text buffer and free its tree at once, so a page never holds more than one
+ * transcript's tree.
  *
  * Every array walk follows cJSON's linked list (never cJSON_GetArrayItem, which is linear
  * per call), so a page parses in time linear in its size. */
@@ -23,6 +26,8 @@
 
 #include "buf.h"
 #include "isotime.h"
+#include "jsonwalk.h"
+#include "text.h"
 #include "transcript.h"
 
 #include "banned.h"
@@ -39,7 +44,9 @@ struct chunk {
 
 struct parse_mem {
     struct chunk *chunks;
-    cJSON *root;
+    cJSON *root;        /* the top-level object: its members, and the kept elements */
+    void *recs;         /* the page's records (malloc'd, grows while walking) */
+    size_t cap_recs;    /* records recs has room for */
     struct buf text;    /* transcripts: the encoded lines of every transcript */
     struct buf mono;    /* transcripts: the monologue JSON of every transcript */
     struct buf scratch; /* JSON re-printing */
@@ -56,6 +63,7 @@ static void mem_free(struct parse_mem *m)
         free(c);
     }
     cJSON_Delete(m->root);
+    free(m->recs);
     buf_release(&m->text);
     buf_release(&m->mono);
     buf_release(&m->scratch);
@@ -111,20 +119,23 @@ static void *mem_alloc(struct parse_mem *m, size_t n)
 
 struct cx {
     struct parse_mem *m;
-    size_t *warnings;
-    char *warning; /* ERR_MSG_MAX bytes */
-    int nomem;     /* sticky: an allocation failed */
+    struct parse_warnings *w;
+    const char *what; /* the endpoint, for messages: "/v2/users" */
+    int nomem;        /* sticky: an allocation failed */
 };
 
-static void warn(struct cx *cx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(struct cx *cx, const char *fmt, ...)
+/* Count a warning in *counter (cx->w->n_null or n_skipped); keep the text of the first. */
+static void warn(struct cx *cx, size_t *counter, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void warn(struct cx *cx, size_t *counter, const char *fmt, ...)
 {
     va_list ap;
 
-    if ((*cx->warnings)++ > 0)
+    (*counter)++;
+    if (cx->w->first[0])
         return;
     va_start(ap, fmt);
-    vsnprintf(cx->warning, ERR_MSG_MAX, fmt, ap);
+    vsnprintf(cx->w->first, ERR_MSG_MAX, fmt, ap);
     va_end(ap);
 }
 
@@ -284,7 +295,7 @@ static const char *get_time(struct cx *cx, const cJSON *o, const char *k, const 
     if (cJSON_IsString(v)) {
         if (isotime_normalize(v->valuestring, out, NULL) == ERR_OK)
             return cx_strndup(cx, out, strlen(out));
-        warn(cx, "%s: bad %s time '%.60s' read as null", who, k, v->valuestring);
+        warn(cx, &cx->w->n_null, "%s: bad %s time '%.60s' read as null", who, k, v->valuestring);
         return NULL;
     }
     if (cJSON_IsNumber(v) && whole_i64(v->valuedouble, &ms)) {
@@ -295,45 +306,11 @@ static const char *get_time(struct cx *cx, const cJSON *o, const char *k, const 
             return cx_strndup(cx, out, strlen(out));
         }
     }
-    warn(cx, "%s: bad %s time (not a date-time string) read as null", who, k);
+    warn(cx, &cx->w->n_null, "%s: bad %s time (not a date-time string) read as null", who, k);
     return NULL;
 }
 
 /* ---- JSON re-printing (arrays and objects stored as JSON text) ---------------------------- */
-
-static int json_string(struct buf *b, const char *s, size_t n, struct err *e)
-{
-    const char *p = s, *end = s + n;
-    int rc;
-
-    if ((rc = buf_putc(b, '"', e)))
-        return rc;
-    while (p < end) {
-        const char *q = p;
-        char esc[8];
-
-        while (q < end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
-            q++;
-        if ((rc = buf_append(b, p, (size_t)(q - p), e)))
-            return rc;
-        if (q == end)
-            break;
-        switch (*q) {
-        case '"': rc = buf_append(b, "\\\"", 2, e); break;
-        case '\\': rc = buf_append(b, "\\\\", 2, e); break;
-        case '\n': rc = buf_append(b, "\\n", 2, e); break;
-        case '\r': rc = buf_append(b, "\\r", 2, e); break;
-        case '\t': rc = buf_append(b, "\\t", 2, e); break;
-        default:
-            snprintf(esc, sizeof esc, "\\u%04x", (unsigned)(unsigned char)*q);
-            rc = buf_append(b, esc, 6, e);
-        }
-        if (rc)
-            return rc;
-        p = q + 1;
-    }
-    return buf_putc(b, '"', e);
-}
 
 static int json_number(struct buf *b, double d, struct err *e)
 {
@@ -360,7 +337,7 @@ static int json_write(struct buf *b, const cJSON *v, struct err *e)
     int rc = ERR_OK;
 
     if (cJSON_IsString(v))
-        return json_string(b, v->valuestring, strlen(v->valuestring), e);
+        return text_json_string(b, v->valuestring, strlen(v->valuestring), e);
     if (cJSON_IsNumber(v))
         return json_number(b, v->valuedouble, e);
     if (cJSON_IsTrue(v))
@@ -378,7 +355,7 @@ static int json_write(struct buf *b, const cJSON *v, struct err *e)
             if (obj) {
                 const char *k = x->string ? x->string : "";
 
-                if ((rc = json_string(b, k, strlen(k), e)) || (rc = buf_putc(b, ':', e)))
+                if ((rc = text_json_string(b, k, strlen(k), e)) || (rc = buf_putc(b, ':', e)))
                     return rc;
             }
             if ((rc = json_write(b, x, e)))
@@ -415,7 +392,7 @@ static const char *get_json_array(struct cx *cx, const cJSON *o, const char *k)
     if (cJSON_IsString(v)) {
         buf_reset(s);
         if (buf_putc(s, '[', NULL) ||
-            json_string(s, v->valuestring, strlen(v->valuestring), NULL) ||
+            text_json_string(s, v->valuestring, strlen(v->valuestring), NULL) ||
             buf_putc(s, ']', NULL)) {
             cx->nomem = 1;
             return NULL;
@@ -423,283 +400,6 @@ static const char *get_json_array(struct cx *cx, const cJSON *o, const char *k)
         return cx_strndup(cx, s->data, s->len);
     }
     return NULL;
-}
-
-/* ---- the raw-bytes scanner ---------------------------------------------------------------- */
-
-#define SCAN_BAD ((size_t)-1)
-#define SCAN_DEPTH 1024
-
-/* Whitespace as cJSON reads it: any byte up to 0x20 (so the scanner accepts what it did). */
-static size_t skip_ws(const char *s, size_t len, size_t i)
-{
-    while (i < len && (unsigned char)s[i] <= 0x20)
-        i++;
-    return i;
-}
-
-/* s[i] is the opening quote; returns the index after the closing quote, or SCAN_BAD.
- * Raw control bytes are let through, as cJSON does. */
-static size_t skip_string(const char *s, size_t len, size_t i)
-{
-    for (i++; i < len; i++) {
-        if (s[i] == '"')
-            return i + 1;
-        if (s[i] == '\\' && ++i >= len)
-            return SCAN_BAD;
-    }
-    return SCAN_BAD;
-}
-
-static int is_scalar_char(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '+' ||
-           c == '-' || c == '.';
-}
-
-/* After '{' or ',' inside an object: a key string, a colon; returns the index of the value. */
-static size_t skip_key(const char *s, size_t len, size_t i)
-{
-    i = skip_ws(s, len, i);
-    if (i >= len || s[i] != '"')
-        return SCAN_BAD;
-    if ((i = skip_string(s, len, i)) == SCAN_BAD)
-        return SCAN_BAD;
-    i = skip_ws(s, len, i);
-    if (i >= len || s[i] != ':')
-        return SCAN_BAD;
-    return i + 1;
-}
-
-/* Skip the JSON value starting at s[i] (no leading whitespace); returns the index after it
- * or SCAN_BAD. Iterative, with a bit stack (1 = object) instead of recursion. */
-static size_t skip_value(const char *s, size_t len, size_t i)
-{
-    uint64_t stack[SCAN_DEPTH / 64] = {0};
-    int depth = 0;
-
-    for (;;) {
-        /* a value starts at i */
-        i = skip_ws(s, len, i);
-        if (i >= len)
-            return SCAN_BAD;
-        if (s[i] == '"') {
-            if ((i = skip_string(s, len, i)) == SCAN_BAD)
-                return SCAN_BAD;
-        } else if (s[i] == '{' || s[i] == '[') {
-            int obj = s[i] == '{';
-
-            if (depth >= SCAN_DEPTH)
-                return SCAN_BAD;
-            if (obj)
-                stack[depth / 64] |= (uint64_t)1 << (depth % 64);
-            else
-                stack[depth / 64] &= ~((uint64_t)1 << (depth % 64));
-            depth++;
-            i = skip_ws(s, len, i + 1);
-            if (i < len && s[i] == (obj ? '}' : ']')) {
-                depth--;
-                i++;
-            } else {
-                if (obj && (i = skip_key(s, len, i)) == SCAN_BAD)
-                    return SCAN_BAD;
-                continue; /* the first member's value */
-            }
-        } else {
-            size_t j = i;
-
-            while (j < len && is_scalar_char(s[j]))
-                j++;
-            if (j == i)
-                return SCAN_BAD;
-            i = j;
-        }
-        /* after a value: close containers, or move to the next member */
-        for (;;) {
-            int obj;
-
-            if (depth == 0)
-                return i;
-            obj = (int)((stack[(depth - 1) / 64] >> ((depth - 1) % 64)) & 1);
-            i = skip_ws(s, len, i);
-            if (i >= len)
-                return SCAN_BAD;
-            if (s[i] == ',') {
-                i++;
-                if (obj && (i = skip_key(s, len, i)) == SCAN_BAD)
-                    return SCAN_BAD;
-                break; /* the next value */
-            }
-            if (s[i] != (obj ? '}' : ']'))
-                return SCAN_BAD;
-            depth--;
-            i++;
-        }
-    }
-}
-
-static int hex4(const char *p, unsigned *v)
-{
-    unsigned x = 0;
-
-    for (int k = 0; k < 4; k++) {
-        char c = p[k];
-
-        x <<= 4;
-        if (c >= '0' && c <= '9')
-            x |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            x |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            x |= (unsigned)(c - 'A' + 10);
-        else
-            return 0;
-    }
-    *v = x;
-    return 1;
-}
-
-/* Does the raw (escaped) key text k[0..n) decode to want? */
-static int key_match(const char *k, size_t n, const char *want)
-{
-    const unsigned char *w = (const unsigned char *)want;
-    size_t i = 0;
-
-    while (i < n) {
-        unsigned char u[4];
-        size_t un = 1;
-
-        if (k[i] != '\\') {
-            u[0] = (unsigned char)k[i++];
-        } else {
-            unsigned cp;
-
-            if (i + 1 >= n)
-                return 0;
-            switch (k[i + 1]) {
-            case '"': u[0] = '"'; break;
-            case '\\': u[0] = '\\'; break;
-            case '/': u[0] = '/'; break;
-            case 'b': u[0] = '\b'; break;
-            case 'f': u[0] = '\f'; break;
-            case 'n': u[0] = '\n'; break;
-            case 'r': u[0] = '\r'; break;
-            case 't': u[0] = '\t'; break;
-            case 'u':
-                if (i + 6 > n)
-                    return 0;
-                /* cJSON reads \u with a bad hex digit as U+0000, which ends the key; fuzzing
-                 * found (tests/fuzz/regress/parse/key-with-bad-u-escape) that the scanner
-                 * then missed the array cJSON had found. */
-                if (!hex4(k + i + 2, &cp))
-                    cp = 0;
-                i += 4;
-                if (cp >= 0xD800 && cp < 0xDC00) {
-                    unsigned lo;
-
-                    if (i + 8 > n || k[i + 2] != '\\' || k[i + 3] != 'u' || !hex4(k + i + 4, &lo) ||
-                        lo < 0xDC00 || lo > 0xDFFF)
-                        return 0;
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    i += 6;
-                }
-                if (cp < 0x80) {
-                    u[0] = (unsigned char)cp;
-                } else if (cp < 0x800) {
-                    u[0] = (unsigned char)(0xC0 | (cp >> 6));
-                    u[1] = (unsigned char)(0x80 | (cp & 0x3F));
-                    un = 2;
-                } else if (cp < 0x10000) {
-                    u[0] = (unsigned char)(0xE0 | (cp >> 12));
-                    u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-                    u[2] = (unsigned char)(0x80 | (cp & 0x3F));
-                    un = 3;
-                } else {
-                    u[0] = (unsigned char)(0xF0 | (cp >> 18));
-                    u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-                    u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-                    u[3] = (unsigned char)(0x80 | (cp & 0x3F));
-                    un = 4;
-                }
-                break;
-            default: return 0;
-            }
-            i += 2;
-        }
-        /* A NUL (raw, or \u0000) ends the key as cJSON compares it (strcmp on the decoded
-         * text). Fuzzing found (tests/fuzz/regress/parse/key-with-nul-byte): comparing the NUL
-         * with want's terminator and going on read past the end of want. */
-        if (u[0] == 0)
-            return *w == '\0';
-        for (size_t j = 0; j < un; j++)
-            if (*w++ != u[j])
-                return 0;
-    }
-    return *w == '\0';
-}
-
-int parse_scan_array(const char *s, size_t len, const char *key, struct parse_span *spans,
-                     size_t max, size_t *n)
-{
-    size_t i, k0, k1, found = 0;
-
-    *n = 0;
-    i = len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0; /* a UTF-8 BOM, as cJSON */
-    i = skip_ws(s, len, i);
-    if (i >= len || s[i] != '{')
-        return ERR_PARSE;
-    i = skip_ws(s, len, i + 1);
-    if (i < len && s[i] == '}')
-        return ERR_PARSE; /* empty object: no such key */
-    for (;;) {
-        i = skip_ws(s, len, i);
-        if (i >= len || s[i] != '"')
-            return ERR_PARSE;
-        k0 = i + 1;
-        if ((i = skip_string(s, len, i)) == SCAN_BAD)
-            return ERR_PARSE;
-        k1 = i - 1;
-        i = skip_ws(s, len, i);
-        if (i >= len || s[i] != ':')
-            return ERR_PARSE;
-        i = skip_ws(s, len, i + 1);
-        if (key_match(s + k0, k1 - k0, key))
-            break;
-        if ((i = skip_value(s, len, i)) == SCAN_BAD)
-            return ERR_PARSE;
-        i = skip_ws(s, len, i);
-        if (i < len && s[i] == ',') {
-            i++;
-            continue;
-        }
-        return ERR_PARSE; /* '}' (key missing) or garbage */
-    }
-    if (i >= len || s[i] != '[')
-        return ERR_PARSE;
-    i = skip_ws(s, len, i + 1);
-    if (i < len && s[i] == ']')
-        return ERR_OK;
-    for (;;) {
-        size_t end = skip_value(s, len, i);
-
-        if (end == SCAN_BAD)
-            return ERR_PARSE;
-        if (found < max) {
-            spans[found].off = i;
-            spans[found].len = end - i;
-        }
-        found++;
-        i = skip_ws(s, len, end);
-        if (i < len && s[i] == ',') {
-            i = skip_ws(s, len, i + 1);
-            continue;
-        }
-        if (i < len && s[i] == ']')
-            break;
-        return ERR_PARSE;
-    }
-    *n = found;
-    return ERR_OK;
 }
 
 uint64_t parse_fnv1a64(const void *p, size_t n)
@@ -726,51 +426,71 @@ void parse_digest_hex(const void *p, size_t n, char out[17])
     out[16] = '\0';
 }
 
-/* ---- page plumbing ----------------------------------------------------------------------- */
+/* ---- one page walk, one mapper per kind ---------------------------------------------------- */
 
-/* Parse body into a cJSON object tree. ERR_PARSE naming what and where. */
-static int parse_body(const char *body, size_t len, const char *what, cJSON **root, struct err *e)
+#define NO_ID (-1) /* a mapper's answer for an element without an id */
+
+/* A page kind: its array and how one element becomes one record. */
+struct kind {
+    const char *what; /* the endpoint, for messages */
+    const char *key;  /* the top-level array of records */
+    const char *id;   /* what a record without an id lacks, for the warning */
+    size_t size;      /* bytes of one record */
+    int keep_tree;    /* records borrow the element's cJSON strings: keep the tree */
+    /* Fill rec (zeroed) from the element el, an object whose exact bytes are raw[0..n):
+     * ERR_OK when kept, NO_ID when it has no id (skipped), else an ERR_* code. */
+    int (*map)(struct cx *cx, const cJSON *el, const char *raw, size_t n, void *rec, struct err *e);
+};
+
+/* What a walk found, for the page struct. */
+struct walk {
+    void *recs;
+    size_t n;
+    const char *cursor;
+    int64_t total;
+};
+
+/* take's state while jsonwalk_page runs. */
+struct taker {
+    struct cx *cx;
+    const struct kind *k;
+    size_t n; /* records kept so far */
+};
+
+/* jsonwalk_fn: element i of the page's array, at raw[0..n), mapped into the next record or
+ * skipped with a warning. */
+static int take(void *arg, const cJSON *el, size_t i, const char *raw, size_t n, struct err *e)
 {
-    const char *end = NULL;
-    cJSON *r;
-    size_t pos, i;
+    struct taker *t = arg;
+    struct cx *cx = t->cx;
+    struct parse_mem *m = cx->m;
+    const struct kind *k = t->k;
+    char *rec;
+    int rc;
 
-    *root = NULL;
-    if (!body || skip_ws(body, len, 0) == len)
-        return err_set(e, ERR_PARSE, "malformed JSON from %s: empty body", what);
-    r = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-    if (!r) {
-        char near[25];
-        size_t k = 0;
+    if (!cJSON_IsObject(el)) {
+        warn(cx, &cx->w->n_skipped, "%s[%zu] is not an object: skipped", k->key, i);
+        return ERR_OK;
+    }
+    if (t->n == m->cap_recs) {
+        size_t cap = m->cap_recs ? 2 * m->cap_recs : 128;
+        void *p = cap <= SIZE_MAX / k->size ? realloc(m->recs, cap * k->size) : NULL;
 
-        pos = end && end >= body && end <= body + len ? (size_t)(end - body) : 0;
-        for (i = pos; i < len && k < sizeof near - 1; i++)
-            near[k++] = (body[i] >= 0x20 && body[i] < 0x7f) ? body[i] : '?';
-        near[k] = '\0';
-        if (pos + 1 >= len) /* cJSON points at the last byte when the text runs out */
-            return err_set(e, ERR_PARSE,
-                           "malformed JSON from %s: body ends early at byte %zu (truncated?)", what,
-                           len);
-        return err_set(e, ERR_PARSE,
-                       "malformed JSON from %s: syntax error at byte %zu of %zu "
-                       "near '%s'",
-                       what, pos, len, near);
+        if (!p)
+            return err_set(e, ERR_NOMEM, "parse %s: out of memory", k->what);
+        m->recs = p;
+        m->cap_recs = cap;
     }
-    pos = (size_t)(end - body);
-    i = skip_ws(body, len, pos);
-    if (i < len && body[i] != '\0') {
-        cJSON_Delete(r);
-        return err_set(e, ERR_PARSE,
-                       "malformed JSON from %s: unexpected text after the value "
-                       "at byte %zu",
-                       what, i);
-    }
-    if (!cJSON_IsObject(r)) {
-        cJSON_Delete(r);
-        return err_set(e, ERR_PARSE, "malformed JSON from %s: the top level is not an object",
-                       what);
-    }
-    *root = r;
+    rec = (char *)m->recs + t->n * k->size;
+    memset(rec, 0, k->size);
+    if ((rc = k->map(cx, el, raw, n, rec, e)) > 0)
+        return rc;
+    if (cx->nomem)
+        return err_set(e, ERR_NOMEM, "parse %s: out of memory", k->what);
+    if (rc == NO_ID)
+        warn(cx, &cx->w->n_skipped, "%s[%zu] has no %s: skipped", k->key, i, k->id);
+    else
+        t->n++;
     return ERR_OK;
 }
 
@@ -787,42 +507,41 @@ static void read_records(struct cx *cx, const cJSON *root, const char **cursor, 
     *total = t.set ? t.v : -1;
 }
 
-/* The page's array and the byte range of each element in a private copy of the body. */
-static int page_array(struct cx *cx, const char *body, size_t len, const char *what,
-                      const char *key, const cJSON **arr, const char **copy,
-                      struct parse_span **spans, struct err *e)
+/* Walk a page of kind k into m (the page's memory), counting warnings in *wn. */
+static int walk_page(const struct kind *k, const char *body, size_t len, struct parse_mem *m,
+                     struct parse_warnings *wn, struct walk *w, struct err *e)
 {
-    size_t n, found = 0;
-    char *c;
+    struct cx cx = {m, wn, k->what, 0};
+    struct taker t = {&cx, k, 0};
+    int rc;
 
-    *arr = get(cx->m->root, key);
-    if (!cJSON_IsArray(*arr))
-        return err_set(e, ERR_PARSE, "malformed JSON from %s: no \"%s\" array", what, key);
-    if (!copy)
-        return ERR_OK;
-    n = count(*arr);
-    *spans = cx_alloc(cx, n ? n : 1, sizeof **spans);
-    c = cx_alloc(cx, len + 1, 1);
-    if (!*spans || !c)
-        return err_set(e, ERR_NOMEM, "parse %s: out of memory", what);
-    memcpy(c, body, len);
-    *copy = c;
-    if (parse_scan_array(c, len, key, *spans, n, &found) != ERR_OK || found != n)
-        return err_set(e, ERR_PARSE,
-                       "malformed JSON from %s: cannot find the bytes of each "
-                       "element of \"%s\"",
-                       what, key);
+    memset(w, 0, sizeof *w);
+    if ((rc = jsonwalk_page(body, len, k->what, k->key, k->keep_tree, take, &t, &m->root, e)))
+        return rc;
+    read_records(&cx, m->root, &w->cursor, &w->total);
+    if (cx.nomem)
+        return err_set(e, ERR_NOMEM, "parse %s: out of memory", k->what);
+    if (!k->keep_tree) { /* nothing borrows from it: free it now */
+        cJSON_Delete(m->root);
+        m->root = NULL;
+    }
+    w->recs = m->recs;
+    w->n = t.n;
     return ERR_OK;
 }
 
 /* ---- users ------------------------------------------------------------------------------- */
 
-static void parse_user(struct cx *cx, const cJSON *u, struct parse_user *r)
+static int map_user(struct cx *cx, const cJSON *u, const char *raw, size_t n, void *rec,
+                    struct err *e)
 {
+    struct parse_user *r = rec;
     char who[64];
 
-    r->id = get_text(cx, u, "id");
-    snprintf(who, sizeof who, "user '%.40s'", r->id ? r->id : "?");
+    (void)e;
+    if (!(r->id = get_text(cx, u, "id")))
+        return NO_ID;
+    snprintf(who, sizeof who, "user '%.40s'", r->id);
     r->email = get_text(cx, u, "emailAddress");
     r->first_name = get_text(cx, u, "firstName");
     r->last_name = get_text(cx, u, "lastName");
@@ -834,68 +553,13 @@ static void parse_user(struct cx *cx, const cJSON *u, struct parse_user *r)
     r->extension = get_text(cx, u, "extension");
     r->trusted_email = get_text(cx, u, "trustedEmailAddress");
     r->email_aliases = get_json_array(cx, u, "emailAliases");
-}
-
-int parse_users_page(const char *body, size_t len, struct parse_users_page **out, struct err *e)
-{
-    static const char what[] = "/v2/users";
-    struct parse_users_page *p = NULL;
-    struct cx cx = {0};
-    const cJSON *arr, *u;
-    const char *copy = NULL;
-    struct parse_span *spans = NULL;
-    size_t i = 0;
-    int rc;
-
-    *out = NULL;
-    p = calloc(1, sizeof *p);
-    if (!p || !(p->mem = mem_new())) {
-        rc = err_set(e, ERR_NOMEM, "parse %s: out of memory", what);
-        goto fail;
-    }
-    cx.m = p->mem;
-    cx.warnings = &p->warnings;
-    cx.warning = p->warning;
-    if ((rc = parse_body(body, len, what, &p->mem->root, e)) ||
-        (rc = page_array(&cx, body, len, what, "users", &arr, &copy, &spans, e)))
-        goto fail;
-    p->users = cx_alloc(&cx, count(arr) + 1, sizeof *p->users);
-    for (u = first(arr); u && !cx.nomem; u = u->next, i++) {
-        struct parse_user *r = &p->users[p->n_users];
-
-        if (!cJSON_IsObject(u)) {
-            warn(&cx, "users[%zu] is not an object: skipped", i);
-            continue;
-        }
-        parse_user(&cx, u, r);
-        if (!r->id) {
-            memset(r, 0, sizeof *r);
-            warn(&cx, "users[%zu] has no id: skipped", i);
-            continue;
-        }
-        r->raw = copy + spans[i].off;
-        r->raw_len = spans[i].len;
-        p->n_users++;
-    }
-    read_records(&cx, p->mem->root, &p->cursor, &p->total_records);
-    if (cx.nomem) {
-        rc = err_set(e, ERR_NOMEM, "parse %s: out of memory", what);
-        goto fail;
-    }
-    *out = p;
+    r->raw = cx_strndup(cx, raw, n);
+    r->raw_len = n;
     return ERR_OK;
-fail:
-    parse_users_free(p);
-    return rc;
 }
 
-void parse_users_free(struct parse_users_page *p)
-{
-    if (!p)
-        return;
-    mem_free(p->mem);
-    free(p);
-}
+static const struct kind users_kind = {"/v2/users", "users", "id", sizeof(struct parse_user),
+                                       1,           map_user};
 
 /* ---- extensive calls --------------------------------------------------------------------- */
 
@@ -1171,67 +835,23 @@ static void parse_call(struct cx *cx, const cJSON *jc, struct parse_call *c)
     parse_interaction(cx, get(jc, "interaction"), c);
 }
 
-int parse_calls_page(const char *body, size_t len, struct parse_calls_page **out, struct err *e)
+static int map_call(struct cx *cx, const cJSON *jc, const char *raw, size_t n, void *rec,
+                    struct err *e)
 {
-    static const char what[] = "/v2/calls/extensive";
-    struct parse_calls_page *p = NULL;
-    struct cx cx = {0};
-    const cJSON *arr, *jc;
-    const char *copy = NULL;
-    struct parse_span *spans = NULL;
-    size_t i = 0;
-    int rc;
+    struct parse_call *c = rec;
 
-    *out = NULL;
-    p = calloc(1, sizeof *p);
-    if (!p || !(p->mem = mem_new())) {
-        rc = err_set(e, ERR_NOMEM, "parse %s: out of memory", what);
-        goto fail;
-    }
-    cx.m = p->mem;
-    cx.warnings = &p->warnings;
-    cx.warning = p->warning;
-    if ((rc = parse_body(body, len, what, &p->mem->root, e)) ||
-        (rc = page_array(&cx, body, len, what, "calls", &arr, &copy, &spans, e)))
-        goto fail;
-    p->calls = cx_alloc(&cx, count(arr) + 1, sizeof *p->calls);
-    for (jc = first(arr); jc && !cx.nomem; jc = jc->next, i++) {
-        struct parse_call *c = &p->calls[p->n_calls];
-
-        if (!cJSON_IsObject(jc)) {
-            warn(&cx, "calls[%zu] is not an object: skipped", i);
-            continue;
-        }
-        parse_call(&cx, jc, c);
-        if (!c->id) {
-            memset(c, 0, sizeof *c);
-            warn(&cx, "calls[%zu] has no metaData.id: skipped", i);
-            continue;
-        }
-        c->raw = copy + spans[i].off;
-        c->raw_len = spans[i].len;
-        parse_digest_hex(c->raw, c->raw_len, c->digest);
-        p->n_calls++;
-    }
-    read_records(&cx, p->mem->root, &p->cursor, &p->total_records);
-    if (cx.nomem) {
-        rc = err_set(e, ERR_NOMEM, "parse %s: out of memory", what);
-        goto fail;
-    }
-    *out = p;
+    (void)e;
+    parse_call(cx, jc, c);
+    if (!c->id)
+        return NO_ID;
+    c->raw = cx_strndup(cx, raw, n);
+    c->raw_len = n;
+    parse_digest_hex(raw, n, c->digest);
     return ERR_OK;
-fail:
-    parse_calls_free(p);
-    return rc;
 }
 
-void parse_calls_free(struct parse_calls_page *p)
-{
-    if (!p)
-        return;
-    mem_free(p->mem);
-    free(p);
-}
+static const struct kind calls_kind = {"/v2/calls/extensive",     "calls", "metaData.id",
+                                       sizeof(struct parse_call), 1,       map_call};
 
 /* ---- transcripts ------------------------------------------------------------------------- */
 
@@ -1281,7 +901,7 @@ static int encode_transcript(struct cx *cx, const cJSON *item, int64_t *sentence
         if ((rc = buf_printf(mono, e, "%s[%lld,", first_mono ? "" : ",", (long long)ns)))
             return rc;
         if (cJSON_IsString(topic))
-            rc = json_string(mono, topic->valuestring, strlen(topic->valuestring), e);
+            rc = text_json_string(mono, topic->valuestring, strlen(topic->valuestring), e);
         else
             rc = buf_puts(mono, "null", e);
         if (rc || (rc = buf_putc(mono, ']', e)))
@@ -1295,88 +915,135 @@ static int encode_transcript(struct cx *cx, const cJSON *item, int64_t *sentence
     return ERR_OK;
 }
 
-int parse_transcripts_page(const char *body, size_t len, struct parse_transcripts_page **out,
-                           struct err *e)
+/* Encode one callTranscripts item after the others in m->text and m->mono; its text and
+ * monologues pointers are set once the page is done (the buffers still move). */
+static int map_transcript(struct cx *cx, const cJSON *item, const char *raw, size_t n, void *rec,
+                          struct err *e)
 {
-    static const char what[] = "/v2/calls/transcript";
-    struct parse_transcripts_page *p = NULL;
-    struct cx cx = {0};
-    const cJSON *arr, *item;
-    size_t *toff = NULL, *moff = NULL, n, i = 0;
+    struct parse_transcript *t = rec;
+    size_t text0 = cx->m->text.len, mono0 = cx->m->mono.len;
+    const char *id = get_text(cx, item, "callId");
+    int rc;
+
+    (void)raw, (void)n;
+    if (!id)
+        return NO_ID;
+    t->call_id = cx_strndup(cx, id, strlen(id)); /* the element's tree goes next */
+    if ((rc = encode_transcript(cx, item, &t->sentences, e))) {
+        err_wrap(e, "parse %s: transcript of call '%.40s'", cx->what, id);
+        return rc;
+    }
+    t->text_len = cx->m->text.len - text0 - 1;
+    t->monologues_len = cx->m->mono.len - mono0 - 1;
+    return ERR_OK;
+}
+
+static const struct kind transcripts_kind = {
+    "/v2/calls/transcript", "callTranscripts", "callId", sizeof(struct parse_transcript), 0,
+    map_transcript};
+
+/* ---- the pages ------------------------------------------------------------------------------ */
+
+/* A zeroed page struct of size bytes with its memory; NULL on out of memory. */
+static void *page_new(size_t size, struct parse_mem **mem)
+{
+    void *p = calloc(1, size);
+
+    if (p && !(*mem = mem_new())) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+int parse_users_page(const char *body, size_t len, struct parse_users_page **out, struct err *e)
+{
+    struct parse_mem *m = NULL;
+    struct parse_users_page *p = page_new(sizeof *p, &m);
+    struct walk w;
     int rc;
 
     *out = NULL;
-    p = calloc(1, sizeof *p);
-    if (!p || !(p->mem = mem_new())) {
-        rc = err_set(e, ERR_NOMEM, "parse %s: out of memory", what);
-        goto fail;
+    if (!p)
+        return err_set(e, ERR_NOMEM, "parse %s: out of memory", users_kind.what);
+    p->mem = m;
+    if ((rc = walk_page(&users_kind, body, len, m, &p->warnings, &w, e))) {
+        parse_users_free(p);
+        return rc;
     }
-    cx.m = p->mem;
-    cx.warnings = &p->warnings;
-    cx.warning = p->warning;
-    if ((rc = parse_body(body, len, what, &p->mem->root, e)) ||
-        (rc = page_array(&cx, body, len, what, "callTranscripts", &arr, NULL, NULL, e)))
-        goto fail;
-    n = count(arr);
-    p->items = cx_alloc(&cx, n + 1, sizeof *p->items);
-    toff = cx_alloc(&cx, n + 1, sizeof *toff);
-    moff = cx_alloc(&cx, n + 1, sizeof *moff);
-    /* The encoded text is about as long as the JSON: reserve once. */
-    if (cx.nomem || buf_reserve(&p->mem->text, len, NULL) || buf_reserve(&p->mem->mono, 256, NULL))
-        goto nomem;
-    for (item = first(arr); item; item = item->next, i++) {
-        struct parse_transcript *t = &p->items[p->n_items];
-        const char *id;
-
-        if (!cJSON_IsObject(item)) {
-            warn(&cx, "callTranscripts[%zu] is not an object: skipped", i);
-            continue;
-        }
-        id = get_text(&cx, item, "callId");
-        if (!id) {
-            warn(&cx, "callTranscripts[%zu] has no callId: skipped", i);
-            continue;
-        }
-        t->call_id = cx_strndup(&cx, id, strlen(id)); /* the tree goes before we return */
-        toff[p->n_items] = p->mem->text.len;
-        moff[p->n_items] = p->mem->mono.len;
-        if ((rc = encode_transcript(&cx, item, &t->sentences, e))) {
-            err_wrap(e, "parse %s: transcript of call '%.40s'", what, id);
-            goto fail;
-        }
-        if (cx.nomem)
-            goto nomem;
-        p->n_items++;
-    }
-    /* The buffers no longer move: turn offsets into pointers. Each piece ends in a NUL. */
-    for (i = 0; i < p->n_items; i++) {
-        size_t tend = i + 1 < p->n_items ? toff[i + 1] : p->mem->text.len;
-        size_t mend = i + 1 < p->n_items ? moff[i + 1] : p->mem->mono.len;
-
-        p->items[i].text = p->mem->text.data + toff[i];
-        p->items[i].text_len = tend - toff[i] - 1;
-        p->items[i].monologues = p->mem->mono.data + moff[i];
-        p->items[i].monologues_len = mend - moff[i] - 1;
-    }
-    read_records(&cx, p->mem->root, &p->cursor, &p->total_records);
-    if (cx.nomem)
-        goto nomem;
-    cJSON_Delete(p->mem->root);
-    p->mem->root = NULL;
+    p->users = w.recs, p->n_users = w.n, p->cursor = w.cursor, p->total_records = w.total;
     *out = p;
     return ERR_OK;
-nomem:
-    rc = err_set(e, ERR_NOMEM, "parse %s: out of memory", what);
-fail:
-    parse_transcripts_free(p);
-    return rc;
+}
+
+int parse_calls_page(const char *body, size_t len, struct parse_calls_page **out, struct err *e)
+{
+    struct parse_mem *m = NULL;
+    struct parse_calls_page *p = page_new(sizeof *p, &m);
+    struct walk w;
+    int rc;
+
+    *out = NULL;
+    if (!p)
+        return err_set(e, ERR_NOMEM, "parse %s: out of memory", calls_kind.what);
+    p->mem = m;
+    if ((rc = walk_page(&calls_kind, body, len, m, &p->warnings, &w, e))) {
+        parse_calls_free(p);
+        return rc;
+    }
+    p->calls = w.recs, p->n_calls = w.n, p->cursor = w.cursor, p->total_records = w.total;
+    *out = p;
+    return ERR_OK;
+}
+
+int parse_transcripts_page(const char *body, size_t len, struct parse_transcripts_page **out,
+                           struct err *e)
+{
+    struct parse_mem *m = NULL;
+    struct parse_transcripts_page *p = page_new(sizeof *p, &m);
+    struct walk w;
+    size_t to = 0, mo = 0;
+    int rc;
+
+    *out = NULL;
+    if (!p)
+        return err_set(e, ERR_NOMEM, "parse %s: out of memory", transcripts_kind.what);
+    p->mem = m;
+    /* The encoded text is about as long as the JSON: reserve once. */
+    if ((rc = buf_reserve(&m->text, len, e)) ||
+        (rc = walk_page(&transcripts_kind, body, len, m, &p->warnings, &w, e))) {
+        parse_transcripts_free(p);
+        return rc;
+    }
+    p->items = w.recs, p->n_items = w.n, p->cursor = w.cursor, p->total_records = w.total;
+    for (size_t i = 0; i < p->n_items; i++) { /* each piece ends in a NUL */
+        p->items[i].text = m->text.data + to;
+        p->items[i].monologues = m->mono.data + mo;
+        to += p->items[i].text_len + 1;
+        mo += p->items[i].monologues_len + 1;
+    }
+    *out = p;
+    return ERR_OK;
+}
+
+void parse_users_free(struct parse_users_page *p)
+{
+    if (p)
+        mem_free(p->mem);
+    free(p);
+}
+
+void parse_calls_free(struct parse_calls_page *p)
+{
+    if (p)
+        mem_free(p->mem);
+    free(p);
 }
 
 void parse_transcripts_free(struct parse_transcripts_page *p)
 {
-    if (!p)
-        return;
-    mem_free(p->mem);
+    if (p)
+        mem_free(p->mem);
     free(p);
 }
 
@@ -1387,7 +1054,7 @@ int parse_total_records(const char *body, size_t len, int64_t *total, struct err
     int rc;
 
     *total = 0;
-    if ((rc = parse_body(body, len, "/v2/calls", &root, e)))
+    if ((rc = jsonwalk_object(body, len, "/v2/calls", &root, e)))
         return rc;
     t = get_int(get(root, "records"), "totalRecords");
     cJSON_Delete(root);

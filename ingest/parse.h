@@ -9,8 +9,10 @@
  *
  * Leniency: unknown fields are ignored; a known field of the wrong type is read when the
  * reading is unambiguous (a duration "1834" is 1834) and is NULL otherwise; a malformed
- * time is NULL and counted in `warnings`. Only a body that is not JSON, or lacks the page's
- * array, fails the page. */
+ * time is NULL and counted in `warnings.n_null`; an element of the page's array that is not
+ * an object or has no id is skipped and counted in `warnings.n_skipped`. Arrays and objects
+ * kept as JSON text are re-printed compactly (text_json_string: invalid UTF-8 as U+FFFD).
+ * Only a body that is not JSON, or lacks the page's array, fails the page. */
 #ifndef CALLMINE_PARSE_H
 #define CALLMINE_PARSE_H
 
@@ -32,6 +34,14 @@ struct parse_f64 {
 
 struct parse_mem; /* a page's memory: arena, JSON tree, text buffers (private) */
 
+/* What a page read leniently, for the sync's summary: "N fields read as NULL, M records
+ * skipped". */
+struct parse_warnings {
+    size_t n_null;           /* values read as NULL because malformed (a bad time) */
+    size_t n_skipped;        /* records skipped: not an object, or without an id */
+    char first[ERR_MSG_MAX]; /* the first of them in words, "" when none */
+};
+
 /* ---- users ---------------------------------------------------------------------------- */
 
 struct parse_user {
@@ -43,17 +53,16 @@ struct parse_user {
     const char *created;     /* UTC text */
     const char *phone_number, *extension, *trusted_email;
     const char *email_aliases; /* JSON array text */
-    const char *raw;           /* the user object's exact bytes in the body; NOT terminated */
+    const char *raw;           /* a copy of the user object's exact bytes in the body */
     size_t raw_len;
 };
 
 struct parse_users_page {
     struct parse_user *users;
     size_t n_users;
-    const char *cursor;        /* records.cursor; NULL when absent, null or "" (last page) */
-    int64_t total_records;     /* records.totalRecords; -1 when absent */
-    size_t warnings;           /* values read as NULL because malformed; users without id */
-    char warning[ERR_MSG_MAX]; /* the first warning, "" when none */
+    const char *cursor;    /* records.cursor; NULL when absent, null or "" (last page) */
+    int64_t total_records; /* records.totalRecords; -1 when absent */
+    struct parse_warnings warnings;
     struct parse_mem *mem;
 };
 
@@ -115,7 +124,7 @@ struct parse_call {
     const char *outcome_id, *outcome_category, *outcome_name;
     struct parse_i64 questions_company, questions_non_company;
 
-    const char *raw; /* the call object's exact bytes in the body; NOT NUL-terminated */
+    const char *raw; /* a copy of the call object's exact bytes in the body (calls_raw) */
     size_t raw_len;
     char digest[17]; /* 64-bit FNV-1a of raw as 16 lowercase hex digits */
 
@@ -148,8 +157,7 @@ struct parse_calls_page {
     size_t n_calls;
     const char *cursor;
     int64_t total_records;
-    size_t warnings;
-    char warning[ERR_MSG_MAX];
+    struct parse_warnings warnings;
     struct parse_mem *mem;
 };
 
@@ -169,8 +177,7 @@ struct parse_transcripts_page {
     size_t n_items;
     const char *cursor;
     int64_t total_records;
-    size_t warnings;
-    char warning[ERR_MSG_MAX];
+    struct parse_warnings warnings;
     struct parse_mem *mem;
 };
 
@@ -192,26 +199,9 @@ int parse_transcripts_page(const char *body, size_t len, struct parse_transcript
                            struct err *e);
 void parse_transcripts_free(struct parse_transcripts_page *p); /* NULL ok */
 
-/* ---- the raw-bytes scanner (exposed for tests) ------------------------------------------ */
-
-struct parse_span {
-    size_t off; /* byte offset in the text */
-    size_t len; /* bytes */
-};
-
 /* records.totalRecords of a list answer (GET /v2/calls, used by --plan); ERR_PARSE when the
  * body is malformed or has no count. */
 int parse_total_records(const char *body, size_t len, int64_t *total, struct err *e);
-
-/* Find the first member named key of the top-level JSON object in s[0..len) (key compared
- * after JSON unescaping, case-sensitively, like cJSON) and record the byte range of each
- * element of that array in spans[0..max). *n gets the element count, which may exceed max.
- * No allocation; nesting up to 1024 levels. Returns ERR_OK, or ERR_PARSE when s is not a
- * JSON object, is malformed in a way the scanner notices, or key is missing or not an
- * array. The scanner checks structure (strings, brackets, commas, colons), not the spelling
- * of numbers and literals: run it on text a full parser accepted. */
-int parse_scan_array(const char *s, size_t len, const char *key, struct parse_span *spans,
-                     size_t max, size_t *n);
 
 /* 64-bit FNV-1a of n bytes, and the same as 16 lowercase hex digits plus NUL. */
 uint64_t parse_fnv1a64(const void *p, size_t n);

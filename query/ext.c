@@ -25,6 +25,7 @@ SQLITE_EXTENSION_INIT1
 #include "err.h"
 #include "ext.h"
 #include "re.h"
+#include "text.h"
 #include "transcript.h"
 #include "zblob.h"
 
@@ -161,24 +162,15 @@ static void match_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv, int i
         return;
     if (!(s = text_arg(ctx, argv, it, &len)))
         goto done;
-    if (!re_valid_utf8(s, len)) { /* never matches */
+    if (!text_utf8_valid(s, len)) { /* never matches */
         if (what == DO_LIKE || what == DO_COUNT)
             sqlite3_result_int(ctx, 0);
         goto done;
     }
-    while (pos <= len && (rc = re_next(c->re, s, len, pos, &ms, &me, &e)) == 1) {
+    while ((rc = re_each(c->re, s, len, &pos, &ms, &me, &e)) == 1) {
         n++;
         if (what != DO_COUNT)
             break;
-        if (me > ms) {
-            pos = me;
-        } else { /* an empty match: step over one code point */
-            if (me >= len)
-                break;
-            pos = me + 1;
-            while (pos < len && ((unsigned char)s[pos] & 0xC0) == 0x80)
-                pos++;
-        }
     }
     if (rc < 0)
         result_err(ctx, &e);

@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 #include "err.h"
-#include "grep_scan.h"
+#include "grep.h"
 
 /* Thin g->cands (read through db, the main thread's connection) as above; *dropped says how
  * many calls went. ERR_NOMEM, or ERR_DB when the filter table cannot be read. */

@@ -14,7 +14,7 @@
 #include <sqlite3.h>
 
 #include "err.h"
-#include "grep_scan.h"
+#include "grep.h"
 
 struct grep_out;
 

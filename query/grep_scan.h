@@ -1,101 +1,19 @@
 /* grep_scan: the scanning half of `callmine-query grep` (see cmd_grep.c for the whole).
  *
- * The candidate calls (struct grep: ids in output order, already thinned by grep_index.c)
- * are cut into batches of GREP_BATCH calls. grep_scan_start() starts g->threads worker
- * threads, each with its own read-only connection, matcher (grep_text.h) and codec; a
- * worker takes the next batch, inflates its calls' transcripts and records their hits as
- * recs in the batch. The caller (the main thread) takes the
- * finished batches in order with grep_scan_wait() and hands each back with
- * grep_scan_done(), so at most GREP_WINDOW batches per thread are in flight whatever the
- * size of the mirror, and the output does not depend on the thread count. */
+ * The candidate calls (struct grep, grep.h: ids in output order, already thinned by
+ * grep_index.c) are cut into batches of GREP_BATCH calls. grep_scan_start() starts g->threads
+ * worker threads, each with its own read-only connection, matcher (grep_text.h) and codec; a worker
+ * takes the next batch, inflates its calls' transcripts and records their hits as recs in the
+ * batch. The caller (the main thread) takes the finished batches in order with grep_scan_wait() and
+ * hands each back with grep_scan_done(), so at most GREP_WINDOW batches per thread are in flight
+ * whatever the size of the mirror, and the output does not depend on the thread count. */
 #ifndef CALLMINE_GREP_SCAN_H
 #define CALLMINE_GREP_SCAN_H
 
-#include <pthread.h>
 #include <stddef.h>
-#include <stdint.h>
 
-#include "buf.h"
-#include "cmd.h"
 #include "err.h"
-#include "filter.h"
-#include "re.h"
-
-#define GREP_BATCH 32 /* calls per batch */
-#define GREP_WINDOW 4 /* batches in flight per thread */
-#define GREP_MAX_THREADS 16
-#define GREP_NONE SIZE_MAX
-/* grep reads the mirror with pread, not a memory mapping (cmd_open_db's default): a scan
- * touches most of the file once, and every mapped page it touches stays in the process's
- * resident set (peak RSS grew with the mirror: 500 MB at 20,000 calls) and costs a page
- * fault, which measured dearer than the read (383 against 134 ms of CPU for a selective
- * grep of 20,000 calls on a 2-core VM). */
-#define GREP_NO_MMAP "PRAGMA mmap_size = 0; "
-
-enum grep_mode { GREP_TEXT, GREP_ROWS, GREP_COUNT, GREP_LIST };
-enum grep_role { GREP_ANY = 0, GREP_REP = 1, GREP_CUSTOMER = 2 }; /* --speaker, affiliation */
-
-struct grep_rec { /* a sentence to print: a hit or context */
-    size_t call;  /* index into grep.cands */
-    size_t idx;   /* sentence number within the call (its line offset without context) */
-    int64_t start_ms;
-    size_t spk, spk_len;                 /* offsets into the batch arena */
-    size_t name, name_len, aff, aff_len; /* GREP_NONE when unknown */
-    int role;
-    size_t text, text_len;   /* the unescaped sentence */
-    size_t m_first, m_count; /* matches in batch.m */
-};
-
-struct grep_match {
-    size_t s, e; /* byte offsets within the sentence text */
-};
-
-struct grep_batch {
-    size_t k; /* batch number held */
-    int done;
-    struct buf arena;
-    struct grep_rec *r;
-    size_t nr, cr;
-    struct grep_match *m;
-    size_t nm, cm;
-    size_t counts[GREP_BATCH];    /* hits per call of the batch */
-    size_t rec_first[GREP_BATCH]; /* each call's recs: r[rec_first[i] .. + rec_count[i]) */
-    size_t rec_count[GREP_BATCH];
-    int rc;
-    struct err e;
-};
-
-struct grep {
-    /* settings, fixed before grep_scan_start */
-    const struct cmd_ctx *c;
-    struct filter f;
-    const char *pattern;
-    int flags, context, color;
-    enum grep_role speaker;
-    enum grep_mode mode;
-    size_t max_hits; /* 0: no limit */
-    int threads;
-    struct re *re;
-    struct buf ids; /* the candidates' ids, NUL-terminated, one after another */
-    size_t *cands;  /* offsets into ids, in output order */
-    size_t n_cands, cap_cands, n_batches;
-    /* shared between threads, under mu */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    size_t next_batch, printed;
-    int stop;
-    size_t corrupt; /* transcripts that could not be inflated */
-    struct grep_batch *slots;
-    size_t n_slots;
-    struct grep_worker *w;
-    int started;
-};
-
-/* The id of candidate call (NUL-terminated, borrowed from g->ids). */
-static inline const char *grep_cand_id(const struct grep *g, size_t call)
-{
-    return g->ids.data + g->cands[call];
-}
+#include "grep.h"
 
 /* Set up the batch slots and start the workers. On failure everything started is stopped
  * again (grep_scan_stop is still safe to call). */

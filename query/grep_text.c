@@ -13,8 +13,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "metrics.h"
+#include "text.h"
 #include "transcript.h"
 
 #include "banned.h"
@@ -81,10 +82,7 @@ static int load_parties(struct grep_text *w, const char *id, struct err *e)
             break;
         }
         p = &w->p[w->np++];
-        p->role = !aff                               ? GREP_ANY
-                  : strcasecmp(aff, "Internal") == 0 ? GREP_REP
-                  : strcasecmp(aff, "External") == 0 ? GREP_CUSTOMER
-                                                     : GREP_ANY;
+        p->role = metrics_side(aff, aff ? (size_t)sqlite3_column_bytes(st, 2) : 0);
         p->name = p->aff = GREP_NONE;
         p->name_len = p->aff_len = 0;
         for (int col = 0; col < 3 && !rc; col++) {
@@ -119,39 +117,22 @@ static const struct party *find_party(const struct grep_text *w, const char *spk
     return NULL;
 }
 
-/* Find the matches of one sentence's text; appends them to w->h. -1 on a matching error. */
-static int match_sentence(struct grep_text *w, size_t idx, size_t line_off, const char *s, size_t n,
-                          size_t limit, struct err *e)
-{
-    size_t start = 0, ms, me, first_empty = GREP_NONE, before = w->nh;
-    int r;
+/* The sentence re_sentence_hits is searching, for add_hit. */
+struct sentence {
+    struct grep_text *w;
+    size_t idx, line_off;
+    struct err *e;
+};
 
-    while (start <= n && w->nh - before < limit) {
-        r = re_next(w->re, s, n, start, &ms, &me, e);
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            break;
-        if (me > ms) {
-            if (GROW(w->h, w->ch, w->nh))
-                return err_set(e, ERR_NOMEM, "grep: out of memory"), -1;
-            w->h[w->nh++] = (struct hit){idx, line_off, ms, me};
-            start = me;
-            continue;
-        }
-        if (first_empty == GREP_NONE)
-            first_empty = ms;
-        if (ms >= n)
-            break;
-        start = ms + 1; /* past one code point */
-        while (start < n && ((unsigned char)s[start] & 0xC0) == 0x80)
-            start++;
-    }
-    if (w->nh == before && first_empty != GREP_NONE) {
-        if (GROW(w->h, w->ch, w->nh))
-            return err_set(e, ERR_NOMEM, "grep: out of memory"), -1;
-        w->h[w->nh++] = (struct hit){idx, line_off, first_empty, first_empty};
-    }
+/* re_hit_fn: append one hit of the sentence to w->h. */
+static int add_hit(void *arg, size_t ms, size_t me)
+{
+    struct sentence *st = arg;
+    struct grep_text *w = st->w;
+
+    if (GROW(w->h, w->ch, w->nh))
+        return err_set(st->e, ERR_NOMEM, "grep: out of memory");
+    w->h[w->nh++] = (struct hit){st->idx, st->line_off, ms, me};
     return 0;
 }
 
@@ -246,6 +227,7 @@ static int emit_recs(struct grep_text *w, struct grep_batch *b, size_t call, con
 static int scan_line(struct grep_text *w, size_t idx, size_t line_off,
                      const struct transcript_line *ln, size_t limit, struct err *e)
 {
+    struct sentence st;
     const char *s = ln->text;
     size_t n = ln->text_len;
     int rc;
@@ -261,7 +243,8 @@ static int scan_line(struct grep_text *w, size_t idx, size_t line_off,
             return rc;
         s = w->un.data, n = w->un.len;
     }
-    return match_sentence(w, idx, line_off, s, n, limit - w->nh, e) ? e->code : ERR_OK;
+    st = (struct sentence){w, idx, line_off, e};
+    return re_sentence_hits(w->re, s, n, limit - w->nh, add_hit, &st, e) < 0 ? e->code : ERR_OK;
 }
 
 /* Without context: jump from one occurrence of the prefilter's literals to the next and
@@ -387,8 +370,8 @@ int grep_text_scan(struct grep_text *w, struct grep_batch *b, size_t i, const ch
     limit = g->mode == GREP_LIST ? 1 : g->max_hits ? g->max_hits : SIZE_MAX;
     if (pre && (first = re_literal_find(w->re, text, len, 0)) >= len)
         return ERR_OK; /* none of the literals every match needs is there */
-    if (!re_valid_utf8(text, len)) {
-        if ((rc = out_utf8_repair(text, len, &w->fixed, e)))
+    if (!text_utf8_valid(text, len)) {
+        if ((rc = text_utf8_repair(text, len, &w->fixed, e)))
             return rc;
         text = w->fixed.data, len = w->fixed.len;
         first = GREP_NONE; /* offsets moved */

@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #include "err.h"
-#include "grep_scan.h"
+#include "grep.h"
 
 struct grep_text;
 

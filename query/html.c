@@ -6,6 +6,7 @@
  * mirror. */
 #include "html.h"
 #include "out.h"
+#include "text.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -118,7 +119,7 @@ double html_rs_num(const struct html_rs *rs, size_t r, int c)
 static size_t utf8_len(const unsigned char *p, size_t n)
 {
     uint32_t c;
-    size_t len = out_utf8_seq(p, n, &c);
+    size_t len = text_utf8_seq(p, n, &c);
 
     return len && c >= 0x80 && c < 0xA0 ? 0 : len;
 }

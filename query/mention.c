@@ -18,6 +18,7 @@ SQLITE_EXTENSION_INIT3
 #include "err.h"
 #include "mention.h"
 #include "re.h"
+#include "text.h"
 #include "transcript.h"
 
 #include "banned.h"
@@ -43,58 +44,6 @@ static void mention_free(void *p)
     }
 }
 
-/* Copy s[0..n) into out with every byte that does not start a valid UTF-8 sequence replaced
- * by U+FFFD (as grep does). 0, or -1 out of memory. */
-static int utf8_repair(const char *s, size_t n, struct buf *out)
-{
-    size_t i = 0, run = 0;
-    struct err e = {0};
-
-    buf_reset(out);
-    while (i < n) {
-        size_t k = re_valid_utf8(s + i, 1) ? 1 : 0;
-
-        for (size_t len = 2; !k && len <= 4 && i + len <= n; len++)
-            if (re_valid_utf8(s + i, len))
-                k = len;
-        if (k) {
-            i += k;
-            continue;
-        }
-        if (buf_append(out, s + run, i - run, &e) || buf_append(out, "\xEF\xBF\xBD", 3, &e))
-            return -1;
-        run = ++i;
-    }
-    return buf_append(out, s + run, n - run, &e) ? -1 : 0;
-}
-
-/* Hits in one sentence s[0..n): non-empty matches, or 1 when there are only empty ones. */
-static int64_t sentence_hits(struct re *re, const char *s, size_t n, struct err *e)
-{
-    size_t start = 0, ms, me;
-    int64_t hits = 0;
-    int any_empty = 0, r;
-
-    while (start <= n) {
-        if ((r = re_next(re, s, n, start, &ms, &me, e)) < 0)
-            return -1;
-        if (r == 0)
-            break;
-        if (me > ms) {
-            hits++;
-            start = me;
-            continue;
-        }
-        any_empty = 1;
-        if (ms >= n)
-            break;
-        start = ms + 1; /* past one code point */
-        while (start < n && ((unsigned char)s[start] & 0xC0) == 0x80)
-            start++;
-    }
-    return hits ? hits : any_empty;
-}
-
 /* Count the hits in m->cv.text for speakers of side want (CONVO_UNKNOWN: everyone). */
 static int64_t count_hits(struct mention *m, int want, struct err *e)
 {
@@ -106,9 +55,9 @@ static int64_t count_hits(struct mention *m, int want, struct err *e)
 
     if (pre && re_literal_find(m->re, text, len, 0) >= len)
         return 0;
-    if (!re_valid_utf8(text, len)) {
-        if (utf8_repair(text, len, &m->fixed))
-            return err_set(e, ERR_NOMEM, "out of memory"), -1;
+    if (!text_utf8_valid(text, len)) {
+        if (text_utf8_repair(text, len, &m->fixed, e))
+            return -1;
         text = m->fixed.data ? m->fixed.data : "", len = m->fixed.len;
     }
     while (from < len) {
@@ -132,7 +81,7 @@ static int64_t count_hits(struct mention *m, int want, struct err *e)
                         return -1;
                     s = m->un.data, n = m->un.len;
                 }
-                if ((h = sentence_hits(m->re, s, n, e)) < 0)
+                if ((h = re_sentence_hits(m->re, s, n, SIZE_MAX, NULL, NULL, e)) < 0)
                     return -1;
                 total += h;
             }
@@ -279,57 +228,81 @@ static int parse_flags(const unsigned char *f, int *flags)
     return 0;
 }
 
+/* The flags and speaker arguments of mention_count: 0, or -1 after reporting a bad one (or
+ * with no result at all when an argument is NULL: the result is then NULL). */
+static int mention_args(sqlite3_context *ctx, int argc, sqlite3_value **argv, int *flags, int *want)
+{
+    const char *who;
+
+    *flags = 0;
+    *want = CONVO_UNKNOWN;
+    for (int i = 0; i < argc; i++)
+        if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
+            return -1;
+    if (argc > 2 && parse_flags(sqlite3_value_text(argv[2]), flags)) {
+        sqlite3_result_error(ctx, "mention_count: flags are 'i' (caseless) or 'c'", -1);
+        return -1;
+    }
+    if (argc < 2 || argc > 4) {
+        sqlite3_result_error(ctx, "mention_count: give call_id, pattern[, flags[, speaker]]", -1);
+        return -1;
+    }
+    if (argc > 3 && (who = (const char *)sqlite3_value_text(argv[3])) != NULL) {
+        if (strcmp(who, "rep") == 0)
+            *want = CONVO_REP;
+        else if (strcmp(who, "customer") == 0)
+            *want = CONVO_CUSTOMER;
+        else if (strcmp(who, "all") != 0) {
+            sqlite3_result_error(ctx, "mention_count: speaker is rep, customer or all", -1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A matcher for the pattern argument compiled with flags; NULL after reporting an error. */
+static struct mention *mention_new(sqlite3_context *ctx, sqlite3_value **argv, int flags)
+{
+    const char *pattern = (const char *)sqlite3_value_text(argv[1]);
+    struct mention *m = pattern ? sqlite3_malloc(sizeof *m) : NULL;
+    struct err e = {0};
+
+    if (!m) {
+        sqlite3_result_error_nomem(ctx);
+        return NULL;
+    }
+    memset(m, 0, sizeof *m);
+    convo_init(&m->cv, sqlite3_context_db_handle(ctx));
+    buf_init(&m->fixed, 0);
+    buf_init(&m->un, 0);
+    m->flags = flags;
+    if (re_compile(pattern, flags, &m->re, &e) != ERR_OK) {
+        sqlite3_result_error(ctx, e.msg, -1);
+        mention_free(m);
+        return NULL;
+    }
+    return m;
+}
+
 /* mention_count(call_id, pattern[, flags[, speaker]]) */
 static void mention_count_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     struct mention *m = sqlite3_get_auxdata(ctx, 1);
     struct memo *mm = sqlite3_user_data(ctx);
     struct memo_slot *slot;
-    const char *pattern, *who = "all", *id;
+    const char *pattern, *id;
     size_t id_len;
     struct err e = {0};
     char *msg = NULL;
-    int flags = 0, fresh = 0, want = CONVO_UNKNOWN, rc;
+    int flags, fresh = 0, want, rc;
     int64_t hits;
 
-    for (int i = 0; i < argc; i++)
-        if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
-            return;
-    if (argc > 2 && parse_flags(sqlite3_value_text(argv[2]), &flags)) {
-        sqlite3_result_error(ctx, "mention_count: flags are 'i' (caseless) or 'c'", -1);
+    if (mention_args(ctx, argc, argv, &flags, &want))
         return;
-    }
-    if (argc < 2 || argc > 4) {
-        sqlite3_result_error(ctx, "mention_count: give call_id, pattern[, flags[, speaker]]", -1);
-        return;
-    }
-    if (argc > 3 && (who = (const char *)sqlite3_value_text(argv[3])) != NULL) {
-        if (strcmp(who, "rep") == 0)
-            want = CONVO_REP;
-        else if (strcmp(who, "customer") == 0)
-            want = CONVO_CUSTOMER;
-        else if (strcmp(who, "all") != 0) {
-            sqlite3_result_error(ctx, "mention_count: speaker is rep, customer or all", -1);
-            return;
-        }
-    }
     if (!m || m->flags != flags) {
-        if (!(pattern = (const char *)sqlite3_value_text(argv[1])) ||
-            !(m = sqlite3_malloc(sizeof *m))) {
-            sqlite3_result_error_nomem(ctx);
+        if (!(m = mention_new(ctx, argv, flags)))
             return;
-        }
-        memset(m, 0, sizeof *m);
-        convo_init(&m->cv, sqlite3_context_db_handle(ctx));
-        buf_init(&m->fixed, 0);
-        buf_init(&m->un, 0);
-        m->flags = flags;
         fresh = 1;
-        if (re_compile(pattern, flags, &m->re, &e) != ERR_OK) {
-            sqlite3_result_error(ctx, e.msg, -1);
-            mention_free(m);
-            return;
-        }
     }
     id = (const char *)sqlite3_value_text(argv[0]);
     id_len = (size_t)sqlite3_value_bytes(argv[0]);

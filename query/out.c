@@ -1,5 +1,5 @@
 /* out: result writers (table, CSV, TSV, JSON, JSON lines, Markdown) and the text helpers the
- * commands share: JSON string escaping, UTF-8 repair, terminal-safe text, mm:ss, colour.
+ * commands share: terminal-safe text, mm:ss, colour (UTF-8 and JSON strings: text.h).
  *
  * Tables buffer up to OUT_TABLE_BUFFER_ROWS rows (or 16 MiB of cell text) to size their
  * columns, then stream the remaining rows with those widths. Every other format streams.
@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+
+#include "text.h"
 
 #include "banned.h"
 
@@ -63,118 +65,6 @@ int out_parse_format(const char *s, enum out_format *f, struct err *e)
     return err_set(e, ERR_USAGE, "unknown format '%s': choose one of %s", s, OUT_FORMATS);
 }
 
-/* ---- UTF-8 ------------------------------------------------------------------------------ */
-
-/* Length of the valid UTF-8 sequence at p (n bytes left) with its code point, or 0 when the
- * bytes there are not valid UTF-8 (overlong, surrogate, above U+10FFFF, truncated). */
-size_t out_utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
-{
-    uint32_t c = p[0];
-    size_t len;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2, c &= 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, c &= 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, c &= 0x07;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (p[i] & 0x3F);
-    }
-    if ((len == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
-        (len == 4 && (c < 0x10000 || c > 0x10FFFF)))
-        return 0;
-    *cp = c;
-    return len;
-}
-
-int out_utf8_repair(const char *s, size_t n, struct buf *out, struct err *e)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, run = 0;
-    int rc;
-
-    buf_reset(out);
-    if ((rc = buf_reserve(out, n, e)))
-        return rc;
-    while (i < n) {
-        uint32_t cp;
-        size_t k = out_utf8_seq(p + i, n - i, &cp);
-
-        if (k) {
-            i += k;
-            continue;
-        }
-        if ((rc = buf_append(out, s + run, i - run, e)) ||
-            (rc = buf_append(out, "\xEF\xBF\xBD", 3, e)))
-            return rc;
-        i++;
-        run = i;
-    }
-    return buf_append(out, s + run, n - run, e);
-}
-
-int out_json_string(struct buf *b, const char *s, size_t n, struct err *e)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, run = 0;
-    int rc;
-
-    if ((rc = buf_reserve(b, n + 2, e)) || (rc = buf_putc(b, '"', e)))
-        return rc;
-    while (i < n) {
-        unsigned char c = p[i];
-        uint32_t cp;
-        size_t k;
-        char esc[8];
-        const char *rep = NULL;
-        size_t rlen = 0;
-
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            i++;
-            continue;
-        }
-        if (c >= 0x80) {
-            k = out_utf8_seq(p + i, n - i, &cp);
-            if (k) {
-                i += k;
-                continue;
-            }
-            rep = "\xEF\xBF\xBD", rlen = 3;
-        } else if (c == '"') {
-            rep = "\\\"", rlen = 2;
-        } else if (c == '\\') {
-            rep = "\\\\", rlen = 2;
-        } else if (c == '\n') {
-            rep = "\\n", rlen = 2;
-        } else if (c == '\r') {
-            rep = "\\r", rlen = 2;
-        } else if (c == '\t') {
-            rep = "\\t", rlen = 2;
-        } else {
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            rep = esc, rlen = 6;
-        }
-        if ((rc = buf_append(b, s + run, i - run, e)) || (rc = buf_append(b, rep, rlen, e)))
-            return rc;
-        i++;
-        run = i;
-    }
-    if ((rc = buf_append(b, s + run, n - run, e)))
-        return rc;
-    return buf_putc(b, '"', e);
-}
-
 int out_safe_text(struct buf *b, const char *s, size_t n, struct err *e)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -193,7 +83,7 @@ int out_safe_text(struct buf *b, const char *s, size_t n, struct err *e)
             continue;
         }
         if (c >= 0x80) {
-            k = out_utf8_seq(p + i, n - i, &cp);
+            k = text_utf8_seq(p + i, n - i, &cp);
             if (k && cp >= 0xA0) {
                 i += k;
                 continue;
@@ -221,30 +111,6 @@ int out_safe_text(struct buf *b, const char *s, size_t n, struct err *e)
         run = i;
     }
     return buf_append(b, s + run, n - run, e);
-}
-
-/* Display width of valid UTF-8 text (code points; continuation bytes do not count). */
-static size_t text_width(const char *s, size_t n)
-{
-    size_t w = 0;
-
-    for (size_t i = 0; i < n; i++)
-        w += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return w;
-}
-
-/* Byte length of the first w code points of valid UTF-8 text. */
-static size_t text_prefix(const char *s, size_t n, size_t w)
-{
-    size_t i = 0;
-
-    while (i < n && w) {
-        i++;
-        while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80)
-            i++;
-        w--;
-    }
-    return i;
 }
 
 void out_format_double(double d, char out[32])
@@ -331,12 +197,12 @@ int out_json_cell(struct buf *b, const struct out_cell *c, struct err *e)
     switch (c->type) {
     case SQLITE_INTEGER:
     case SQLITE_FLOAT: number_text(c, num); return buf_puts(b, num, e);
-    case SQLITE_TEXT: return out_json_string(b, c->s ? c->s : "", c->s ? c->n : 0, e);
+    case SQLITE_TEXT: return text_json_string(b, c->s ? c->s : "", c->s ? c->n : 0, e);
     case SQLITE_BLOB:
         buf_init(&tmp, 0);
         rc = put_hex_blob(&tmp, (const unsigned char *)c->s, c->n, e);
         if (!rc)
-            rc = out_json_string(b, tmp.data, tmp.len, e);
+            rc = text_json_string(b, tmp.data, tmp.len, e);
         buf_release(&tmp);
         return rc;
     default: return buf_puts(b, "null", e);
@@ -564,20 +430,19 @@ static int put_cut(struct buf *b, const char *s, size_t n, size_t w, size_t max,
     *shown = max;
     if (!max)
         return ERR_OK;
-    if ((rc = buf_append(b, s, text_prefix(s, n, max - 1), e)))
+    if ((rc = buf_append(b, s, text_utf8_prefix(s, n, max - 1), e)))
         return rc;
     return buf_puts(b, "\xE2\x80\xA6", e);
 }
 
 /* One row as a record: a rule with its number, then "name  value" per column. */
-static int table_record(struct out *o, const struct tcell *cells, const char *base,
-                        struct err *e)
+static int table_record(struct out *o, const struct tcell *cells, const char *base, struct err *e)
 {
     size_t rule = o->limit < 40 ? o->limit : 40, lw = 0, shown;
     int rc;
 
     for (size_t i = 0; i < o->ncols; i++) {
-        size_t w = text_width(o->names[i], strlen(o->names[i]));
+        size_t w = text_utf8_count(o->names[i], strlen(o->names[i]));
 
         lw = w > lw ? w : lw;
     }
@@ -596,8 +461,8 @@ static int table_record(struct out *o, const struct tcell *cells, const char *ba
         buf_reset(&o->scratch);
         if ((rc = out_safe_text(&o->scratch, o->names[i], strlen(o->names[i]), e)) ||
             (rc = put_cut(&o->ob, o->scratch.data ? o->scratch.data : "", o->scratch.len,
-                          text_width(o->scratch.data ? o->scratch.data : "", o->scratch.len), lw,
-                          &shown, e)))
+                          text_utf8_count(o->scratch.data ? o->scratch.data : "", o->scratch.len),
+                          lw, &shown, e)))
             return rc;
         if (c->width > avail && !o->shrink[i]) { /* whole, on a line of its own */
             rc = buf_putc(&o->ob, '\n', e) || buf_append(&o->ob, base + c->off, c->len, e);
@@ -672,7 +537,7 @@ static int table_cell(struct out *o, size_t col, const struct out_cell *c, struc
 
     if ((rc = render_cell(o, c, e)))
         return rc;
-    w = text_width(o->scratch.data, o->scratch.len);
+    w = text_utf8_count(o->scratch.data, o->scratch.len);
     t->off = o->arena.len;
     t->numeric = c->type == SQLITE_INTEGER || c->type == SQLITE_FLOAT;
     t->null = c->type == SQLITE_NULL;
@@ -704,7 +569,7 @@ static int table_header(struct out *o, struct err *e)
         h[i].off = names.len;
         rc = out_safe_text(&names, o->names[i], strlen(o->names[i]), e);
         h[i].len = names.len - h[i].off;
-        h[i].width = text_width(names.data ? names.data + h[i].off : "", h[i].len);
+        h[i].width = text_utf8_count(names.data ? names.data + h[i].off : "", h[i].len);
     }
     if (!rc)
         rc = table_line(o, h, names.data ? names.data : "", 1, e);
@@ -791,7 +656,7 @@ static int table_start_streaming(struct out *o, struct err *e)
     int rc;
 
     for (size_t i = 0; i < o->ncols; i++) {
-        o->width[i] = text_width(o->names[i], strlen(o->names[i]));
+        o->width[i] = text_utf8_count(o->names[i], strlen(o->names[i]));
         o->numeric[i] = o->ncells > 0;
     }
     for (size_t k = 0; k < o->ncells; k++) {
@@ -930,7 +795,7 @@ static int json_object(struct out *o, const struct out_cell *cells, struct err *
         if (i)
             rc = buf_putc(&o->ob, ',', e);
         if (!rc)
-            rc = out_json_string(&o->ob, o->names[i], strlen(o->names[i]), e);
+            rc = text_json_string(&o->ob, o->names[i], strlen(o->names[i]), e);
         if (!rc)
             rc = buf_putc(&o->ob, ':', e);
         if (!rc)

@@ -3,8 +3,9 @@
  * A writer takes rows of typed cells (SQLite's types) and prints them in one of six formats:
  * an aligned table (rows are buffered up to a limit to size the columns, then streamed),
  * RFC 4180 CSV, TSV (\t \n \r \\ escaped, NULL as \N), a JSON array, JSON lines, or a
- * Markdown table. JSON strings are escaped for any input: control characters become \u00XX
- * and invalid UTF-8 becomes U+FFFD, so raw invalid bytes never reach JSON. In the table and
+ * Markdown table. JSON strings are quoted by text_json_string (text.h) for any input: control
+ * characters become \u00XX and invalid UTF-8 becomes U+FFFD, so raw invalid bytes never reach
+ * JSON. In the table and
  * Markdown formats NULL is shown as NULL and control characters as visible escapes, so
  * untrusted text cannot drive the terminal. */
 #ifndef CALLMINE_OUT_H
@@ -62,10 +63,8 @@ int out_stmt(struct out *o, sqlite3_stmt *st, size_t *rows, struct err *e);
 /* The cell of column col of the current row of st (borrowed until the next step). */
 void out_cell_from_stmt(sqlite3_stmt *st, int col, struct out_cell *c);
 
-/* Append s[0..n) to b as a quoted JSON string: escapes " \ and control characters, replaces
- * invalid UTF-8 with U+FFFD. ERR_NOMEM on failure. */
-int out_json_string(struct buf *b, const char *s, size_t n, struct err *e);
-/* Append a cell as a JSON value (null, number, string; blobs as "x'HEX'"). */
+/* Append a cell as a JSON value (null, number, string quoted by text_json_string; blobs as
+ * "x'HEX'"). */
 int out_json_cell(struct buf *b, const struct out_cell *c, struct err *e);
 
 /* Format a double as the shortest text that reads back to the same value, with ".0" when it
@@ -75,14 +74,6 @@ void out_format_double(double d, char out[32]);
 /* Append s[0..n) for a terminal: invalid UTF-8 becomes U+FFFD, C0/C1 control characters
  * and DEL become visible escapes (\n, \t, \r, \xNN, \u0085). */
 int out_safe_text(struct buf *b, const char *s, size_t n, struct err *e);
-
-/* Length of the valid UTF-8 sequence at p (n bytes left, n >= 1) with its code point in *cp,
- * or 0 when the bytes there are not valid UTF-8 (overlong, surrogate, above U+10FFFF,
- * truncated). */
-size_t out_utf8_seq(const unsigned char *p, size_t n, uint32_t *cp);
-
-/* Copy s[0..n) into out (reset first) with every invalid UTF-8 sequence replaced by U+FFFD. */
-int out_utf8_repair(const char *s, size_t n, struct buf *out, struct err *e);
 
 /* Milliseconds as mm:ss (minutes may exceed 59): "07:05", "75:00". out needs 24 bytes. */
 void out_mmss(int64_t ms, char out[24]);

@@ -3,7 +3,7 @@
  * A struct re holds the compiled pattern (JIT-compiled when the library and the system
  * allow it, else run by the interpreter), a match data block sized for the overall match
  * only, and a match context carrying the limits and a private JIT stack. Matching always
- * passes PCRE2_NO_UTF_CHECK: callers validate each subject once with re_valid_utf8.
+ * passes PCRE2_NO_UTF_CHECK: callers validate each subject once with text_utf8_valid.
  *
  * At compile time the pattern is also scanned for required literals: a small set of
  * strings such that every match contains at least one of them. A run of plain characters
@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "text.h"
 
 #include "banned.h"
 
@@ -84,12 +86,6 @@ static int byte_rank(unsigned char c, int caseless)
 static int is_alnum_ascii(unsigned char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-/* Bytes of the UTF-8 sequence starting with lead byte c (1 for stray bytes). */
-static size_t utf8_len(unsigned char c)
-{
-    return c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
 }
 
 /* Bytes of empty quoting at p, which PCRE2 ignores even between an item and its quantifier:
@@ -348,12 +344,10 @@ static struct litset scan_seq(struct scan *sc, int *opts_changed)
                 size_t end = end_q ? (size_t)(end_q - pat) : sc->len, j = i + 2, extra = 0;
 
                 while (j < end && collect) {
-                    size_t n = utf8_len((unsigned char)pat[j]), used;
+                    size_t n = text_utf8_next(pat, end, j) - j, used;
                     /* only the last character can carry a quantifier, after the \E */
                     const char *next = j + n < end || !end_q ? "" : pat + end + 2;
 
-                    if (j + n > end)
-                        n = end - j;
                     used = run_add(sc, &best, pat + j, n, next);
                     if (used == (size_t)-1)
                         collect = 0;
@@ -525,10 +519,8 @@ static struct litset scan_seq(struct scan *sc, int *opts_changed)
             continue;
         }
         {
-            size_t n = utf8_len(c);
+            size_t n = text_utf8_next(pat, sc->len, i) - i;
 
-            if (i + n > sc->len)
-                n = sc->len - i;
             q = run_add(sc, &best, pat + i, n, pat + i + n);
             sc->i = i + n;
             if (q == (size_t)-1)
@@ -871,51 +863,49 @@ int re_next(struct re *re, const char *subject, size_t len, size_t start, size_t
     return -1;
 }
 
-int re_valid_utf8(const char *s, size_t len)
+/* Where the search goes on after the match [ms, me) of s[0..len): its end, or one code point
+ * on after an empty match (past len after one at len), so that no match is found twice. */
+static size_t past_match(const char *s, size_t len, size_t ms, size_t me)
 {
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    if (me > ms)
+        return me;
+    return ms < len ? text_utf8_next(s, len, ms) : len + 1;
+}
 
-    while (p < end) {
-        unsigned c;
+int re_each(struct re *re, const char *subject, size_t len, size_t *pos, size_t *mstart,
+            size_t *mend, struct err *e)
+{
+    int r = re_next(re, subject, len, *pos, mstart, mend, e);
 
-        while ((size_t)(end - p) >= 16) { /* ASCII fast path */
-            uint64_t a, b;
+    if (r == 1)
+        *pos = past_match(subject, len, *mstart, *mend);
+    return r;
+}
 
-            memcpy(&a, p, 8);
-            memcpy(&b, p + 8, 8);
-            if ((a | b) & 0x8080808080808080ull)
-                break;
-            p += 16;
-        }
-        if (p >= end)
-            break;
-        c = *p;
-        if (c < 0x80) {
-            p++;
+int64_t re_sentence_hits(struct re *re, const char *s, size_t n, size_t max, re_hit_fn *hit,
+                         void *arg, struct err *e)
+{
+    size_t pos = 0, ms, me, first_empty = 0;
+    int64_t hits = 0;
+    int any_empty = 0, r;
+
+    while ((size_t)hits < max && (r = re_next(re, s, n, pos, &ms, &me, e)) != 0) {
+        if (r < 0)
+            return -1;
+        pos = past_match(s, n, ms, me);
+        if (me == ms) {
+            if (!any_empty)
+                first_empty = ms;
+            any_empty = 1;
             continue;
         }
-        if (c < 0xC2 || c > 0xF4)
-            return 0; /* continuation byte, overlong 2-byte lead, or beyond U+10FFFF */
-        if (c < 0xE0) {
-            if (end - p < 2 || (p[1] & 0xC0) != 0x80)
-                return 0;
-            p += 2;
-        } else if (c < 0xF0) {
-            if (end - p < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-                return 0;
-            if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F))
-                return 0; /* overlong, or a UTF-16 surrogate */
-            p += 3;
-        } else {
-            if (end - p < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
-                (p[3] & 0xC0) != 0x80)
-                return 0;
-            if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))
-                return 0; /* overlong, or beyond U+10FFFF */
-            p += 4;
-        }
+        if (hit && hit(arg, ms, me))
+            return -1;
+        hits++;
     }
-    return 1;
+    if (hits || !any_empty || max == 0)
+        return hits;
+    return hit && hit(arg, first_empty, first_empty) ? -1 : 1;
 }
 
 const char *re_required_literal(const struct re *re, size_t *len, int *caseless)

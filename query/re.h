@@ -3,13 +3,14 @@
  * Patterns are UTF-8 and match by code point (PCRE2_UTF | PCRE2_UCP), compiled with the JIT
  * when available, with match and depth limits so a catastrophically backtracking pattern
  * fails fast with a clear error instead of hanging. A subject is checked for valid UTF-8
- * once by the caller (re_valid_utf8); matching then skips PCRE2's per-call check, which
+ * once by the caller (text_utf8_valid, text.h); matching then skips PCRE2's per-call check, which
  * would otherwise make scanning a buffer quadratic. A struct re owns its match data, so
  * one struct re serves one thread at a time. */
 #ifndef CALLMINE_RE_H
 #define CALLMINE_RE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 
@@ -33,8 +34,24 @@ void re_free(struct re *re); /* NULL ok */
 int re_next(struct re *re, const char *subject, size_t len, size_t start, size_t *mstart,
             size_t *mend, struct err *e);
 
-/* 1 when s[0..len) is valid UTF-8, else 0. */
-int re_valid_utf8(const char *s, size_t len);
+/* The step-past-an-empty-match loop: the next match at or after *pos in subject[0..len),
+ * then *pos moves past it (to its end, or one code point on after an empty match, past len
+ * after one at len), so calling it until it returns 0 finds every match once, the empty
+ * ones included, and always ends. Returns as re_next does. */
+int re_each(struct re *re, const char *subject, size_t len, size_t *pos, size_t *mstart,
+            size_t *mend, struct err *e);
+
+/* Called for each hit of re_sentence_hits with its byte range; non-zero stops the search
+ * (re_sentence_hits then returns -1, and the callback has said why in its own e). */
+typedef int re_hit_fn(void *arg, size_t mstart, size_t mend);
+
+/* The hits of re in one sentence s[0..n) (valid UTF-8), as grep and mention_count count them:
+ * every non-empty match is a hit; a sentence whose only matches are empty (a pattern such as
+ * ^ or x*) has one hit, at its first empty match. hit (may be NULL) is called for each, in
+ * order; the search stops after max hits. Returns the number of hits, or -1 on a matching
+ * error (e says why) or when hit returned non-zero. */
+int64_t re_sentence_hits(struct re *re, const char *s, size_t n, size_t max, re_hit_fn *hit,
+                         void *arg, struct err *e);
 
 /* A literal that every match must contain, for a fast memmem()/memchr() prefilter before
  * running the regex on a buffer, or NULL when there is no usable one (borrowed; lives as

@@ -11,6 +11,8 @@
 
 #include "show.h"
 
+#include "text.h"
+
 #include "banned.h"
 
 static int jkey(struct buf *b, const char *key, struct err *e)
@@ -119,7 +121,7 @@ static int status(struct show *s, struct err *e)
          buf_puts(&s->ob, ",\"next_try\":", e) || jcol(&s->ob, c, SHOW_C_TS_NEXT_TRY, e) ||
          buf_puts(&s->ob, ",\"last_try\":", e) || jcol(&s->ob, c, SHOW_C_TS_LAST_TRY, e) ||
          buf_puts(&s->ob, ",\"note\":", e) ||
-         (why ? out_json_string(&s->ob, why, strlen(why), e) : buf_puts(&s->ob, "null", e)) ||
+         (why ? text_json_string(&s->ob, why, strlen(why), e) : buf_puts(&s->ob, "null", e)) ||
          buf_putc(&s->ob, '}', e);
     return rc ? err_set(e, ERR_NOMEM, "show: out of memory") : ERR_OK;
 }
@@ -140,12 +142,12 @@ static int json_line(struct show *s, const struct transcript_line *ln, const cha
     }
     if ((rc = buf_puts(b, s->n_lines++ ? ",{\"speaker_id\":" : "{\"speaker_id\":", e)))
         return rc;
-    rc = ln->speaker_len ? out_json_string(b, ln->speaker, ln->speaker_len, e)
+    rc = ln->speaker_len ? text_json_string(b, ln->speaker, ln->speaker_len, e)
                          : buf_puts(b, "null", e);
     if (rc ||
         (rc = buf_printf(b, e, ",\"start_ms\":%lld,\"end_ms\":%lld,\"text\":",
                          (long long)ln->start_ms, (long long)ln->end_ms)) ||
-        (rc = out_json_string(b, text, len, e)) || (rc = buf_putc(b, '}', e)))
+        (rc = text_json_string(b, text, len, e)) || (rc = buf_putc(b, '}', e)))
         return rc;
     return show_flush(s, e);
 }

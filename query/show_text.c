@@ -10,36 +10,13 @@
 #include <string.h>
 
 #include "show.h"
+#include "text.h"
 
 #include "banned.h"
 
 #define BOLD "\033[1m"
 #define OFF "\033[0m"
 #define LABEL_W 14 /* the label column of the deal table */
-
-/* Display width of valid UTF-8 (code points). */
-static size_t cols(const char *s, size_t n)
-{
-    size_t w = 0;
-
-    for (size_t i = 0; i < n; i++)
-        w += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return w;
-}
-
-/* Byte length of the first w code points of s[0..n). */
-static size_t prefix(const char *s, size_t n, size_t w)
-{
-    size_t i = 0;
-
-    while (i < n && w) {
-        i++;
-        while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80)
-            i++;
-        w--;
-    }
-    return i;
-}
 
 static int pad(struct buf *b, size_t n, struct err *e)
 {
@@ -63,10 +40,10 @@ static int wrap(struct show *s, const char *t, size_t n, size_t at, size_t inden
     size_t w = (size_t)s->width, i = 0;
     int rc = ERR_OK;
 
-    if (!w || w <= indent + 10 || at + cols(t, n) <= w)
+    if (!w || w <= indent + 10 || at + text_utf8_count(t, n) <= w)
         return buf_append(&s->ob, t, n, e) || buf_putc(&s->ob, '\n', e) ? ERR_NOMEM : ERR_OK;
     while (i < n && !rc) {
-        size_t room = w > at ? w - at : 1, take = prefix(t + i, n - i, room), cut = take;
+        size_t room = w > at ? w - at : 1, take = text_utf8_prefix(t + i, n - i, room), cut = take;
 
         if (i + take < n) { /* break at the last space that fits, if any */
             while (cut > 0 && t[i + cut] != ' ')
@@ -254,8 +231,8 @@ static int deal_table(struct show *s, sqlite3_stmt *st, struct err *e)
     buf_init(&cell[0], 0);
     buf_init(&cell[1], 0);
     for (int r = 0; r < N_ROWS && !rc; r++) /* the left column's width */
-        if (!(rc = field(st, 0, r, &cell[0], e)) && cols(cell[0].data, cell[0].len) > wl)
-            wl = cols(cell[0].data, cell[0].len);
+        if (!(rc = field(st, 0, r, &cell[0], e)) && text_utf8_count(cell[0].data, cell[0].len) > wl)
+            wl = text_utf8_count(cell[0].data, cell[0].len);
     if (wl < 11)
         wl = 11;
     if (s->width) { /* on a terminal: both columns fit in the width */
@@ -268,10 +245,10 @@ static int deal_table(struct show *s, sqlite3_stmt *st, struct err *e)
     for (int r = 0; r < N_ROWS && !rc; r++) {
         rc = field(st, 0, r, &cell[0], e) || field(st, SHOW_D_N, r, &cell[1], e);
         for (int k = 0; k < 2 && !rc; k++) {
-            size_t w = cols(cell[k].data, cell[k].len);
+            size_t w = text_utf8_count(cell[k].data, cell[k].len);
 
             if (cap && w > cap) { /* cut with an ellipsis */
-                cell[k].len = prefix(cell[k].data, cell[k].len, cap - 1);
+                cell[k].len = text_utf8_prefix(cell[k].data, cell[k].len, cap - 1);
                 rc = buf_puts(&cell[k], "\xE2\x80\xA6", e);
             }
         }
@@ -279,7 +256,7 @@ static int deal_table(struct show *s, sqlite3_stmt *st, struct err *e)
             break;
         rc = buf_printf(&s->ob, e, "  %-*s", LABEL_W - 2, labels[r]) ||
              buf_append(&s->ob, cell[0].data, cell[0].len, e) ||
-             pad(&s->ob, wl + 3 - cols(cell[0].data, cell[0].len), e) ||
+             pad(&s->ob, wl + 3 - text_utf8_count(cell[0].data, cell[0].len), e) ||
              buf_append(&s->ob, cell[1].data, cell[1].len, e);
         /* no trailing blanks when the right column is empty */
         while (!rc && s->ob.len && s->ob.data[s->ob.len - 1] == ' ')
@@ -369,7 +346,7 @@ static int action_items(struct show *s, struct err *e)
             rc = out_safe_text(&s->ob, p->name, strlen(p->name), e) || buf_puts(&s->ob, ": ", e);
         rc = rc || wrap_raw(s, (const char *)sqlite3_column_text(st, 2),
                             (size_t)sqlite3_column_bytes(st, 2),
-                            cols(s->ob.data + at, s->ob.len - at), 4, e);
+                            text_utf8_count(s->ob.data + at, s->ob.len - at), 4, e);
     }
     if (!rc && step != SQLITE_DONE)
         rc = err_set(e, ERR_DB, "show: read action items: %s", sqlite3_errmsg(s->db));

@@ -11,7 +11,7 @@
  *   - table and Markdown: valid UTF-8 with no control character but the line breaks, one
  *     line per row (plus the header lines), and in Markdown ncols + 1 unescaped pipes per
  *     line;
- *   - out_json_string, out_safe_text and out_utf8_repair on the raw bytes of each text cell
+ *   - text_json_string, out_safe_text and text_utf8_repair on the raw bytes of each text cell
  *     keep the same promises on their own, and out_format_double reads back exactly. */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -21,6 +21,7 @@
 
 #include "fuzz.h"
 #include "out.h"
+#include "text.h"
 
 #include "banned.h"
 
@@ -377,7 +378,7 @@ static void check_helpers(const char *s, size_t n)
     cJSON *j;
 
     buf_init(&b, 0);
-    FUZZ_CHECK(out_utf8_repair(s, n, &b, &e) == ERR_OK);
+    FUZZ_CHECK(text_utf8_repair(s, n, &b, &e) == ERR_OK);
     FUZZ_CHECK(valid_utf8(b.data, b.len));
     if (valid_utf8(s, n))
         FUZZ_CHECK(b.len == n && (n == 0 || memcmp(b.data, s, n) == 0));
@@ -388,7 +389,7 @@ static void check_helpers(const char *s, size_t n)
         check_terminal_safe(b.data, b.len);
     }
     buf_reset(&b);
-    FUZZ_CHECK(out_json_string(&b, s, n, &e) == ERR_OK);
+    FUZZ_CHECK(text_json_string(&b, s, n, &e) == ERR_OK);
     FUZZ_CHECK(valid_utf8(b.data, b.len));
     for (size_t i = 0; i < b.len; i++)
         FUZZ_CHECK((unsigned char)b.data[i] >= 0x20);

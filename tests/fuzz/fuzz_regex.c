@@ -3,7 +3,7 @@
  * Input: one flags byte (bit 0: RE_CASELESS), one byte choosing a start offset, the
  * pattern up to the first NUL byte, then the subject. Checks:
  *   - re_compile never crashes; it fails only with ERR_USAGE or ERR_NOMEM and *out NULL;
- *   - re_valid_utf8 agrees with a plain reference validator;
+ *   - text_utf8_valid agrees with a plain reference validator;
  *   - re_next over the subject (repaired to valid UTF-8 first, as callers do) gives
  *     ordered ranges inside the subject, and a clone finds the same first match;
  *   - re_required_literal: when the pattern matches the subject, the subject contains the
@@ -18,6 +18,7 @@
 
 #include "fuzz.h"
 #include "re.h"
+#include "text.h"
 
 #include "banned.h"
 
@@ -152,10 +153,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *copy = fz_dup_exact(subject, slen);
         int ok = ref_repair(copy, slen);
 
-        FUZZ_CHECK(re_valid_utf8(subject, slen) == ok);
+        FUZZ_CHECK(text_utf8_valid(subject, slen) == ok);
         free(subject);
         subject = copy;
-        FUZZ_CHECK(re_valid_utf8(subject, slen) == 1);
+        FUZZ_CHECK(text_utf8_valid(subject, slen) == 1);
     }
     lit = re_required_literal(re, &litlen, &caseless);
     if (lit) {

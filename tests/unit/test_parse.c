@@ -1,5 +1,6 @@
 /* test_parse: Gong JSON pages -> structs, on the fixtures in tests/fixtures/ (run from the
- * repository root), plus the raw-bytes scanner and the malformed-body errors. */
+ * repository root), plus the page walk (each record's exact bytes) and the malformed-body
+ * errors. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,85 +44,56 @@ static int streq(const char *a, const char *b)
     return a && b && strcmp(a, b) == 0;
 }
 
-static int span_is(const char *s, struct parse_span sp, const char *want)
+/* Parse body as a calls page; the raw bytes of its calls joined by '|' into got (or "ERR: "
+ * and the message). */
+static const char *calls_raw(const char *body, size_t len)
 {
-    return sp.len == strlen(want) && memcmp(s + sp.off, want, sp.len) == 0;
-}
-
-static void test_scanner(void)
-{
-    struct parse_span sp[8];
-    size_t n = 99;
-    const char *s = "{\"a\":1,\"x\":{\"calls\":[9]},\"calls\" :\n [ {\"x\":\"]}\\\"}\"} ,[1,[2]],"
-                    "\"s\\\\\",true,  null ,-1.5e+3,{\"y\":{}}] , \"z\":0}";
-    char deep[2100 * 2 + 40];
+    static char got[512];
+    struct parse_calls_page *p = NULL;
+    struct err e = {0};
     size_t k = 0;
 
-    CHECK(parse_scan_array(s, strlen(s), "calls", sp, 8, &n) == ERR_OK);
-    CHECK(n == 7);
-    CHECK(span_is(s, sp[0], "{\"x\":\"]}\\\"}\"}"));
-    CHECK(span_is(s, sp[1], "[1,[2]]"));
-    CHECK(span_is(s, sp[2], "\"s\\\\\""));
-    CHECK(span_is(s, sp[3], "true"));
-    CHECK(span_is(s, sp[4], "null"));
-    CHECK(span_is(s, sp[5], "-1.5e+3"));
-    CHECK(span_is(s, sp[6], "{\"y\":{}}"));
-    /* fewer slots than elements: the count is still complete */
-    CHECK(parse_scan_array(s, strlen(s), "calls", sp, 2, &n) == ERR_OK && n == 7);
-    CHECK(span_is(s, sp[1], "[1,[2]]"));
-    /* the first matching top-level key, compared after unescaping */
-    s = "{\"c\\u0061lls\":[1],\"calls\":[2,3]}";
-    CHECK(parse_scan_array(s, strlen(s), "calls", sp, 8, &n) == ERR_OK && n == 1);
-    CHECK(span_is(s, sp[0], "1"));
-    s = "{\"\\u00e9t\\u00e9\":[\"x\"]}";
-    CHECK(parse_scan_array(s, strlen(s), "\xc3\xa9t\xc3\xa9", sp, 8, &n) == ERR_OK && n == 1);
-    s = "{\"\\ud83d\\ude00\":[true]}";
-    CHECK(parse_scan_array(s, strlen(s), "\xf0\x9f\x98\x80", sp, 8, &n) == ERR_OK && n == 1);
-    s = " {\"calls\":[]} ";
-    CHECK(parse_scan_array(s, strlen(s), "calls", sp, 8, &n) == ERR_OK && n == 0);
-    /* failures */
-    s = "{\"other\":[1]}";
-    CHECK(parse_scan_array(s, strlen(s), "calls", sp, 8, &n) == ERR_PARSE);
-    s = "{}";
-    CHECK(parse_scan_array(s, strlen(s), "calls", sp, 8, &n) == ERR_PARSE);
-    s = "{\"calls\":{\"a\":1}}";
-    CHECK(parse_scan_array(s, strlen(s), "calls", sp, 8, &n) == ERR_PARSE);
-    s = "[{\"calls\":[1]}]";
-    CHECK(parse_scan_array(s, strlen(s), "calls", sp, 8, &n) == ERR_PARSE);
-    s = "{\"calls\":[{\"a\":\"unterminated}]}";
-    CHECK(parse_scan_array(s, strlen(s), "calls", sp, 8, &n) == ERR_PARSE);
-    s = "{\"calls\":[{\"a\":1]]}";
-    CHECK(parse_scan_array(s, strlen(s), "calls", sp, 8, &n) == ERR_PARSE);
-    s = "{\"calls\":[1,2";
-    CHECK(parse_scan_array(s, strlen(s), "calls", sp, 8, &n) == ERR_PARSE);
-    s = "{\"calls\":[1,,2]}";
-    CHECK(parse_scan_array(s, strlen(s), "calls", sp, 8, &n) == ERR_PARSE);
-    s = "{\"calls\":[{\"a\" 1}]}";
-    CHECK(parse_scan_array(s, strlen(s), "calls", sp, 8, &n) == ERR_PARSE);
-    /* what cJSON lets through, the scanner does too: a BOM, any byte <= 0x20 as
-     * whitespace, raw control bytes in strings */
-    s = "\xEF\xBB\xBF\f{\"calls\":\v[\"ctl\x01\ttab\"\x01,2]}";
-    CHECK(parse_scan_array(s, strlen(s), "calls", sp, 8, &n) == ERR_OK && n == 2);
-    CHECK(span_is(s, sp[0], "\"ctl\x01\ttab\"") && span_is(s, sp[1], "2"));
-    CHECK(parse_scan_array("", 0, "calls", sp, 8, &n) == ERR_PARSE);
-    /* the length bounds the scan: no reading past it */
-    s = "{\"calls\":[1]}";
-    CHECK(parse_scan_array(s, strlen(s) - 2, "calls", sp, 8, &n) == ERR_PARSE);
-    /* nesting: 1000 levels fine, 2000 refused */
-    k = (size_t)snprintf(deep, sizeof deep, "{\"calls\":[");
-    for (int i = 0; i < 999; i++)
-        deep[k++] = '[';
-    for (int i = 0; i < 999; i++)
-        deep[k++] = ']';
-    k += (size_t)snprintf(deep + k, sizeof deep - k, "]}");
-    CHECK(parse_scan_array(deep, k, "calls", sp, 8, &n) == ERR_OK && n == 1);
-    k = (size_t)snprintf(deep, sizeof deep, "{\"calls\":[");
-    for (int i = 0; i < 2000; i++)
-        deep[k++] = '[';
-    for (int i = 0; i < 2000; i++)
-        deep[k++] = ']';
-    k += (size_t)snprintf(deep + k, sizeof deep - k, "]}");
-    CHECK(parse_scan_array(deep, k, "calls", sp, 8, &n) == ERR_PARSE);
+    got[0] = '\0';
+    if (parse_calls_page(body, len, &p, &e) != ERR_OK) {
+        snprintf(got, sizeof got, "ERR: %s", e.msg);
+        return got;
+    }
+    for (size_t i = 0; i < p->n_calls && k < sizeof got - 1; i++) {
+        int n = snprintf(got + k, sizeof got - k, "%s%.*s", i ? "|" : "", (int)p->calls[i].raw_len,
+                         p->calls[i].raw);
+
+        k += n > 0 ? (size_t)n : 0;
+    }
+    parse_calls_free(p);
+    return got;
+}
+
+static int raw_is(const char *body, const char *want)
+{
+    const char *got = calls_raw(body, strlen(body));
+
+    if (strcmp(got, want) != 0) {
+        fprintf(stderr, "  body %s\n  got  %s\n  want %s\n", body, got, want);
+        return 0;
+    }
+    return 1;
+}
+
+/* The page walk (test_jsonwalk tests it alone): each call's exact bytes; elements that are
+ * not objects or have no id skipped. */
+static void test_walk(void)
+{
+    CHECK(raw_is("{\"a\":1,\"x\":{\"calls\":[{\"metaData\":{\"id\":\"no\"}}]},\"calls\" :\n [ "
+                 "{\"metaData\":{\"id\":\"1\"},\"t\":\"]}\\\"}\"} ,{\"metaData\":{\"id\":2},"
+                 "\"n\":-1.50e+3}\t] , \"z\":0}",
+                 "{\"metaData\":{\"id\":\"1\"},\"t\":\"]}\\\"}\"}|{\"metaData\":{\"id\":2},"
+                 "\"n\":-1.50e+3}"));
+    CHECK(raw_is("{\"calls\":[1,\"s\",null,[],{},{\"metaData\":{\"id\":\"7\"}}]}",
+                 "{\"metaData\":{\"id\":\"7\"}}"));
+    CHECK(raw_is("\xEF\xBB\xBF\f{\"calls\":\v[{\"metaData\":{\"id\":\"ctl\x01\ttab\"}}\x01]}",
+                 "{\"metaData\":{\"id\":\"ctl\x01\ttab\"}}"));
+    CHECK(strstr(calls_raw("{\"calls\":[1,,2]}", 16),
+                 "malformed JSON from /v2/calls/extensive: syntax error at byte 12 of 16"));
 }
 
 static void test_digest(void)
@@ -154,8 +126,8 @@ static void test_users(void)
     CHECK(p->n_users == 2);
     CHECK(p->cursor == NULL);
     CHECK(p->total_records == 3);
-    CHECK(p->warnings == 2); /* bad created, user without id */
-    CHECK(strstr(p->warning, "created") != NULL);
+    CHECK(p->warnings.n_null == 1 && p->warnings.n_skipped == 1); /* bad created, no id */
+    CHECK(strstr(p->warnings.first, "created") != NULL);
     u = &p->users[0];
     CHECK(streq(u->id, "98765432109876543210"));
     CHECK(streq(u->email, "rita@seller.com"));
@@ -217,8 +189,9 @@ static void test_calls(void)
     CHECK(streq(p->cursor, "eyJhbGciOiJIUzI1NiJ9.eyJwYWdlTnVtYmVyIjoxfQ.sig"));
     CHECK(p->total_records == 215);
     /* scheduled "not a time", a call without id, a null element */
-    CHECK(p->warnings == 3);
-    CHECK(strstr(p->warning, "scheduled") && strstr(p->warning, "1000000000000000002"));
+    CHECK(p->warnings.n_null == 1 && p->warnings.n_skipped == 2);
+    CHECK(strstr(p->warnings.first, "scheduled") &&
+          strstr(p->warnings.first, "1000000000000000002"));
 
     /* ---- call 1: everything ---- */
     c = &p->calls[0];
@@ -254,9 +227,10 @@ static void test_calls(void)
         parse_digest_hex(c->raw, c->raw_len, hex);
         CHECK(streq(hex, c->digest));
     }
-    /* between consecutive calls' bytes: only a comma and whitespace */
+    /* between consecutive calls' bytes in the body: only a comma and whitespace */
     {
-        const char *a = c->raw + c->raw_len, *b = p->calls[1].raw;
+        const char *a = find(body, len, c->raw, c->raw_len) + c->raw_len;
+        const char *b = find(body, len, p->calls[1].raw, p->calls[1].raw_len);
         int commas = 0, other = 0;
 
         CHECK(b > a);
@@ -413,7 +387,8 @@ static void test_transcripts(void)
         return;
     }
     buf_init(&u, 0);
-    CHECK(p->n_items == 3 && p->warnings == 1 && p->cursor == NULL && p->total_records == 4);
+    CHECK(p->n_items == 3 && p->warnings.n_null == 0 && p->warnings.n_skipped == 1);
+    CHECK(p->cursor == NULL && p->total_records == 4);
     t = &p->items[0];
     CHECK(streq(t->call_id, "45678901234567890123"));
     CHECK(t->sentences == 5);
@@ -514,7 +489,7 @@ static void test_malformed(void)
 
 int main(void)
 {
-    test_scanner();
+    test_walk();
     test_digest();
     test_users();
     test_calls();

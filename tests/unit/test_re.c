@@ -15,6 +15,7 @@
 #include "check.h"
 #include "err.h"
 #include "re.h"
+#include "text.h"
 
 #include "banned.h"
 
@@ -51,28 +52,77 @@ static const char *first(const char *pat, int flags, const char *s)
     return out;
 }
 
-/* Count non-overlapping matches the way the SQL function and grep do. */
+/* Count non-overlapping matches with re_each, the loop regexp_count runs. */
 static int count(const char *pat, int flags, const char *s)
 {
     struct err e = {0};
     struct re *re = must_compile(pat, flags);
     size_t len = strlen(s), pos = 0, ms, me;
-    int n = 0, rc;
+    int n = 0;
 
-    while (pos <= len && (rc = re_next(re, s, len, pos, &ms, &me, &e)) == 1) {
+    while (re_each(re, s, len, &pos, &ms, &me, &e) == 1)
         n++;
-        if (me > ms) {
-            pos = me;
-        } else {
-            if (me >= len)
-                break;
-            pos = me + 1;
-            while (pos < len && ((unsigned char)s[pos] & 0xC0) == 0x80)
-                pos++;
-        }
-    }
     re_free(re);
     return n;
+}
+
+/* re_sentence_hits' callback: records the ranges as "s-e," into a string. */
+struct ranges {
+    char text[128];
+    int stop_at; /* fail on this hit (from 1), 0: never */
+    int n;
+};
+
+static int record_hit(void *arg, size_t ms, size_t me)
+{
+    struct ranges *r = arg;
+    size_t k = strlen(r->text);
+
+    if (++r->n == r->stop_at)
+        return 1;
+    snprintf(r->text + k, sizeof r->text - k, "%zu-%zu,", ms, me);
+    return 0;
+}
+
+/* The hits of pat in s (at most max), with their ranges in got. */
+static int64_t hits(const char *pat, const char *s, size_t max, struct ranges *got)
+{
+    struct err e = {0};
+    struct re *re = must_compile(pat, 0);
+    int64_t n;
+
+    memset(got, 0, sizeof *got);
+    n = re_sentence_hits(re, s, strlen(s), max, record_hit, got, &e);
+    re_free(re);
+    return n;
+}
+
+static void test_sentence_hits(void)
+{
+    struct ranges r;
+    struct err e = {0};
+    struct re *re;
+
+    CHECK(hits("a", "banana", SIZE_MAX, &r) == 3 && strcmp(r.text, "1-2,3-4,5-6,") == 0);
+    CHECK(hits("a", "banana", 2, &r) == 2 && strcmp(r.text, "1-2,3-4,") == 0);
+    CHECK(hits("a", "xyz", SIZE_MAX, &r) == 0 && r.text[0] == '\0');
+    /* only empty matches: one hit, at the first */
+    CHECK(hits("^", "abc", SIZE_MAX, &r) == 1 && strcmp(r.text, "0-0,") == 0);
+    CHECK(hits("$", "abc", SIZE_MAX, &r) == 1 && strcmp(r.text, "3-3,") == 0);
+    CHECK(hits("x*", "abc", SIZE_MAX, &r) == 1 && strcmp(r.text, "0-0,") == 0);
+    CHECK(hits("^", "", SIZE_MAX, &r) == 1 && strcmp(r.text, "0-0,") == 0);
+    /* empty matches beside non-empty ones do not count */
+    CHECK(hits("x*", "axxbx", SIZE_MAX, &r) == 2 && strcmp(r.text, "1-3,4-5,") == 0);
+    /* stepping past an empty match goes one code point, not one byte */
+    CHECK(hits("b?", "\xF0\x9F\x98\x80\x62", SIZE_MAX, &r) == 1 && strcmp(r.text, "4-5,") == 0);
+    CHECK(hits("a", "banana", 0, &r) == 0 && r.n == 0);
+    /* a callback that fails stops the search */
+    re = must_compile("a", 0);
+    memset(&r, 0, sizeof r);
+    r.stop_at = 2;
+    CHECK(re_sentence_hits(re, "banana", 6, SIZE_MAX, record_hit, &r, &e) == -1 && r.n == 2);
+    CHECK(re_sentence_hits(re, "banana", 6, SIZE_MAX, NULL, NULL, &e) == 3);
+    re_free(re);
 }
 
 static void test_compile_errors(void)
@@ -207,7 +257,7 @@ static void test_utf8(void)
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t len = strlen(cases[i].s);
 
-        CHECK(re_valid_utf8(cases[i].s, len) == cases[i].ok);
+        CHECK(text_utf8_valid(cases[i].s, len) == cases[i].ok);
         CHECK(pcre2_valid(cases[i].s, len) == cases[i].ok);
     }
     /* Random byte strings biased towards UTF-8 structure: our validator must agree with
@@ -232,7 +282,7 @@ static void test_utf8(void)
             default: buf[k] = (char)(0xF0 | ((r >> 3) & 0x0F));
             }
         }
-        agree = re_valid_utf8(buf, len) == pcre2_valid(buf, len);
+        agree = text_utf8_valid(buf, len) == pcre2_valid(buf, len);
         if (!agree) {
             fprintf(stderr, "utf8 disagreement at case %zu (len %zu)\n", i, len);
             CHECK(agree);
@@ -677,6 +727,7 @@ int main(void)
 {
     test_compile_errors();
     test_matches();
+    test_sentence_hits();
     test_utf8();
     test_required_literal();
     test_literal_sound();
