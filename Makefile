@@ -36,7 +36,7 @@ BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(SA
                -Ischema -I$(BUILD)/gen
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS_INGEST = $(shell pkg-config --libs libcurl libcjson sqlite3 libdeflate 2>/dev/null) -lpthread -lm
-LIBS_QUERY  = $(shell pkg-config --libs sqlite3 libpcre2-8 libdeflate 2>/dev/null) -lpthread -lm
+LIBS_QUERY  = $(shell pkg-config --libs sqlite3 libpcre2-8 libdeflate libcjson 2>/dev/null) -lpthread -lm
 LIBS_ALL    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 SCHEMA_SRC := $(wildcard schema/*.c)

@@ -53,6 +53,10 @@ struct show {
     struct out *rows; /* table-like formats */
     int color;
     int n_lines; /* sentences written so far */
+    /* cmd_show_json: the object into ob (never flushed), the transcript in pages */
+    int to_buf;
+    size_t first, max_lines, max_bytes; /* the page: from line first, at most this much */
+    size_t seen, next;                  /* lines gone by; where the next page starts (0: none) */
 };
 
 static char *dup_col(sqlite3_stmt *st, int col)
@@ -221,7 +225,7 @@ done:
 
 static int flush(struct show *s, struct err *e)
 {
-    return s->ob.len >= (64u << 10) ? out_flush_buf(stdout, &s->ob, e) : ERR_OK;
+    return !s->to_buf && s->ob.len >= (64u << 10) ? out_flush_buf(stdout, &s->ob, e) : ERR_OK;
 }
 
 /* ---- JSON ----------------------------------------------------------------------------- */
@@ -232,6 +236,14 @@ static int json_line(struct show *s, const struct transcript_line *ln, const cha
     struct buf *b = &s->ob;
     int rc;
 
+    if (s->to_buf) { /* a page: lines [first, first + max_lines), within max_bytes */
+        if (s->seen++ < s->first || s->next)
+            return ERR_OK;
+        if ((size_t)s->n_lines >= s->max_lines || (s->n_lines && b->len >= s->max_bytes)) {
+            s->next = s->seen - 1;
+            return ERR_OK;
+        }
+    }
     if ((rc = buf_puts(b, s->n_lines++ ? ",{\"speaker_id\":" : "{\"speaker_id\":", e)))
         return rc;
     rc = ln->speaker_len ? out_json_string(b, ln->speaker, ln->speaker_len, e)
@@ -289,6 +301,8 @@ static int show_json(struct show *s, sqlite3_stmt *call, struct err *e)
     s->n_lines = 0;
     if ((rc = each_line(s, json_line, &found, e)))
         return rc;
+    if (s->to_buf)
+        return buf_puts(&s->ob, "]}", e);
     if ((rc = buf_puts(&s->ob, "]}\n", e)))
         return rc;
     return out_flush_buf(stdout, &s->ob, e);
@@ -477,7 +491,9 @@ static int show_call(struct show *s, struct err *e)
     }
     if ((rc = load_parties(s, e)))
         goto done;
-    if (!s->c->format_set)
+    if (s->to_buf)
+        rc = show_json(s, st, e);
+    else if (!s->c->format_set)
         rc = show_text(s, st, e);
     else if (s->c->format == OUT_JSON || s->c->format == OUT_JSONL)
         rc = show_json(s, st, e);
@@ -486,6 +502,35 @@ static int show_call(struct show *s, struct err *e)
 done:
     sqlite3_finalize(st);
     buf_release(&q);
+    return rc;
+}
+
+int cmd_show_json(sqlite3 *db, const char *id, size_t first, size_t max_lines, size_t max_bytes,
+                  struct buf *out, size_t *next, struct err *e)
+{
+    struct cmd_ctx c = {.db_path = "the mirror"};
+    struct show s = {.c = &c, .db = db, .id = id, .to_buf = 1};
+    int rc;
+
+    *next = 0;
+    s.first = first;
+    s.max_lines = max_lines ? max_lines : (size_t)-1;
+    s.max_bytes = max_bytes ? max_bytes : (size_t)-1;
+    filter_init(&s.f);
+    buf_init(&s.ob, 0);
+    if (!(rc = show_call(&s, e))) {
+        buf_release(out);
+        *out = s.ob; /* ownership moves to the caller */
+        buf_init(&s.ob, 0);
+        *next = s.next;
+    }
+    for (size_t i = 0; i < s.n_parties; i++) {
+        free(s.parties[i].speaker_id);
+        free(s.parties[i].name);
+    }
+    free(s.parties);
+    buf_release(&s.ob);
+    filter_release(&s.f);
     return rc;
 }
 

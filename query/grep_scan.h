@@ -14,6 +14,8 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <time.h>
 
 #include "buf.h"
 #include "cmd.h"
@@ -75,6 +77,9 @@ struct grep {
     enum grep_mode mode;
     size_t max_hits; /* 0: no limit */
     int threads;
+    FILE *fp;          /* where grep_out writes; NULL: stdout */
+    time_t deadline;   /* stop before the next batch once the clock reaches it; 0: never */
+    int timed_out;     /* the deadline stopped the scan */
     struct re *re;
     struct buf ids; /* the candidates' ids, NUL-terminated, one after another */
     size_t *cands;  /* offsets into ids, in output order */
@@ -96,6 +101,15 @@ static inline const char *grep_cand_id(const struct grep *g, size_t call)
 {
     return g->ids.data + g->cands[call];
 }
+
+/* Start g with its defaults for the command context c (one thread per core, text mode);
+ * release with grep_release. The settings are then filled in by the caller. (cmd_grep.c) */
+void grep_init(struct grep *g, const struct cmd_ctx *c);
+void grep_release(struct grep *g);
+
+/* Compile the pattern, select and thin the candidate calls and print the hits (grep_out.h),
+ * as `callmine-query grep` does; stops early at max_hits or the deadline. (cmd_grep.c) */
+int grep_execute(struct grep *g, struct err *e);
 
 /* Set up the batch slots and start the workers. On failure everything started is stopped
  * again (grep_scan_stop is still safe to call). */
