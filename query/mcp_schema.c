@@ -137,7 +137,9 @@ static const struct tool tools[] = {
      "TimeOfCall snapshots) and the transcript in spoken order, in pages: pass next_cursor "
      "back as cursor for the next page.",
      INPUT("\"call_id\":" STR ",\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor "
-           "of the previous page\"}",
+           "of the previous page\"},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":"
+           "5000,\"description\":\"transcript sentences per page (default 2000; a page also "
+           "stops near 192 KB)\"}",
            "\"call_id\""),
      OBJ("\"id\":" STR ",\"title\":" NSTR ",\"started\":" NSTR ",\"duration\":" NNUM
          ",\"url\":" NSTR ",\"primary_user_id\":" NSTR

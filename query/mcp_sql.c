@@ -110,7 +110,8 @@ int mcp_tool_sql(struct mcp_tools *t, const cJSON *args, struct mcp_json *j, str
         return rc;
     sqlite3_set_authorizer(t->db, authorize, NULL);
     if (sqlite3_prepare_v2(t->db, sql, -1, &st, &tail) != SQLITE_OK) {
-        rc = sqlite3_errcode(t->db) == SQLITE_AUTH
+        rc = sqlite3_errcode(t->db) == SQLITE_AUTH ||
+                     strncmp(sqlite3_errmsg(t->db), "not authorized", 14) == 0
                  ? err_set(e, ERR_USAGE,
                            "sql_query: not allowed: %s (only reading is: SELECT, WITH, and "
                            "PRAGMA table_info and the like)",

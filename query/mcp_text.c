@@ -40,20 +40,22 @@ static int speaker_arg(const cJSON *args, int *role, const char **name, struct e
 
 int mcp_tool_get_call(struct mcp_tools *t, const cJSON *args, struct mcp_json *j, struct err *e)
 {
-    static const char *const allowed[] = {"call_id", "cursor", NULL};
+    static const char *const allowed[] = {"call_id", "cursor", "limit", NULL};
     struct buf out;
     cJSON *root = NULL;
     const cJSON *c;
     const char *id;
-    size_t first, next = 0;
+    size_t first, next = 0, limit;
     int rc;
 
     buf_init(&out, 0);
     if ((rc = mcp_args_check(args, allowed, 0, e)) ||
-        (rc = mcp_arg_string(args, "call_id", 1, &id, e)) || (rc = mcp_arg_cursor(args, &first, e)))
+        (rc = mcp_arg_string(args, "call_id", 1, &id, e)) ||
+        (rc = mcp_arg_cursor(args, &first, e)) ||
+        (rc = mcp_arg_limit(args, "limit", 2000, 5000, &limit, e)))
         goto done;
     /* the page leaves room for redaction's placeholders and the re-escaping */
-    if ((rc = cmd_show_json(t->db, id, first, 2000, MCP_RESULT_BYTES * 3 / 4, &out, &next, e))) {
+    if ((rc = cmd_show_json(t->db, id, first, limit, MCP_RESULT_BYTES * 3 / 4, &out, &next, e))) {
         if (rc == ERR_NOTFOUND)
             err_set(e, ERR_NOTFOUND, "no call '%.60s' in the mirror (find_calls lists calls)", id);
         else if (mcp_interrupted(t))

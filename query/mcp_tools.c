@@ -372,7 +372,10 @@ static int tool_find(struct mcp_tools *t, const cJSON *args, struct mcp_json *j,
     if ((rc = mcp_args_check(args, allowed, 1, e)) ||
         (rc = mcp_arg_limit(args, "limit", 25, 200, &limit, e)) ||
         (rc = mcp_arg_cursor(args, &offset, e)) || (rc = mcp_args_filters(t, args, &f, e)) ||
-        (rc = filter_sql(&f, &cond, e)) || (rc = count_calls(t, &f, cond.data, &total, e)))
+        (rc = filter_sql(&f, &cond, e)))
+        goto done;
+    /* the count and the page from one snapshot, while an ingest may commit */
+    if ((rc = db_exec(t->db, "BEGIN", e)) || (rc = count_calls(t, &f, cond.data, &total, e)))
         goto done;
     if ((rc = buf_printf(&q, e,
                          "SELECT f.call_id, f.title, f.started, f.rep_name, %s, %s, f.outcome, "
@@ -439,6 +442,8 @@ static int tool_find(struct mcp_tools *t, const cJSON *args, struct mcp_json *j,
     mcp_json_obj_end(j);
 done:
     sqlite3_finalize(st);
+    if (!sqlite3_get_autocommit(t->db))
+        sqlite3_exec(t->db, "COMMIT", NULL, NULL, NULL);
     filter_release(&f);
     buf_release(&cond);
     buf_release(&q);
@@ -519,10 +524,7 @@ int mcp_tools_call(struct mcp_tools *t, const char *name, const cJSON *args, str
         if (strcmp(table[i].name, name) != 0)
             continue;
         t->deadline_ms = mcp_now_ms() + MCP_CALL_MS;
-        if (sqlite3_get_autocommit(t->db) && (rc = db_exec(t->db, "BEGIN", e)))
-            break; /* one snapshot for the call's statements */
         rc = table[i].fn(t, args, j, e);
-        sqlite3_exec(t->db, "COMMIT", NULL, NULL, NULL);
         t->deadline_ms = INT64_MAX;
         if (!rc)
             rc = mcp_json_status(j, e);
