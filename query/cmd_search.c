@@ -84,8 +84,7 @@ static int heading(struct printer *p, const struct search_hit *h, struct err *e)
         sqlite3_reset(p->meta);
         return rc;
     }
-    if ((o->len && (rc = buf_putc(o, '\n', e))) ||
-        (rc = buf_puts(o, p->color ? C_HEAD : "", e)) ||
+    if ((o->len && (rc = buf_putc(o, '\n', e))) || (rc = buf_puts(o, p->color ? C_HEAD : "", e)) ||
         (rc = put_safe(o, h->title ? h->title : "(untitled)", h->title ? strlen(h->title) : 10,
                        e)) ||
         (rc = buf_puts(o, p->color ? C_OFF : "", e)))
@@ -181,9 +180,9 @@ static int on_hit(void *ctx, const struct search_hit *h, struct err *e)
 
 static int open_printer(struct printer *p, struct err *e)
 {
-    static const char *const cols[] = {"call_id",  "title", "started", "speaker_id",
+    static const char *const cols[] = {"call_id",      "title",       "started",  "speaker_id",
                                        "speaker_name", "affiliation", "start_ms", "text",
-                                       "snippet", "score", "url"};
+                                       "snippet",      "score",       "url"};
     struct buf q;
     int rc;
 
@@ -229,8 +228,8 @@ static int parse_args(struct printer *p, struct search_opts *o, struct cmd_ctx *
             else if (strcmp(optarg, "all") == 0)
                 o->speaker = SEARCH_ANY;
             else
-                rc = err_set(e, ERR_USAGE,
-                             "search: --speaker '%s': expected rep, customer or all", optarg);
+                rc = err_set(e, ERR_USAGE, "search: --speaker '%s': expected rep, customer or all",
+                             optarg);
             break;
         case OPT_LIMIT: {
             char *end = NULL;

@@ -77,9 +77,9 @@ struct grep {
     enum grep_mode mode;
     size_t max_hits; /* 0: no limit */
     int threads;
-    FILE *fp;          /* where grep_out writes; NULL: stdout */
-    time_t deadline;   /* stop before the next batch once the clock reaches it; 0: never */
-    int timed_out;     /* the deadline stopped the scan */
+    FILE *fp;        /* where grep_out writes; NULL: stdout */
+    time_t deadline; /* stop before the next batch once the clock reaches it; 0: never */
+    int timed_out;   /* the deadline stopped the scan */
     struct re *re;
     struct buf ids; /* the candidates' ids, NUL-terminated, one after another */
     size_t *cands;  /* offsets into ids, in output order */

@@ -37,7 +37,8 @@ static const struct command {
     {"search", cmd_search,
      "search QUERY [FILTERS]   ranked full-text search over transcript sentences\n"
      "        [--speaker rep|customer|all] [--limit N]\n"
-     "      callmine-query search '\"too expensive\" OR pricing' --outcome lost --speaker customer"},
+     "      callmine-query search '\"too expensive\" OR pricing' --outcome lost --speaker "
+     "customer"},
     {"analyze", cmd_analyze,
      "analyze NAME [ARGS] [FILTERS]  an analysis, one row per group\n"
      "        [--by rep|stage|month|week|outcome|company-size|call|all] [--speaker WHO] [-i]\n"

@@ -189,7 +189,7 @@ void mcp_json_cell(struct mcp_json *j, const struct out_cell *c, int redactable)
 
 int mcp_json_key_redactable(const char *key)
 {
-    static const char *const keep[] = {"id",    "url",    "started", "timing",
+    static const char *const keep[] = {"id",    "url",    "started",    "timing",
                                        "stage", "cursor", "next_cursor"};
     size_t n;
 

@@ -22,9 +22,9 @@
 #define MCP_JSON_DEPTH 32
 
 struct mcp_json {
-    struct buf b;     /* the JSON text */
-    size_t budget;    /* bytes a result may take (rows past it are rolled back) */
-    int redact;       /* mask e-mail addresses and phone numbers in redactable strings */
+    struct buf b;  /* the JSON text */
+    size_t budget; /* bytes a result may take (rows past it are rolled back) */
+    int redact;    /* mask e-mail addresses and phone numbers in redactable strings */
     size_t redactions;
     struct buf scratch;
     int depth;

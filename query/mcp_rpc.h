@@ -40,11 +40,11 @@ extern const char *const mcp_rpc_versions[];
 int mcp_rpc_read(FILE *fp, struct buf *line);
 
 struct mcp_request {
-    cJSON *root;          /* owned */
-    const cJSON *id;      /* NULL: a notification */
-    const char *method;   /* borrowed from root */
-    const cJSON *params;  /* an object or NULL */
-    const char *version;  /* params._meta's protocol version, or NULL */
+    cJSON *root;         /* owned */
+    const cJSON *id;     /* NULL: a notification */
+    const char *method;  /* borrowed from root */
+    const cJSON *params; /* an object or NULL */
+    const char *version; /* params._meta's protocol version, or NULL */
 };
 
 /* Parse line into r. Returns 0, or a JSON-RPC error code (MCP_PARSE_ERROR for text that is

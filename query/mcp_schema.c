@@ -30,9 +30,9 @@ const size_t mcp_n_filter_args = sizeof mcp_filter_args / sizeof *mcp_filter_arg
 
 /* The FILTERS as JSON Schema properties (no braces). */
 #define FILTER_PROPS                                                                               \
-    "\"from\":{\"type\":\"string\",\"description\":\"calls that started at or after this: "       \
+    "\"from\":{\"type\":\"string\",\"description\":\"calls that started at or after this: "        \
     "YYYY-MM-DD, an ISO date-time, or 90d, 12w, 6m (ago), today, yesterday\"},"                    \
-    "\"to\":{\"type\":\"string\",\"description\":\"calls that started before this (exclusive); "  \
+    "\"to\":{\"type\":\"string\",\"description\":\"calls that started before this (exclusive); "   \
     "same forms as from\"},"                                                                       \
     "\"rep\":{\"type\":\"string\",\"description\":\"the call's rep (the internal speaker who "     \
     "talked most): part of the name or e-mail, any case\"},"                                       \
@@ -114,22 +114,23 @@ static const struct tool tools[] = {
            "\"tracker\",\"topic\"]}," LIMIT(50, 500) "," FILTER_PROPS,
            "\"field\""),
      OBJ("\"field\":" STR ",\"values\":{\"type\":\"array\",\"items\":" OBJ(
-             "\"value\":" NSTR ",\"calls\":{\"type\":\"integer\"}", "\"value\",\"calls\"") "},"
-         TRUNCATED,
+             "\"value\":" NSTR ",\"calls\":{\"type\":\"integer\"}",
+             "\"value\",\"calls\"") "}," TRUNCATED,
          "\"field\",\"values\",\"truncated\"")},
     {"find_calls", "Find calls",
      "The calls that match the filters, newest first, with rep, deal stage, amount, outcome "
      "and company. Page with cursor (the next_cursor of the previous page).",
      INPUT(LIMIT(25, 200) ",\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of "
-           "the previous page\"}," FILTER_PROPS,
+                          "the previous page\"}," FILTER_PROPS,
            ""),
      OBJ("\"calls\":{\"type\":\"array\",\"items\":" OBJ(
              "\"call_id\":" STR ",\"title\":" NSTR ",\"started\":" NSTR ",\"rep_name\":" NSTR
-             ",\"stage\":" NSTR ",\"amount\":" NNUM ",\"outcome\":" NSTR
-             ",\"company_name\":" NSTR ",\"url\":" NSTR,
+             ",\"stage\":" NSTR ",\"amount\":" NNUM ",\"outcome\":" NSTR ",\"company_name\":" NSTR
+             ",\"url\":" NSTR,
              "\"call_id\",\"title\",\"started\",\"rep_name\",\"stage\",\"amount\",\"outcome\","
              "\"company_name\",\"url\"") "},"
-         "\"total\":{\"type\":\"integer\"},\"next_cursor\":" NSTR "," TRUNCATED,
+                                         "\"total\":{\"type\":\"integer\"},\"next_cursor\":" NSTR
+                                         "," TRUNCATED,
          "\"calls\",\"total\",\"next_cursor\",\"truncated\"")},
     {"get_call", "Get one call",
      "One call as `callmine-query show --format json` gives it: title, start, duration, url, "
@@ -149,7 +150,7 @@ static const struct tool tools[] = {
              "\"speaker_id\":" NSTR ",\"start_ms\":{\"type\":\"integer\"},\"end_ms\":{\"type\":"
              "\"integer\"},\"text\":" STR,
              "\"speaker_id\",\"start_ms\",\"end_ms\",\"text\"") "},"
-         "\"next_cursor\":" NSTR,
+                                                                "\"next_cursor\":" NSTR,
          "\"id\",\"parties\",\"deals\",\"transcript\",\"next_cursor\"")},
     {"search_transcripts", "Search transcripts (ranked)",
      "Ranked full-text search over transcript sentences (bm25, best first): which calls talked "
@@ -161,17 +162,18 @@ static const struct tool tools[] = {
      OBJ("\"hits\":{\"type\":\"array\",\"items\":" OBJ(
              HIT_PROPS ",\"snippet\":" STR ",\"score\":{\"type\":\"number\"}",
              HIT_REQUIRED ",\"snippet\",\"score\"") "},"
-         "\"calls\":{\"type\":\"integer\"},\"more\":{\"type\":\"boolean\"}," TRUNCATED,
+                                                    "\"calls\":{\"type\":\"integer\"},\"more\":{"
+                                                    "\"type\":\"boolean\"}," TRUNCATED,
          "\"hits\",\"calls\",\"more\",\"truncated\"")},
     {"grep_transcripts", "Search transcripts (regex)",
      "Exhaustive regular-expression search (PCRE2) over transcript sentences, oldest call "
      "first, one hit per match: for exact patterns, counts and spellings that ranked search "
      "cannot express.",
-     INPUT("\"pattern\":" STR ",\"ignore_case\":{\"type\":\"boolean\"}," SPEAKER "," LIMIT(
-               50, 500) "," FILTER_PROPS,
+     INPUT("\"pattern\":" STR ",\"ignore_case\":{\"type\":\"boolean\"}," SPEAKER
+           "," LIMIT(50, 500) "," FILTER_PROPS,
            "\"pattern\""),
      OBJ("\"hits\":{\"type\":\"array\",\"items\":" OBJ(HIT_PROPS ",\"match\":" STR,
-                                                      HIT_REQUIRED ",\"match\"") "}," TRUNCATED,
+                                                       HIT_REQUIRED ",\"match\"") "}," TRUNCATED,
          "\"hits\",\"truncated\"")},
     {"run_analysis", "Run an analysis",
      "One of callmine's analyses over the calls that match the filters, one row per group "

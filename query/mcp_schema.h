@@ -18,8 +18,8 @@ struct mcp_filter_arg {
 extern const struct mcp_filter_arg mcp_filter_args[];
 extern const size_t mcp_n_filter_args;
 
-/* Write the member "tools": [...] into the object j has open. sql: include sql_query. analyses: the names run_analysis
- * takes (n of them; may be 0). */
+/* Write the member "tools": [...] into the object j has open. sql: include sql_query. analyses: the
+ * names run_analysis takes (n of them; may be 0). */
 void mcp_schema_tools(struct mcp_json *j, int sql, const char *const *analyses, size_t n);
 
 /* 1 when name is one of the tools (sql_query only when sql). */

@@ -19,9 +19,9 @@
 static int authorize(void *ud, int action, const char *a, const char *b, const char *db,
                      const char *trigger)
 {
-    static const char *const pragmas[] = {"table_info",  "table_xinfo",      "index_list",
-                                          "index_info",  "index_xinfo",      "foreign_key_list",
-                                          "user_version", "function_list",   "collation_list"};
+    static const char *const pragmas[] = {"table_info",   "table_xinfo",   "index_list",
+                                          "index_info",   "index_xinfo",   "foreign_key_list",
+                                          "user_version", "function_list", "collation_list"};
     static const char *const denied_fns[] = {"load_extension", "fts3_tokenizer", "readfile",
                                              "writefile", "edit"};
 
@@ -123,12 +123,11 @@ int mcp_tool_sql(struct mcp_tools *t, const cJSON *args, struct mcp_json *j, str
         rc = err_set(e, ERR_USAGE, "sql_query: no SQL statement given");
         goto done;
     }
-    while (tail && (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == '\r' ||
-                    *tail == ';'))
+    while (tail &&
+           (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == '\r' || *tail == ';'))
         tail++;
     if (tail && *tail) {
-        rc = err_set(e, ERR_USAGE, "sql_query: give one statement (more follows: '%.30s')",
-                     tail);
+        rc = err_set(e, ERR_USAGE, "sql_query: give one statement (more follows: '%.30s')", tail);
         goto done;
     }
     if (!sqlite3_stmt_readonly(st)) {
@@ -148,8 +147,9 @@ static const struct {
     const char *table, *column, *meaning;
 } meanings[] = {
     {"call_facts", "", "one row per call in a sales team's terms; start ad-hoc SQL here"},
-    {"call_facts", "rep_name", "the call's rep: the internal speaker who talked most, else the "
-                               "primary user (rep_source says which)"},
+    {"call_facts", "rep_name",
+     "the call's rep: the internal speaker who talked most, else the "
+     "primary user (rep_source says which)"},
     {"call_facts", "stage", "the deal's stage as it stands now (Gong's Now snapshot)"},
     {"call_facts", "amount", "the deal's amount now"},
     {"call_facts", "stage_at_call", "the deal's stage when the call took place"},
@@ -174,8 +174,9 @@ static const struct {
     {"deals", "timing", "Now (the deal as it stands) or TimeOfCall (as it was at the call)"},
     {"deals", "ord", "0 for the call's own deal (the first Gong lists)"},
     {"crm_fields", "", "every CRM field Gong returned with a call, lossless"},
-    {"transcripts", "", "compressed transcripts: transcript_text(call_id) gives the text, one "
-                        "sentence per line: START_MS TAB END_MS TAB SPEAKER_ID TAB TEXT"},
+    {"transcripts", "",
+     "compressed transcripts: transcript_text(call_id) gives the text, one "
+     "sentence per line: START_MS TAB END_MS TAB SPEAKER_ID TAB TEXT"},
     {"call_metrics", "", "conversation measures computed once per transcript"},
     {"trackers", "", "Gong trackers (keywords, smart trackers) counted per call"},
     {"topics", "", "Gong topics and their duration per call"},

@@ -335,8 +335,10 @@ int mcp_tool_analysis(struct mcp_tools *t, const cJSON *args, struct mcp_json *j
         (rc = mcp_args_filters(t, args, &f, e)))
         goto done;
     if (!(a = analysis_find(&t->analyses, name))) {
-        rc = err_set(e, ERR_USAGE, "unknown analysis '%.40s': the name enum of run_analysis "
-                                   "lists them", name);
+        rc = err_set(e, ERR_USAGE,
+                     "unknown analysis '%.40s': the name enum of run_analysis "
+                     "lists them",
+                     name);
         goto done;
     }
     if (a->needs_pattern && !p.pattern) {

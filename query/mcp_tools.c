@@ -72,8 +72,8 @@ int mcp_args_check(const cJSON *args, const char *const *allowed, int filters, s
         for (size_t i = 0; allowed[i]; i++)
             n += (size_t)snprintf(list + n, n < sizeof list ? sizeof list - n : 0, "%s%s",
                                   i ? ", " : "", allowed[i]);
-        return err_set(e, ERR_USAGE, "unknown argument '%.40s': this tool takes %s%s%s",
-                       a->string, n ? list : "no arguments", filters ? (n ? " and " : "") : "",
+        return err_set(e, ERR_USAGE, "unknown argument '%.40s': this tool takes %s%s%s", a->string,
+                       n ? list : "no arguments", filters ? (n ? " and " : "") : "",
                        filters ? "the filters (from, to, rep, stage, outcome, ...)" : "");
     }
     return ERR_OK;
@@ -465,8 +465,7 @@ int mcp_tools_open(const struct cmd_ctx *c, int redact, int sql, struct mcp_tool
     t->redact = redact;
     t->sql = sql;
     t->deadline_ms = INT64_MAX;
-    if ((rc = cmd_open_db(&t->c, &t->db, e)) ||
-        (rc = analysis_set_load(&t->analyses, NULL, e)))
+    if ((rc = cmd_open_db(&t->c, &t->db, e)) || (rc = analysis_set_load(&t->analyses, NULL, e)))
         goto fail;
     if (!(t->analysis_names = calloc(t->analyses.n + 1, sizeof *t->analysis_names))) {
         rc = err_set(e, ERR_NOMEM, "mcp: out of memory");

@@ -238,8 +238,8 @@ static int fill_hit(struct run *r, int64_t idx, struct search_hit *h, int *ok, i
         return rc;
     if (!h->n_spans && search_terms_count(r->terms))
         return ERR_OK;
-    if ((rc = search_terms_snippet(h->text, h->text_len, h->spans, h->n_spans, r->o->on,
-                                   r->o->off, &r->snippet, e)))
+    if ((rc = search_terms_snippet(h->text, h->text_len, h->spans, h->n_spans, r->o->on, r->o->off,
+                                   &r->snippet, e)))
         return rc;
     h->snippet = r->snippet.data ? r->snippet.data : "";
     *ok = 1;
@@ -254,9 +254,8 @@ static int check_query(sqlite3 *db, const char *query, struct err *e)
     sqlite3_stmt *st = NULL;
     int rc, step;
 
-    if ((rc = cmd_prepare(db,
-                          "SELECT 1 FROM search_sentences WHERE search_sentences MATCH ?1 LIMIT 1",
-                          &st, e)))
+    if ((rc = cmd_prepare(
+             db, "SELECT 1 FROM search_sentences WHERE search_sentences MATCH ?1 LIMIT 1", &st, e)))
         return rc;
     sqlite3_bind_text(st, 1, query, -1, SQLITE_STATIC);
     step = sqlite3_step(st);
@@ -275,8 +274,7 @@ static int check_query(sqlite3 *db, const char *query, struct err *e)
     return rc;
 }
 
-static int prepare_main(sqlite3 *db, const struct search_opts *o, sqlite3_stmt **st,
-                        struct err *e)
+static int prepare_main(sqlite3 *db, const struct search_opts *o, sqlite3_stmt **st, struct err *e)
 {
     struct buf q;
     int rc;
@@ -403,8 +401,7 @@ int search_run(sqlite3 *db, const struct search_opts *o, search_hit_fn fn, void 
         rc = err_set(e, ERR_NOMEM, "search: out of memory");
         goto done;
     }
-    if ((rc = cmd_prepare(db, "SELECT size, body FROM transcripts WHERE call_id = ?1", &r.tr,
-                          e)) ||
+    if ((rc = cmd_prepare(db, "SELECT size, body FROM transcripts WHERE call_id = ?1", &r.tr, e)) ||
         (rc = cmd_prepare(db,
                           "SELECT p.speaker_id, coalesce(p.name, (SELECT nullif(trim("
                           "ifnull(u.first_name, '') || ' ' || ifnull(u.last_name, '')), '') "

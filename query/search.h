@@ -45,11 +45,11 @@ struct search_hit {
 typedef int (*search_hit_fn)(void *ctx, const struct search_hit *h, struct err *e);
 
 struct search_opts {
-    const char *query;       /* FTS5 syntax */
-    const struct filter *f;  /* the FILTERS (validated by the caller) */
+    const char *query;      /* FTS5 syntax */
+    const struct filter *f; /* the FILTERS (validated by the caller) */
     enum search_role speaker;
-    size_t limit;            /* hits at most (0: no limit) */
-    const char *on, *off;    /* snippet markers, e.g. "**" and "**" */
+    size_t limit;         /* hits at most (0: no limit) */
+    const char *on, *off; /* snippet markers, e.g. "**" and "**" */
 };
 
 struct search_totals {

@@ -45,8 +45,8 @@ static fts5_api *fts5_of(sqlite3 *db)
 
 static int is_bare(unsigned char c)
 {
-    return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           c == '_' || c == 0x1A;
+    return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+           (c >= 'A' && c <= 'Z') || c == '_' || c == 0x1A;
 }
 
 static int on_query_token(void *ctx, int flags, const char *tok, int n, int s, int e)

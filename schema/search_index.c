@@ -36,8 +36,7 @@ struct search_index {
 
 static int fail(struct search_index *x, struct err *e, const char *what, const char *call_id)
 {
-    return err_set(e, ERR_DB, "search index: %s '%.40s': %s", what, call_id,
-                   sqlite3_errmsg(x->db));
+    return err_set(e, ERR_DB, "search index: %s '%.40s': %s", what, call_id, sqlite3_errmsg(x->db));
 }
 
 int search_index_open(sqlite3 *db, struct search_index **out, struct err *e)
@@ -233,9 +232,9 @@ int search_index_fill(sqlite3 *db, size_t batch, size_t *n, size_t *corrupt, str
             buf_reset(&id);
             if ((rc = buf_puts(&id, cid, e)))
                 break;
-            if (size < 0 || zblob_inflate(x->z, sqlite3_column_blob(st, 2),
-                                          (size_t)sqlite3_column_bytes(st, 2), (size_t)size,
-                                          &x->text, &ignored)) {
+            if (size < 0 ||
+                zblob_inflate(x->z, sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
+                              (size_t)size, &x->text, &ignored)) {
                 bad++;
                 continue;
             }

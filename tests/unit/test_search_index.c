@@ -22,7 +22,8 @@ static long long count(const char *match)
     sqlite3_stmt *st = NULL;
     long long n = -1;
 
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM search_sentences WHERE search_sentences MATCH ?1",
+    if (sqlite3_prepare_v2(db,
+                           "SELECT count(*) FROM search_sentences WHERE search_sentences MATCH ?1",
                            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW)
@@ -66,9 +67,8 @@ static void put_transcript(struct zblob_codec *z, const char *id, const char *te
 
     buf_init(&blob, 0);
     CHECK(zblob_deflate(z, text, strlen(text), &blob, &e) == ERR_OK);
-    CHECK(sqlite3_prepare_v2(db,
-                             "INSERT INTO calls(id) VALUES (?1) ON CONFLICT DO NOTHING", -1, &st,
-                             NULL) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "INSERT INTO calls(id) VALUES (?1) ON CONFLICT DO NOTHING", -1,
+                             &st, NULL) == SQLITE_OK);
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     CHECK(sqlite3_step(st) == SQLITE_DONE);
     sqlite3_finalize(st);
@@ -106,8 +106,7 @@ static void test_index(void)
 
     /* replaced: the old text's words go, the new ones come, under the same number */
     CHECK(zblob_deflate(z, first, strlen(first), &blob, &e) == ERR_OK);
-    CHECK(search_index_remove(x, "c1", blob.data, blob.len, (int64_t)strlen(first), &e) ==
-          ERR_OK);
+    CHECK(search_index_remove(x, "c1", blob.data, blob.len, (int64_t)strlen(first), &e) == ERR_OK);
     CHECK(search_index_add(x, "c1", second, strlen(second), &e) == ERR_OK);
     CHECK(count("cafe") == 0 && count("clarivox") == 0 && count("pricing") == 1);
     CHECK(scalar("SELECT num FROM search_calls WHERE call_id = 'c1'") == 1);
@@ -116,8 +115,7 @@ static void test_index(void)
     /* ensure: nothing when indexed; removing an unindexed call: nothing */
     CHECK(search_index_ensure(x, "c1", second, strlen(second), &e) == ERR_OK);
     CHECK(count("pricing") == 1);
-    CHECK(search_index_remove(x, "c9", blob.data, blob.len, (int64_t)strlen(first), &e) ==
-          ERR_OK);
+    CHECK(search_index_remove(x, "c9", blob.data, blob.len, (int64_t)strlen(first), &e) == ERR_OK);
     search_index_free(x);
 
     /* the backfill: transcripts without a number are indexed; a corrupt blob is counted */
