@@ -294,9 +294,11 @@ int cmd_search(struct cmd_ctx *c, int argc, char **argv, struct err *e)
     if (!rc)
         rc = out_flush_buf(stdout, &p.ob, e);
     if (!rc)
-        fprintf(stderr, "search: %zu hit%s in %zu call%s%s\n", t.hits, t.hits == 1 ? "" : "s",
-                t.calls, t.calls == 1 ? "" : "s",
-                t.more ? " (the best; --limit N shows more)" : "");
+        fprintf(stderr, "search: %zu hit%s in %zu call%s%s%s\n", t.hits, t.hits == 1 ? "" : "s",
+                t.calls, t.calls == 1 ? "" : "s", t.more ? " (the best; --limit N shows more)" : "",
+                t.capped ? "; over 20000 sentences match: the newest 20000 were ranked "
+                           "(FILTERS narrow it, --limit 0 ranks all)"
+                         : "");
 done:
     out_free(p.rows);
     sqlite3_finalize(p.meta);

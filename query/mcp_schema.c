@@ -163,8 +163,12 @@ static const struct tool tools[] = {
              HIT_PROPS ",\"snippet\":" STR ",\"score\":{\"type\":\"number\"}",
              HIT_REQUIRED ",\"snippet\",\"score\"") "},"
                                                     "\"calls\":{\"type\":\"integer\"},\"more\":{"
-                                                    "\"type\":\"boolean\"}," TRUNCATED,
-         "\"hits\",\"calls\",\"more\",\"truncated\"")},
+                                                    "\"type\":\"boolean\"},"
+                                                    "\"ranked_all\":{\"type\":\"boolean\","
+                                                    "\"description\":\"false when over 20,000 "
+                                                    "sentences matched and the newest 20,000 were "
+                                                    "ranked: filters narrow it\"}," TRUNCATED,
+         "\"hits\",\"calls\",\"more\",\"ranked_all\",\"truncated\"")},
     {"grep_transcripts", "Search transcripts (regex)",
      "Exhaustive regular-expression search (PCRE2) over transcript sentences, oldest call "
      "first, one hit per match: for exact patterns, counts and spellings that ranked search "

@@ -170,6 +170,8 @@ int mcp_tool_search(struct mcp_tools *t, const cJSON *args, struct mcp_json *j, 
     mcp_json_int(j, (int64_t)tot.calls);
     mcp_json_key(j, "more");
     mcp_json_bool(j, tot.more);
+    mcp_json_key(j, "ranked_all");
+    mcp_json_bool(j, !tot.capped);
     mcp_json_key(j, "truncated");
     mcp_json_bool(j, x.full);
     mcp_json_obj_end(j);

@@ -1,8 +1,9 @@
 /* search: the ranked search over the FTS5 sentence index (see search.h).
  *
- * One statement yields the candidates in rank order (FTS5 sorts the matches by bm25, the
- * joins keep that order, SQLite applies the filter); rowid >> 20 is the call's number in
- * search_calls, rowid & 0xFFFFF the sentence's line in the stored transcript. The current
+ * One statement yields the matching sentences the filters keep, newest first, with their
+ * phrase counts (search_rank.h scores them: bm25, at most SEARCH_RANK_WINDOW of them for a
+ * top-N query); rowid >> 20 is the call's number in search_calls, rowid & 0xFFFFF the
+ * sentence's line in the stored transcript. The window is then read back best first. The current
  * call's transcript is inflated once and its line starts kept, with its parties, until a
  * hit in another call comes. Before anything is read the index tables are checked to be
  * exactly the ones callmine creates, so a crafted file cannot make the search run views or
@@ -16,6 +17,7 @@
 #include "buf.h"
 #include "cmd.h"
 #include "search_index.h"
+#include "search_rank.h"
 #include "transcript.h"
 #include "zblob.h"
 
@@ -29,7 +31,7 @@ struct run {
     sqlite3 *db;
     const struct search_opts *o;
     struct search_terms *terms;
-    sqlite3_stmt *tr, *pa; /* a transcript; a call's parties */
+    sqlite3_stmt *tr, *pa, *ca; /* a transcript; a call's parties; a call by number */
     struct zblob_codec *z;
     /* the call at hand */
     struct buf call_id;
@@ -274,26 +276,37 @@ static int check_query(sqlite3 *db, const char *query, struct err *e)
     return rc;
 }
 
+/* The matching sentences the filters keep, newest first. Without filters no join: every
+ * rowid's call is read back in phase 2 anyway (and one without a call is dropped there). */
 static int prepare_main(sqlite3 *db, const struct search_opts *o, sqlite3_stmt **st, struct err *e)
 {
-    struct buf q;
+    struct buf q, cond;
     int rc;
 
     buf_init(&q, 0);
-    if (!(rc = buf_puts(&q,
-                        "SELECT search_sentences.rowid, -search_sentences.rank, "
-                        "search_calls.call_id, calls.title, calls.started, calls.url "
+    buf_init(&cond, 0);
+    if ((rc = filter_sql(o->f, &cond, e)))
+        goto done;
+    if (strcmp(cond.data, "1") == 0)
+        rc = buf_puts(&q,
+                      "SELECT rowid, callmine_tf(search_sentences) FROM search_sentences "
+                      "WHERE search_sentences MATCH :q ORDER BY rowid DESC",
+                      e);
+    else
+        rc = buf_printf(&q, e,
+                        "SELECT search_sentences.rowid, callmine_tf(search_sentences) "
                         "FROM search_sentences "
                         "JOIN search_calls ON search_calls.num = search_sentences.rowid >> 20 "
                         "JOIN calls ON calls.id = search_calls.call_id "
-                        "WHERE search_sentences MATCH :q AND (",
-                        e)) &&
-        !(rc = filter_sql(o->f, &q, e)) &&
-        !(rc = buf_puts(&q, ") ORDER BY search_sentences.rank", e)) &&
-        !(rc = cmd_prepare(db, q.data, st, e)) && !(rc = filter_bind(o->f, *st, e)))
+                        "WHERE search_sentences MATCH :q AND (%s) "
+                        "ORDER BY search_sentences.rowid DESC",
+                        cond.data);
+    if (!rc && !(rc = cmd_prepare(db, q.data, st, e)) && !(rc = filter_bind(o->f, *st, e)))
         sqlite3_bind_text(*st, sqlite3_bind_parameter_index(*st, ":q"), o->query, -1,
                           SQLITE_STATIC);
+done:
     buf_release(&q);
+    buf_release(&cond);
     return rc;
 }
 
@@ -338,46 +351,72 @@ static int numset_add(struct numset *s, int64_t num, int *added, struct err *e)
     return ERR_OK;
 }
 
-static int run_main(struct run *r, sqlite3_stmt *st, search_hit_fn fn, void *ctx,
-                    struct search_totals *t, struct err *e)
+/* Phase 1: the matching sentences the filters keep, newest first, into the window. */
+static int read_window(struct run *r, sqlite3_stmt *st, struct search_rank *w,
+                       struct search_totals *t, struct err *e)
 {
-    const struct search_opts *o = r->o;
-    struct numset calls = {0};
+    size_t cap = r->o->limit ? SEARCH_RANK_WINDOW : SIZE_MAX;
     int rc = ERR_OK, step;
 
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t rowid = sqlite3_column_int64(st, 0);
-        const char *call_id = (const char *)sqlite3_column_text(st, 2);
+        if (w->n == cap) {
+            t->capped = 1;
+            break;
+        }
+        if ((rc = search_rank_add(w, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+                                  (size_t)sqlite3_column_bytes(st, 1), e)))
+            return rc;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return err_set(e, ERR_DB, "search: %s", sqlite3_errmsg(r->db));
+    t->matches = w->n;
+    return ERR_OK;
+}
+
+/* Phase 2: the window best first, read back and given to fn until the limit. */
+static int give_hits(struct run *r, const struct search_rank *w, search_hit_fn fn, void *ctx,
+                     struct search_totals *t, struct err *e)
+{
+    const struct search_opts *o = r->o;
+    struct numset calls = {0};
+    int rc = ERR_OK;
+
+    for (size_t k = 0; k < w->n && !rc; k++) {
+        int64_t rowid = w->c[k].rowid;
         struct search_hit h = {0};
-        int ok, stale, added;
+        const char *call_id;
+        int ok, stale, added, step;
 
         if (o->limit && t->hits >= o->limit) {
             t->more = 1;
             break;
         }
-        if (!call_id)
+        sqlite3_bind_int64(r->ca, 1, rowid >> SEARCH_INDEX_SHIFT);
+        if ((step = sqlite3_step(r->ca)) != SQLITE_ROW) {
+            sqlite3_reset(r->ca);
+            if (step != SQLITE_DONE)
+                rc = err_set(e, ERR_DB, "search: read call: %s", sqlite3_errmsg(r->db));
             continue;
-        if ((rc = load_call(r, call_id, e)))
-            break;
-        if ((rc = fill_hit(r, rowid & (SEARCH_INDEX_MAX_LINES - 1), &h, &ok, &stale, e)))
-            break;
-        t->stale += (size_t)stale;
-        if (!ok)
-            continue;
-        h.call_id = call_id;
-        h.title = (const char *)sqlite3_column_text(st, 3);
-        h.started = (const char *)sqlite3_column_text(st, 4);
-        h.url = (const char *)sqlite3_column_text(st, 5);
-        h.score = sqlite3_column_double(st, 1);
-        if ((rc = fn(ctx, &h, e)))
-            break;
-        t->hits++;
-        if ((rc = numset_add(&calls, rowid >> SEARCH_INDEX_SHIFT, &added, e)))
-            break;
-        t->calls += (size_t)added;
+        }
+        call_id = (const char *)sqlite3_column_text(r->ca, 0);
+        if (call_id && !(rc = load_call(r, call_id, e)) &&
+            !(rc = fill_hit(r, rowid & (SEARCH_INDEX_MAX_LINES - 1), &h, &ok, &stale, e))) {
+            t->stale += (size_t)stale;
+            if (ok) {
+                h.call_id = call_id;
+                h.title = (const char *)sqlite3_column_text(r->ca, 1);
+                h.started = (const char *)sqlite3_column_text(r->ca, 2);
+                h.url = (const char *)sqlite3_column_text(r->ca, 3);
+                h.score = w->c[k].score;
+                if (!(rc = fn(ctx, &h, e))) {
+                    t->hits++;
+                    if (!(rc = numset_add(&calls, rowid >> SEARCH_INDEX_SHIFT, &added, e)))
+                        t->calls += (size_t)added;
+                }
+            }
+        }
+        sqlite3_reset(r->ca);
     }
-    if (!rc && step != SQLITE_ROW && step != SQLITE_DONE)
-        rc = err_set(e, ERR_DB, "search: %s", sqlite3_errmsg(r->db));
     free(calls.v);
     return rc;
 }
@@ -386,16 +425,18 @@ int search_run(sqlite3 *db, const struct search_opts *o, search_hit_fn fn, void 
                struct search_totals *t, struct err *e)
 {
     struct run r = {.db = db, .o = o};
+    struct search_rank w;
     sqlite3_stmt *st = NULL;
     int rc;
 
     memset(t, 0, sizeof *t);
+    search_rank_init(&w);
     buf_init(&r.call_id, 0);
     buf_init(&r.text, 0);
     buf_init(&r.un, 0);
     buf_init(&r.snippet, 0);
     if ((rc = search_check_index(db, e)) || (rc = check_query(db, o->query, e)) ||
-        (rc = search_terms_new(db, o->query, &r.terms, e)))
+        (rc = search_terms_new(db, o->query, &r.terms, e)) || (rc = search_rank_register(db, e)))
         goto done;
     if (!(r.z = zblob_codec_new(ZBLOB_LEVEL))) {
         rc = err_set(e, ERR_NOMEM, "search: out of memory");
@@ -408,11 +449,21 @@ int search_run(sqlite3 *db, const struct search_opts *o, search_hit_fn fn, void 
                           "FROM users u WHERE u.id = p.user_id)), p.affiliation "
                           "FROM parties p WHERE p.call_id = ?1 ORDER BY p.ord",
                           &r.pa, e)) ||
-        (rc = prepare_main(db, o, &st, e)))
+        (rc = cmd_prepare(db,
+                          "SELECT c.call_id, calls.title, calls.started, calls.url "
+                          "FROM search_calls c JOIN calls ON calls.id = c.call_id "
+                          "WHERE c.num = ?1",
+                          &r.ca, e)) ||
+        (rc = prepare_main(db, o, &st, e)) || (rc = read_window(&r, st, &w, t, e)))
         goto done;
-    rc = run_main(&r, st, fn, ctx, t, e);
-done:
     sqlite3_finalize(st);
+    st = NULL;
+    search_rank_sort(&w);
+    rc = give_hits(&r, &w, fn, ctx, t, e);
+done:
+    search_rank_release(&w);
+    sqlite3_finalize(st);
+    sqlite3_finalize(r.ca);
     sqlite3_finalize(r.tr);
     sqlite3_finalize(r.pa);
     forget_call(&r);

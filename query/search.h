@@ -1,14 +1,14 @@
 /* search: ranked full-text search over transcript sentences (the index of search_index.h).
  *
- * search_run() asks FTS5 for the sentences matching an FTS5 query, best first by bm25
- * (score = -bm25, higher is better; ties in index order), joined to the calls the FILTERS
- * select. For each candidate it reads the sentence back from the stored transcript (one
- * inflate per call, kept while the next hits are in the same call), names its speaker from
- * the call's parties, drops it when --speaker excludes that side, finds the query's words
- * in it (search_terms.h) and builds the snippet. A hit whose sentence does not contain any
- * query word (an entry the index kept for text that is gone) is dropped. The caller gets
- * each hit through a callback, so the command prints and the MCP server collects them the
- * same way. Used by cmd_search.c and the MCP tools. */
+ * search_run() asks FTS5 for the sentences matching an FTS5 query that the FILTERS keep and
+ * ranks them best first by bm25 (search_rank.h: score higher is better; ties newest
+ * first; a top-N query ranks the newest SEARCH_RANK_WINDOW matches when more match). For each
+ * candidate it reads the sentence back from the stored transcript (one inflate per call, kept while
+ * the next hits are in the same call), names its speaker from the call's parties, drops it when
+ * --speaker excludes that side, finds the query's words in it (search_terms.h) and builds the
+ * snippet. A hit whose sentence does not contain any query word (an entry the index kept for text
+ * that is gone) is dropped. The caller gets each hit through a callback, so the command prints and
+ * the MCP server collects them the same way. Used by cmd_search.c and the MCP tools. */
 #ifndef CALLMINE_SEARCH_H
 #define CALLMINE_SEARCH_H
 
@@ -38,7 +38,7 @@ struct search_hit {
     const struct search_span *spans; /* the query's words in text */
     size_t n_spans;
     const char *snippet; /* NUL-terminated, the words wrapped in the markers */
-    double score;        /* -bm25: higher is better */
+    double score;        /* bm25 (search_rank.h): higher is better */
 };
 
 /* Return ERR_OK to go on, or an error code (with e filled) to stop the search with it. */
@@ -55,6 +55,8 @@ struct search_opts {
 struct search_totals {
     size_t hits, calls; /* hits given, distinct calls among them */
     int more;           /* stopped at the limit with more candidates left */
+    size_t matches;     /* matching sentences ranked (the filters kept them) */
+    int capped;         /* more matched than the window ranks: the newest were ranked */
     size_t stale;       /* candidates dropped: sentence gone or without the query's words */
 };
 

@@ -116,6 +116,13 @@ def test_speaker_and_filters(mirror):
     assert early and all(h["started"] < "2024-02-01" for h in early)
 
 
+def test_equal_scores_spread_over_calls(mirror):
+    hits, _ = search(mirror, "pricing", "--limit", "10")
+    assert len({h["call_id"] for h in hits}) == 10  # not ten sentences of one call
+    every, _ = search(mirror, "pricing", "--limit", "0")
+    assert max(h["score"] for h in every) == hits[0]["score"]
+
+
 def test_text_output_reads_like_grep(mirror):
     p = run_query(mirror, "search", "clarivox", "--limit", "2")
     lines = p.stdout.splitlines()

@@ -4,7 +4,8 @@
  * words gone, the new ones found, FTS5's integrity check still passing), ensured, filled by
  * the backfill pass (a corrupt blob skipped and counted), a file without the tables left
  * alone; then the query lexer (operators, column names, NEAR distances, prefixes, phrases)
- * and the accent- and case-insensitive highlighting and snippets of search_terms.h. */
+ * and the accent- and case-insensitive highlighting and snippets of search_terms.h; the
+ * bm25 scores and order of search_rank.h. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "check.h"
 #include "db.h"
 #include "search_index.h"
+#include "search_rank.h"
 #include "search_terms.h"
 #include "zblob.h"
 
@@ -213,9 +215,52 @@ static void test_terms(void)
     buf_release(&b);
 }
 
+/* A callmine_tf blob: N rows, then the phrase counts. */
+static int add(struct search_rank *r, int64_t call, int64_t line, int64_t rows, int n,
+               const uint16_t *tf)
+{
+    unsigned char blob[8 + 2 * 4];
+    struct err e = {0};
+
+    memcpy(blob, &rows, 8);
+    memcpy(blob + 8, tf, 2 * (size_t)n);
+    return search_rank_add(r, call << 20 | line, blob, 8 + 2 * (size_t)n, &e);
+}
+
+static void test_rank(void)
+{
+    struct search_rank r;
+    const uint16_t once[] = {1, 0}, twice[] = {2, 0}, rare[] = {0, 1}, both[] = {1, 1};
+
+    /* one word: more instances first; equal scores: each call's first sentence, newest first */
+    search_rank_init(&r);
+    CHECK(add(&r, 1, 5, 1000, 1, once) == ERR_OK);
+    CHECK(add(&r, 1, 6, 1000, 1, once) == ERR_OK);
+    CHECK(add(&r, 2, 1, 1000, 1, once) == ERR_OK);
+    CHECK(add(&r, 3, 9, 1000, 1, twice) == ERR_OK);
+    search_rank_sort(&r);
+    CHECK(r.n == 4 && r.c[0].rowid == (3 << 20 | 9));
+    CHECK(r.c[1].rowid == (2 << 20 | 1) && r.c[2].rowid == (1 << 20 | 6));
+    CHECK(r.c[3].rowid == (1 << 20 | 5));
+    CHECK(r.c[0].score > r.c[1].score && r.c[1].score == r.c[3].score && r.c[3].score > 0);
+    search_rank_release(&r);
+
+    /* a OR b: the rarer word weighs more; both words beat either */
+    search_rank_init(&r);
+    for (int i = 0; i < 50; i++)
+        CHECK(add(&r, 10 + i, 0, 1000, 2, once) == ERR_OK);
+    CHECK(add(&r, 7, 0, 1000, 2, rare) == ERR_OK);
+    CHECK(add(&r, 8, 0, 1000, 2, both) == ERR_OK);
+    search_rank_sort(&r);
+    CHECK(r.c[0].rowid == (8 << 20) && r.c[1].rowid == (7 << 20));
+    CHECK(r.c[1].score > r.c[2].score);
+    search_rank_release(&r);
+}
+
 int main(void)
 {
     test_index();
     test_terms();
+    test_rank();
     return CHECK_DONE("test_search_index");
 }
