@@ -27,11 +27,19 @@ struct party {
     char *speaker_id, *name, *aff;
 };
 
+/* A set of call numbers (open addressing). */
+struct numset {
+    int64_t *v;
+    size_t n, cap;
+    int zero; /* 0 was added (kept apart: it marks free slots) */
+};
+
 struct run {
     sqlite3 *db;
     const struct search_opts *o;
     struct search_terms *terms;
     sqlite3_stmt *tr, *pa, *ca; /* a transcript; a call's parties; a call by number */
+    struct numset keep;         /* the calls the filters select (when any filter is set) */
     struct zblob_codec *z;
     /* the call at hand */
     struct buf call_id;
@@ -276,47 +284,6 @@ static int check_query(sqlite3 *db, const char *query, struct err *e)
     return rc;
 }
 
-/* The matching sentences the filters keep, newest first. Without filters no join: every
- * rowid's call is read back in phase 2 anyway (and one without a call is dropped there). */
-static int prepare_main(sqlite3 *db, const struct search_opts *o, sqlite3_stmt **st, struct err *e)
-{
-    struct buf q, cond;
-    int rc;
-
-    buf_init(&q, 0);
-    buf_init(&cond, 0);
-    if ((rc = filter_sql(o->f, &cond, e)))
-        goto done;
-    if (strcmp(cond.data, "1") == 0)
-        rc = buf_puts(&q,
-                      "SELECT rowid, callmine_tf(search_sentences) FROM search_sentences "
-                      "WHERE search_sentences MATCH :q ORDER BY rowid DESC",
-                      e);
-    else
-        rc = buf_printf(&q, e,
-                        "SELECT search_sentences.rowid, callmine_tf(search_sentences) "
-                        "FROM search_sentences "
-                        "JOIN search_calls ON search_calls.num = search_sentences.rowid >> 20 "
-                        "JOIN calls ON calls.id = search_calls.call_id "
-                        "WHERE search_sentences MATCH :q AND (%s) "
-                        "ORDER BY search_sentences.rowid DESC",
-                        cond.data);
-    if (!rc && !(rc = cmd_prepare(db, q.data, st, e)) && !(rc = filter_bind(o->f, *st, e)))
-        sqlite3_bind_text(*st, sqlite3_bind_parameter_index(*st, ":q"), o->query, -1,
-                          SQLITE_STATIC);
-done:
-    buf_release(&q);
-    buf_release(&cond);
-    return rc;
-}
-
-/* A set of call numbers (open addressing), to count distinct calls. */
-struct numset {
-    int64_t *v;
-    size_t n, cap;
-    int zero; /* 0 was added (kept apart: it marks free slots) */
-};
-
 /* Add num; *added is 1 when it was not there. ERR_NOMEM on failure. */
 static int numset_add(struct numset *s, int64_t num, int *added, struct err *e)
 {
@@ -349,6 +316,86 @@ static int numset_add(struct numset *s, int64_t num, int *added, struct err *e)
     s->n++;
     *added = 1;
     return ERR_OK;
+}
+
+static int numset_has(const struct numset *s, int64_t num)
+{
+    if (num == 0)
+        return s->zero;
+    for (size_t i = s->cap ? (size_t)((uint64_t)num * 0x9E3779B97F4A7C15u % s->cap) : 0;
+         s->cap && s->v[i]; i = (i + 1) % s->cap)
+        if (s->v[i] == num)
+            return 1;
+    return 0;
+}
+
+/* callmine_keep(num): whether the call numbered num is one the filters select. */
+static void sql_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    sqlite3_result_int(ctx, numset_has(sqlite3_user_data(ctx), sqlite3_value_int64(argv[0])));
+}
+
+/* The numbers of the calls the filters select, into set. */
+static int select_calls(sqlite3 *db, const struct search_opts *o, const char *cond,
+                        struct numset *set, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    struct buf q;
+    int rc, step, added;
+
+    buf_init(&q, 0);
+    if ((rc = buf_printf(&q, e,
+                         "SELECT search_calls.num FROM calls JOIN search_calls ON "
+                         "search_calls.call_id = calls.id WHERE %s",
+                         cond)) ||
+        (rc = cmd_prepare(db, q.data, &st, e)) || (rc = filter_bind(o->f, st, e)))
+        goto done;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        if ((rc = numset_add(set, sqlite3_column_int64(st, 0), &added, e)))
+            goto done;
+    if (step != SQLITE_DONE)
+        rc = err_set(e, ERR_DB, "search: select calls: %s", sqlite3_errmsg(db));
+done:
+    sqlite3_finalize(st);
+    buf_release(&q);
+    return rc;
+}
+
+/* The matching sentences the filters keep, newest first. The filters are evaluated once per
+ * call (into r->keep, tested by callmine_keep in the scan), not once per matching sentence:
+ * a stage filter on 'the' would otherwise run its subqueries millions of times. */
+static int prepare_main(struct run *r, sqlite3_stmt **st, struct err *e)
+{
+    const struct search_opts *o = r->o;
+    struct buf cond;
+    int rc, all;
+
+    buf_init(&cond, 0);
+    if ((rc = filter_sql(o->f, &cond, e)))
+        goto done;
+    all = strcmp(cond.data, "1") == 0;
+    if (!all) {
+        if ((rc = select_calls(r->db, o, cond.data, &r->keep, e)))
+            goto done;
+        if (sqlite3_create_function(r->db, "callmine_keep", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                    &r->keep, sql_keep, NULL, NULL) != SQLITE_OK) {
+            rc = err_set(e, ERR_DB, "search: %s", sqlite3_errmsg(r->db));
+            goto done;
+        }
+    }
+    if (!(rc =
+              cmd_prepare(r->db,
+                          all ? "SELECT rowid, callmine_tf(search_sentences) FROM search_sentences "
+                                "WHERE search_sentences MATCH ?1 ORDER BY rowid DESC"
+                              : "SELECT rowid, callmine_tf(search_sentences) FROM search_sentences "
+                                "WHERE search_sentences MATCH ?1 AND callmine_keep(rowid >> 20) "
+                                "ORDER BY rowid DESC",
+                          st, e)))
+        sqlite3_bind_text(*st, 1, o->query, -1, SQLITE_STATIC);
+done:
+    buf_release(&cond);
+    return rc;
 }
 
 /* Phase 1: the matching sentences the filters keep, newest first, into the window. */
@@ -454,7 +501,7 @@ int search_run(sqlite3 *db, const struct search_opts *o, search_hit_fn fn, void 
                           "FROM search_calls c JOIN calls ON calls.id = c.call_id "
                           "WHERE c.num = ?1",
                           &r.ca, e)) ||
-        (rc = prepare_main(db, o, &st, e)) || (rc = read_window(&r, st, &w, t, e)))
+        (rc = prepare_main(&r, &st, e)) || (rc = read_window(&r, st, &w, t, e)))
         goto done;
     sqlite3_finalize(st);
     st = NULL;
@@ -463,6 +510,9 @@ int search_run(sqlite3 *db, const struct search_opts *o, search_hit_fn fn, void 
 done:
     search_rank_release(&w);
     sqlite3_finalize(st);
+    if (r.keep.cap || r.keep.zero) /* the function points at r.keep: gone with it */
+        sqlite3_create_function(db, "callmine_keep", 1, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+    free(r.keep.v);
     sqlite3_finalize(r.ca);
     sqlite3_finalize(r.tr);
     sqlite3_finalize(r.pa);
