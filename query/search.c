@@ -322,8 +322,10 @@ static int numset_has(const struct numset *s, int64_t num)
 {
     if (num == 0)
         return s->zero;
-    for (size_t i = s->cap ? (size_t)((uint64_t)num * 0x9E3779B97F4A7C15u % s->cap) : 0;
-         s->cap && s->v[i]; i = (i + 1) % s->cap)
+    if (!s->cap)
+        return 0;
+    for (size_t i = (size_t)((uint64_t)num * 0x9E3779B97F4A7C15u % s->cap); s->v[i];
+         i = (i + 1) % s->cap)
         if (s->v[i] == num)
             return 1;
     return 0;

@@ -5,6 +5,7 @@
  * FTS5 'delete' command with the same rowids and texts, re-read from the stored blob. */
 #include "search_index.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,9 +35,13 @@ struct search_index {
     struct buf un;   /* one unescaped sentence */
 };
 
+/* ERR_DB with SQLite's message, or ERR_IO saying that the disk is full (db_error). */
 static int fail(struct search_index *x, struct err *e, const char *what, const char *call_id)
 {
-    return err_set(e, ERR_DB, "search index: %s '%.40s': %s", what, call_id, sqlite3_errmsg(x->db));
+    char where[120];
+
+    snprintf(where, sizeof where, "search index: %s '%.40s'", what, call_id);
+    return db_error(x->db, e, where);
 }
 
 int search_index_open(sqlite3 *db, struct search_index **out, struct err *e)
