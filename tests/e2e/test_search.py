@@ -59,6 +59,33 @@ def search(db, *args, check=0):
     return [json.loads(line) for line in p.stdout.splitlines()], p
 
 
+def index_state(db):
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO search_sentences(search_sentences, rank) "
+                "VALUES ('integrity-check', 0)")
+    state = (con.execute("SELECT count(*) FROM search_calls").fetchone()[0],
+             con.execute("SELECT count(*) FROM transcripts").fetchone()[0],
+             con.execute("SELECT count(*) FROM search_sentences_data").fetchone()[0])
+    con.close()
+    return state
+
+
+def test_the_ingest_indexes_every_transcript_once(tmp_path):
+    srv = FakeGong(tmp_path, calls=40, seed=2, rate=0)
+    try:
+        db = tmp_path / "i.db"
+        run_ingest(db, "--from", "2024-01-01", "--to", "2024-06-01", server=srv, check=0)
+        first = index_state(db)
+        assert first[0] == first[1] > 0
+        n_sentences = sum(1 for _c, _a, _s, t in sentences(db) if t)
+        hits, _ = search(db, "the OR a OR to OR and OR we OR you OR i", "--limit", "0")
+        assert 0 < len(hits) <= n_sentences
+        run_ingest(db, "--from", "2024-01-01", "--to", "2024-06-01", server=srv, check=0)
+        assert index_state(db) == first  # an unchanged transcript is not indexed again
+    finally:
+        srv.stop()
+
+
 def test_hits_have_the_contract_shape_best_first(mirror):
     hits, p = search(mirror, "pricing", "--limit", "30")
     assert len(hits) == 30
