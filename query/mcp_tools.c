@@ -467,6 +467,9 @@ int mcp_tools_open(const struct cmd_ctx *c, int redact, int sql, struct mcp_tool
     t->deadline_ms = INT64_MAX;
     if ((rc = cmd_open_db(&t->c, &t->db, e)) || (rc = analysis_set_load(&t->analyses, NULL, e)))
         goto fail;
+    /* a server lives long: read with pread, so the pages a scan touched do not stay in its
+     * resident set (cmd_open_db maps the file, which suits a command that exits) */
+    sqlite3_exec(t->db, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
     if (!(t->analysis_names = calloc(t->analyses.n + 1, sizeof *t->analysis_names))) {
         rc = err_set(e, ERR_NOMEM, "mcp: out of memory");
         goto fail;
