@@ -36,7 +36,7 @@ BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(SA
                -Ischema -I$(BUILD)/gen
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS_INGEST = $(shell pkg-config --libs libcurl libcjson sqlite3 libdeflate 2>/dev/null) -lpthread -lm
-LIBS_QUERY  = $(shell pkg-config --libs sqlite3 libpcre2-8 libdeflate 2>/dev/null) -lpthread -lm
+LIBS_QUERY  = $(shell pkg-config --libs sqlite3 libpcre2-8 libdeflate libcjson 2>/dev/null) -lpthread -lm
 LIBS_ALL    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 SCHEMA_SRC := $(wildcard schema/*.c)
@@ -75,6 +75,20 @@ deps:
 	  if [ "$$(id -u)" != 0 ]; then echo "deps: run as root, or install: $(DEB_PKGS)" >&2; exit 1; fi; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS) >/dev/null; \
 	fi
+	@# Node and npm for the MCP SDK client test, each only when missing (a Node from elsewhere
+	@# that brings its own npm is kept as it is)
+	@missing=""; command -v node >/dev/null 2>&1 || missing="nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: missing $$missing; installing with apt-get" >&2; \
+	  if [ "$$(id -u)" != 0 ]; then echo "deps: run as root, or install: $$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@$(MAKE) --no-print-directory tests/mcp/node_modules/.package-lock.json
+
+# the MCP SDK client test's packages, from the committed lock file, when missing or stale
+tests/mcp/node_modules/.package-lock.json: tests/mcp/package-lock.json tests/mcp/package.json
+	cd tests/mcp && npm ci --no-audit --no-fund --loglevel=error
 
 # npm-deps: for each folder of NPM_DIRS (the browser-driven tests), Debian's nodejs and npm
 # when missing, then `npm ci` when the folder's node_modules is missing or older than its

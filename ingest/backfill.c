@@ -39,14 +39,19 @@ static int fill_metrics(struct pass_ctx *x, const char *call_id, const char *tex
     return store_put_metrics(x->st, call_id, text, len, e);
 }
 
-/* The passes, in order. To add one (the search index: search_calls, search_sentences),
- * write its fill function above and add a line here, e.g.
- *     {"search index", "NOT EXISTS (SELECT 1 FROM search_calls x WHERE x.call_id = t.call_id)",
- *      fill_search},
+static int fill_search(struct pass_ctx *x, const char *call_id, const char *text, size_t len,
+                       struct err *e)
+{
+    return store_put_search(x->st, call_id, text, len, e);
+}
+
+/* The passes, in order. To add one, write its fill function above and add a line here.
  * Nothing else changes: batching, progress, resuming and meta 'backfill' are shared. */
 static const struct backfill_pass passes[] = {
     {"call_metrics", "NOT EXISTS (SELECT 1 FROM call_metrics m WHERE m.call_id = t.call_id)",
      fill_metrics},
+    {"search index", "NOT EXISTS (SELECT 1 FROM search_calls x WHERE x.call_id = t.call_id)",
+     fill_search},
 };
 
 static double now_s(void)

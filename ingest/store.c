@@ -7,7 +7,8 @@
  * user when its raw JSON is byte-identical, a transcript when its compressed body, size
  * and monologues are identical, and the transcript queue's transitions only fire on a
  * real change of state. A transcript's n-gram filter (grams.h, table transcript_grams) is
- * written with it, and also when an unchanged transcript has lost its row.
+ * written with it, and also when an unchanged transcript has lost its row; so are its
+ * sentences in the search index (search_index.h), the replaced text's removed first.
  *
  * Transcript retry times (next_try, last_try) are written with milliseconds always
  * (2024-03-01T17:01:12.000Z) so that they compare as text with a `now` normalised the same
@@ -25,6 +26,7 @@
 #include "grams.h"
 #include "isotime.h"
 #include "metrics.h"
+#include "search_index.h"
 #include "zblob.h"
 
 #include "banned.h"
@@ -220,6 +222,7 @@ struct store {
     unsigned char grams[GRAMS_BYTES]; /* the n-gram filter being written */
     struct metrics_conv mc, mc_old;   /* a call's conversation; its parties before a re-store */
     struct buf text;                  /* an inflated transcript */
+    struct search_index *search;      /* the FTS5 sentence index (search_index.h) */
 };
 
 /* ---- statement helpers ------------------------------------------------------------------- */
@@ -381,6 +384,10 @@ int store_open(sqlite3 *db, struct store **out, struct err *e)
             return err_wrap(e, "open store");
         }
     }
+    if ((rc = search_index_open(db, &s->search, e))) {
+        store_free(s);
+        return err_wrap(e, "open store");
+    }
     *out = s;
     return ERR_OK;
 }
@@ -392,6 +399,7 @@ void store_free(struct store *s)
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(s->st[i]);
     zblob_codec_free(s->z);
+    search_index_free(s->search);
     buf_release(&s->zbuf);
     buf_release(&s->text);
     metrics_conv_release(&s->mc);
@@ -1018,6 +1026,12 @@ static int put_grams(struct store *s, const struct parse_transcript *t, struct e
     return ERR_OK;
 }
 
+int store_put_search(struct store *s, const char *call_id, const char *text, size_t len,
+                     struct err *e)
+{
+    return search_index_ensure(s->search, call_id, text, len, e);
+}
+
 static int put_transcript(struct store *s, const struct parse_transcript *t, const char *now_iso,
                           struct store_counts *c, struct err *e)
 {
@@ -1041,13 +1055,21 @@ static int put_transcript(struct store *s, const struct parse_transcript *t, con
                 (mono && t->monologues && strcmp(mono, t->monologues) == 0));
         has_grams = sqlite3_column_int(st, 3);
         has_metrics = sqlite3_column_int(st, 4);
+        /* the search index forgets the text: remove the old one's sentences while it is here */
+        rc = same ? ERR_OK
+                  : search_index_remove(s->search, t->call_id, body, nb,
+                                        sqlite3_column_int64(st, 0), e);
         sqlite3_reset(st);
+        if (rc)
+            return rc;
     }
     if (same) {
         c->n_unchanged++;
         if (!has_grams && (rc = put_grams(s, t, e))) /* the derived index was emptied */
             return rc;
         if (!has_metrics && (rc = store_put_metrics(s, t->call_id, t->text, t->text_len, e)))
+            return rc;
+        if ((rc = search_index_ensure(s->search, t->call_id, t->text, t->text_len, e)))
             return rc;
     } else {
         st = s->st[S_TR_PUT];
@@ -1060,7 +1082,8 @@ static int put_transcript(struct store *s, const struct parse_transcript *t, con
         if (run(s, st))
             return fail(s, e, "store transcript '%.40s'", t->call_id);
         if ((rc = put_grams(s, t, e)) ||
-            (rc = store_put_metrics(s, t->call_id, t->text, t->text_len, e)))
+            (rc = store_put_metrics(s, t->call_id, t->text, t->text_len, e)) ||
+            (rc = search_index_add(s->search, t->call_id, t->text, t->text_len, e)))
             return rc;
         if (exists)
             c->n_updated++;

@@ -75,6 +75,11 @@ int store_due_transcripts(struct store *s, const char *now_iso, size_t limit, ch
 int store_put_transcripts(struct store *s, const struct parse_transcripts_page *p,
                           const char *now_iso, struct store_counts *c, struct err *e);
 
+/* Index call_id's stored transcript text in the search index (search_index.h) unless it is
+ * indexed already: the backfill's search pass. */
+int store_put_search(struct store *s, const char *call_id, const char *text, size_t len,
+                     struct err *e);
+
 /* Compute call_id's call_metrics row (metrics.h) from its transcript text (len bytes in the
  * stored line format, transcript.h) and the call's parties as stored now, and upsert it.
  * A call without parties yet gets every speaker of unknown side; store_put_calls measures

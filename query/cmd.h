@@ -43,6 +43,15 @@ int cmd_grep(struct cmd_ctx *c, int argc, char **argv, struct err *e);
 int cmd_export(struct cmd_ctx *c, int argc, char **argv, struct err *e);
 int cmd_analyze(struct cmd_ctx *c, int argc, char **argv, struct err *e);
 int cmd_report(struct cmd_ctx *c, int argc, char **argv, struct err *e);
+int cmd_search(struct cmd_ctx *c, int argc, char **argv, struct err *e);
+int cmd_mcp(struct cmd_ctx *c, int argc, char **argv, struct err *e);
+
+/* `show CALL_ID --format json`'s object for call id, read through db, into out (replaced),
+ * with only the transcript lines from first on, at most max_lines of them and while the
+ * object stays under max_bytes (0: no limit); *next is the line a next page starts at, 0
+ * when the transcript is complete. ERR_NOTFOUND when there is no such call. (cmd_show.c) */
+int cmd_show_json(sqlite3 *db, const char *id, size_t first, size_t max_lines, size_t max_bytes,
+                  struct buf *out, size_t *next, struct err *e);
 
 /* `show CALL_ID --format json`'s object for call id, read through db, into out (replaced),
  * with only the transcript lines from first on, at most max_lines of them and while the

@@ -9,7 +9,10 @@
  * addresses and phone numbers become [email]/[phone] in every text column (ids, urls and
  * digests excepted) and inside transcript text (inflate, redact, deflate, and a new n-gram
  * filter in transcript_grams for the redacted text), calls_raw and users.raw are left out,
- * and private calls are left out entirely. The copy is switched to
+ * and private calls are left out entirely. The search index (search_index.h) is rebuilt in
+ * the copy from the transcripts it holds, so after --redact it knows only the redacted
+ * words; --no-search-index drops its tables instead (a smaller file; `search` then says
+ * there is none). The copy is switched to
  * journal_mode=DELETE (one self-contained file), synced, and moved into place: link() when
  * OUT must not be overwritten, rename() with --force. A failure or a signal removes the
  * temporary file, so OUT is either complete or absent. */
@@ -26,13 +29,15 @@
 #include "filter.h"
 #include "grams.h"
 #include "redact.h"
+#include "search_index.h"
 #include "transcript.h"
 #include "zblob.h"
 
 #include "banned.h"
 
 static const char export_help_head[] =
-    "Usage: callmine-query export OUT.db [FILTERS] [--redact] [--no-transcripts] [--force]\n"
+    "Usage: callmine-query export OUT.db [FILTERS] [--redact] [--no-transcripts]\n"
+    "                                    [--no-search-index] [--force]\n"
     "\n"
     "Write the calls that match FILTERS, with their participants, deals, CRM fields, topics,\n"
     "trackers and the other per-call rows, the users they name and their transcripts, into a\n"
@@ -44,6 +49,7 @@ static const char export_help_head[] =
     "                    in every text column and in transcript text; leave out calls_raw,\n"
     "                    users.raw and private calls\n"
     "  --no-transcripts  leave the transcripts out\n"
+    "  --no-search-index leave the search index out (`search` needs it; grep does not)\n"
     "  --force           replace OUT.db if it exists (never the source itself)\n"
     "\n";
 
@@ -58,7 +64,7 @@ struct export
     const struct cmd_ctx *c;
     struct filter f;
     const char *out;
-    int redact, no_transcripts, force;
+    int redact, no_transcripts, no_search_index, force;
     sqlite3 *src, *dst;
     size_t redactions;
     struct buf scratch;
@@ -390,6 +396,23 @@ done:
     return rc;
 }
 
+/* The search index of the copy: rebuilt from the transcripts it holds (the redacted text
+ * after --redact), or its tables dropped with --no-search-index. */
+static int copy_search_index(struct export *x, struct err *e)
+{
+    size_t n = 0;
+    int rc;
+
+    if (x->no_search_index)
+        return db_exec(x->dst,
+                       "DROP TABLE IF EXISTS main.search_sentences; "
+                       "DROP TABLE IF EXISTS main.search_calls",
+                       e);
+    if ((rc = search_index_fill(x->dst, 0, &n, NULL, e)))
+        err_wrap(e, "export");
+    return rc;
+}
+
 static const char in_sel[] = "s.call_id IN (SELECT id FROM temp.sel)";
 static const char users_sel[] =
     "s.id IN (SELECT primary_user_id FROM main.calls UNION SELECT user_id FROM main.parties "
@@ -425,7 +448,8 @@ static int copy_all(struct export *x, size_t *n_transcripts, struct err *e)
          * from the redacted text, and without transcripts there is nothing to derive */
         if (!t || (x->redact && strcmp(t, "calls_raw") == 0) ||
             (x->no_transcripts && strcmp(t, "transcript_status") == 0) ||
-            ((x->redact || x->no_transcripts) && strcmp(t, "transcript_grams") == 0))
+            ((x->redact || x->no_transcripts) && strcmp(t, "transcript_grams") == 0) ||
+            strcmp(t, "search_calls") == 0) /* the index is rebuilt below */
             continue;
         if ((rc = copy_table(x, t, in_sel, e)))
             goto done;
@@ -440,6 +464,8 @@ static int copy_all(struct export *x, size_t *n_transcripts, struct err *e)
         if (rc)
             goto done;
     }
+    if ((rc = copy_search_index(x, e)))
+        goto done;
     rc = db_exec(x->dst, "COMMIT", e);
 done:
     sqlite3_finalize(st);
@@ -575,12 +601,13 @@ static int export_run(struct export *x, struct err *e)
 
 int cmd_export(struct cmd_ctx *c, int argc, char **argv, struct err *e)
 {
-    enum { OPT_REDACT = 0x3000, OPT_NO_TRANSCRIPTS, OPT_FORCE };
+    enum { OPT_REDACT = 0x3000, OPT_NO_TRANSCRIPTS, OPT_NO_SEARCH_INDEX, OPT_FORCE };
     static const struct option longopts[] = {
         CMD_COMMON_OPTIONS,
         FILTER_LONG_OPTIONS,
         {"redact", 0, NULL, OPT_REDACT},
         {"no-transcripts", 0, NULL, OPT_NO_TRANSCRIPTS},
+        {"no-search-index", 0, NULL, OPT_NO_SEARCH_INDEX},
         {"force", 0, NULL, OPT_FORCE},
         {NULL, 0, NULL, 0},
     };
@@ -599,10 +626,12 @@ int cmd_export(struct cmd_ctx *c, int argc, char **argv, struct err *e)
             rc = cmd_bad_option("export", opt, argv, e);
             goto done;
         }
-        if (opt == OPT_REDACT || opt == OPT_NO_TRANSCRIPTS || opt == OPT_FORCE || opt == 'f') {
-            *(opt == OPT_REDACT           ? &x.redact
-              : opt == OPT_NO_TRANSCRIPTS ? &x.no_transcripts
-                                          : &x.force) = 1;
+        if (opt == OPT_REDACT || opt == OPT_NO_TRANSCRIPTS || opt == OPT_NO_SEARCH_INDEX ||
+            opt == OPT_FORCE || opt == 'f') {
+            *(opt == OPT_REDACT            ? &x.redact
+              : opt == OPT_NO_TRANSCRIPTS  ? &x.no_transcripts
+              : opt == OPT_NO_SEARCH_INDEX ? &x.no_search_index
+                                           : &x.force) = 1;
             continue;
         }
         if ((rc = cmd_common_option(c, opt, optarg, e)) == CMD_PASS)

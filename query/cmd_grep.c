@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "filter.h"
@@ -107,7 +108,13 @@ static int run(struct grep *g, sqlite3 *db, struct err *e)
     if ((rc = grep_out_open(g, db, &pr, e)) || (rc = grep_scan_start(g, e)))
         goto done;
     for (k = 0; k < g->n_batches && !stop && !rc; k++) {
-        const struct grep_batch *b = grep_scan_wait(g, k);
+        const struct grep_batch *b;
+
+        if (g->deadline && time(NULL) >= g->deadline) { /* the MCP server's time bound */
+            g->timed_out = 1;
+            break;
+        }
+        b = grep_scan_wait(g, k);
 
         if (b->rc) {
             *e = b->e;
@@ -223,20 +230,58 @@ static int parse_args(struct grep *g, struct cmd_ctx *c, int argc, char **argv, 
     return ERR_OK;
 }
 
-int cmd_grep(struct cmd_ctx *c, int argc, char **argv, struct err *e)
+void grep_init(struct grep *g, const struct cmd_ctx *c)
 {
-    struct grep g = {.c = c, .mode = GREP_TEXT};
-    const char *color = NULL;
-    sqlite3 *db = NULL;
-    int help = 0, rc;
-    size_t dropped = 0;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-    filter_init(&g.f);
-    buf_init(&g.ids, (size_t)1 << 30);
-    pthread_mutex_init(&g.mu, NULL);
-    pthread_cond_init(&g.cv, NULL);
-    g.threads = ncpu < 1 ? 1 : ncpu > GREP_MAX_THREADS ? GREP_MAX_THREADS : (int)ncpu;
+    memset(g, 0, sizeof *g);
+    g->c = c;
+    g->mode = GREP_TEXT;
+    filter_init(&g->f);
+    buf_init(&g->ids, (size_t)1 << 30);
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+    g->threads = ncpu < 1 ? 1 : ncpu > GREP_MAX_THREADS ? GREP_MAX_THREADS : (int)ncpu;
+}
+
+void grep_release(struct grep *g)
+{
+    re_free(g->re);
+    free(g->cands);
+    buf_release(&g->ids);
+    filter_release(&g->f);
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
+}
+
+int grep_execute(struct grep *g, struct err *e)
+{
+    sqlite3 *db = NULL;
+    size_t dropped = 0;
+    int rc;
+
+    if ((rc = re_compile(g->pattern, g->flags, &g->re, e))) {
+        err_wrap(e, "grep");
+        goto done;
+    }
+    if ((rc = cmd_open_db(g->c, &db, e)) || (rc = db_exec(db, GREP_NO_MMAP "BEGIN", e)) ||
+        (rc = filter_validate(&g->f, db, e)) || (rc = load_cands(g, db, e)))
+        goto done;
+    if ((rc = grep_index_filter(g, db, &dropped, e)))
+        goto done;
+    rc = run(g, db, e);
+done:
+    sqlite3_close(db);
+    return rc;
+}
+
+int cmd_grep(struct cmd_ctx *c, int argc, char **argv, struct err *e)
+{
+    struct grep g;
+    const char *color = NULL;
+    int help = 0, rc;
+
+    grep_init(&g, c);
     if ((rc = parse_args(&g, c, argc, argv, &help, &color, e)))
         goto done;
     if (help) {
@@ -248,28 +293,13 @@ int cmd_grep(struct cmd_ctx *c, int argc, char **argv, struct err *e)
     if (g.mode != GREP_TEXT)
         g.context = 0;
     g.color = g.mode == GREP_TEXT && out_want_color(1, color);
-    if ((rc = re_compile(g.pattern, g.flags, &g.re, e))) {
-        err_wrap(e, "grep");
-        goto done;
-    }
-    if ((rc = cmd_open_db(c, &db, e)) || (rc = db_exec(db, GREP_NO_MMAP "BEGIN", e)) ||
-        (rc = filter_validate(&g.f, db, e)) || (rc = load_cands(&g, db, e)))
-        goto done;
-    if ((rc = grep_index_filter(&g, db, &dropped, e)))
-        goto done;
-    rc = run(&g, db, e);
+    rc = grep_execute(&g, e);
     if (g.corrupt)
         fprintf(stderr,
                 "%s: warning: skipped %zu transcript%s that could not be read "
                 "(corrupt)\n",
                 CMD_PROG, g.corrupt, g.corrupt == 1 ? "" : "s");
 done:
-    sqlite3_close(db);
-    re_free(g.re);
-    free(g.cands);
-    buf_release(&g.ids);
-    filter_release(&g.f);
-    pthread_mutex_destroy(&g.mu);
-    pthread_cond_destroy(&g.cv);
+    grep_release(&g);
     return rc;
 }

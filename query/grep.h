@@ -12,6 +12,8 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <time.h>
 
 #include "buf.h"
 #include "cmd.h"
@@ -93,6 +95,9 @@ struct grep {
     size_t n_slots;
     struct grep_worker *w;
     int started;
+    FILE *fp;        /* where grep_out writes; NULL: stdout */
+    time_t deadline; /* stop before the next batch once the clock reaches it; 0: never */
+    int timed_out;   /* the deadline stopped the scan */
 };
 
 /* The id of candidate call (NUL-terminated, borrowed from g->ids). */
@@ -100,5 +105,14 @@ static inline const char *grep_cand_id(const struct grep *g, size_t call)
 {
     return g->ids.data + g->cands[call];
 }
+
+/* Start g with its defaults for the command context c (one thread per core, text mode);
+ * release with grep_release. The settings are then filled in by the caller. (cmd_grep.c) */
+void grep_init(struct grep *g, const struct cmd_ctx *c);
+void grep_release(struct grep *g);
+
+/* Compile the pattern, select and thin the candidate calls and print the hits (grep_out.h),
+ * as `callmine-query grep` does; stops early at max_hits or the deadline. (cmd_grep.c) */
+int grep_execute(struct grep *g, struct err *e);
 
 #endif

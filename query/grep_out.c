@@ -257,7 +257,7 @@ int grep_out_batch(struct grep_out *pr, const struct grep_batch *b, int *stop, s
         }
     }
     if (!rc && pr->ob.len >= (64u << 10))
-        rc = out_flush_buf(stdout, &pr->ob, e);
+        rc = out_flush_buf(pr->g->fp ? pr->g->fp : stdout, &pr->ob, e);
     return rc;
 }
 
@@ -297,7 +297,7 @@ int grep_out_open(struct grep *g, sqlite3 *db, struct grep_out **out, struct err
     if ((rc = prepare_meta(pr, e)))
         goto fail;
     if (g->c->format_set) {
-        pr->o = out_new(stdout, g->c->format, 0);
+        pr->o = out_new(g->fp ? g->fp : stdout, g->c->format, 0);
         if (!pr->o) {
             rc = err_set(e, ERR_NOMEM, "grep: out of memory");
             goto fail;
@@ -322,7 +322,7 @@ int grep_out_finish(struct grep_out *o, struct err *e)
     if (o->o)
         rc = out_end(o->o, e);
     if (!rc)
-        rc = out_flush_buf(stdout, &o->ob, e);
+        rc = out_flush_buf(o->g->fp ? o->g->fp : stdout, &o->ob, e);
     return rc;
 }
 

@@ -18,7 +18,7 @@
 
 struct grep_out;
 
-/* A printer for g on stdout, reading call metadata through db (the main thread's
+/* A printer for g on g->fp (stdout when NULL), reading call metadata through db (the main thread's
  * connection, which must outlive it). *out is NULL on failure; free with grep_out_free. */
 int grep_out_open(struct grep *g, sqlite3 *db, struct grep_out **out, struct err *e);
 

@@ -36,6 +36,11 @@ static const struct command {
      "grep PATTERN [FILTERS]   PCRE2 search over transcript sentences\n"
      "        [-i] [--speaker rep|customer|all] [-C N] [-c] [-l] [--max-hits N]\n"
      "      callmine-query grep -i '\\b(pric(e|ing)|discount\\w*)' --speaker customer -C 1"},
+    {"search", cmd_search,
+     "search QUERY [FILTERS]   ranked full-text search over transcript sentences\n"
+     "        [--speaker rep|customer|all] [--limit N]\n"
+     "      callmine-query search '\"too expensive\" OR pricing' --outcome lost --speaker "
+     "customer"},
     {"analyze", cmd_analyze,
      "analyze NAME [ARGS] [FILTERS]  an analysis, one row per group\n"
      "        [--by rep|stage|month|week|outcome|company-size|call|all] [--speaker WHO] [-i]\n"
@@ -47,6 +52,9 @@ static const struct command {
      "export OUT.db [FILTERS]  a filtered copy for sharing\n"
      "        [--redact] [--no-transcripts] [--force]\n"
      "      callmine-query export acme.db --rep dana --from 2024-01-01 --redact"},
+    {"mcp", cmd_mcp,
+     "mcp [--redact] [--no-sql]  a read-only MCP server on stdin/stdout for AI assistants\n"
+     "      callmine-query --db ~/calls.db mcp --redact"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

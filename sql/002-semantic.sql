@@ -136,6 +136,11 @@ CREATE TABLE search_calls(
 CREATE VIRTUAL TABLE search_sentences USING fts5(
   text, content = '', columnsize = 0, tokenize = 'unicode61 remove_diacritics 2'
 );
+-- FTS5 keeps a transaction's new entries in memory up to 'hashsize' bytes (1 MB by
+-- default) and writes a segment each time that fills: a page of 100 transcripts filled it
+-- two or three times. 16 MB writes one segment per page and cut the CPU of indexing by a
+-- third (1.43 -> 0.99 s for 1,806 transcripts), for at most 16 MB more memory.
+INSERT INTO search_sentences(search_sentences, rank) VALUES ('hashsize', 16777216);
 
 -- 6. call_facts: one row per call, in a sales team's terms. Start ad-hoc SQL here.
 --   rep_*       the call's rep: the internal speaker with the most talk in the transcript,
