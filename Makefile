@@ -17,7 +17,12 @@ PKGS    := libcurl libcjson sqlite3 zlib libpcre2-8 libdeflate
 WERROR  ?= -Werror
 SANITIZE ?=
 
+# The extension is linked with -z defs, so a call it cannot make (a symbol of the query
+# program, say) fails the build instead of `.load`; sanitizer runtimes come from the host
+# program, so not under SANITIZE.
+EXT_LDFLAGS := -Wl,-z,defs
 ifneq ($(SANITIZE),)
+  EXT_LDFLAGS :=
   BUILD   ?= build-san
   SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 else
@@ -33,7 +38,7 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat
         -Wwrite-strings $(WERROR)
 CFLAGS ?= -O2 -g
 BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(SANFLAGS) \
-               -Ischema -I$(BUILD)/gen
+               -Ischema -Iext -I$(BUILD)/gen
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS_INGEST = $(shell pkg-config --libs libcurl libcjson sqlite3 libdeflate 2>/dev/null) -lpthread -lm
 LIBS_QUERY  = $(shell pkg-config --libs sqlite3 libpcre2-8 libdeflate libcjson 2>/dev/null) -lpthread -lm
@@ -41,8 +46,12 @@ LIBS_ALL    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 SCHEMA_SRC := $(wildcard schema/*.c)
 INGEST_SRC := $(wildcard ingest/*.c)
-QUERY_SRC  := $(wildcard query/*.c)
-EXT_SRC    := query/ext.c query/re.c query/analysis_fn.c query/convo.c query/mention.c schema/metrics.c schema/text.c schema/transcript.c schema/zblob.c schema/buf.c schema/err.c
+# ext/ is the SQLite extension's own code (SQL functions, PCRE2 wrapper): built into
+# callmine-query and, with the schema/ modules it needs, as bin/callmine.so.
+EXT_DIR_SRC := $(wildcard ext/*.c)
+QUERY_SRC  := $(wildcard query/*.c) $(EXT_DIR_SRC)
+EXT_SRC    := $(EXT_DIR_SRC) schema/metrics.c schema/text.c schema/transcript.c schema/zblob.c \
+              schema/buf.c schema/err.c
 SQL_FILES  := $(wildcard sql/*.sql sql/analyses/*.sql)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
@@ -117,11 +126,11 @@ $(BUILD)/gen/embedded.c: $(SQL_FILES) tools/embed_sql.sh
 $(BUILD)/gen/embedded.o: $(BUILD)/gen/embedded.c schema/embedded.h
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/%.o: %.c $(wildcard schema/*.h ingest/*.h query/*.h)
+$(BUILD)/%.o: %.c $(wildcard schema/*.h ingest/*.h query/*.h ext/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -DSQLITE_CORE $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/pic/%.o: %.c $(wildcard schema/*.h query/*.h)
+$(BUILD)/pic/%.o: %.c $(wildcard schema/*.h ext/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -fPIC -fvisibility=hidden $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -135,7 +144,7 @@ $(BIN)/callmine-query: $(SCHEMA_OBJ) $(QUERY_OBJ)
 
 $(BIN)/callmine.so: $(EXT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) $(LDFLAGS) -shared $^ $(shell pkg-config --libs libpcre2-8 libdeflate 2>/dev/null) -o $@
+	$(CC) $(SANFLAGS) $(LDFLAGS) -shared $(EXT_LDFLAGS) $^ $(shell pkg-config --libs libpcre2-8 libdeflate 2>/dev/null) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -180,9 +189,9 @@ bench: deps
 	@$(PYTHON) tools/bench.py $(if $(BIG),--big)
 
 check:
-	clang-format --dry-run --Werror schema/*.[ch] ingest/*.[ch] query/*.[ch] tests/unit/*.c
+	clang-format --dry-run --Werror schema/*.[ch] ingest/*.[ch] query/*.[ch] ext/*.[ch] tests/unit/*.c
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
-	  --suppress=missingIncludeSystem -Ischema schema ingest query
+	  --suppress=missingIncludeSystem -Ischema -Iext schema ingest query ext
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the programs, the SQLite extension (for
 # `.load PREFIX/lib/callmine/callmine`), the man pages and the bash completion (one file,
@@ -224,13 +233,13 @@ FUZZ_DEB_PKGS := clang libclang-rt-dev
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_COMMON  := $(SCHEMA_SRC) $(BUILD)/gen/embedded.c
 FUZZ_SRC_parse  := ingest/parse.c ingest/jsonwalk.c ingest/deals.c ingest/store.c
-FUZZ_SRC_regex  := query/re.c
+FUZZ_SRC_regex  := ext/re.c
 FUZZ_SRC_out    := query/out.c
 FUZZ_SRC_filter := query/filter.c query/stages.c
 FUZZ_DEPS    := tests/fuzz/fuzz.h $(FUZZ_COMMON) $(FUZZ_SRC_parse) $(FUZZ_SRC_regex) \
-                $(FUZZ_SRC_out) $(FUZZ_SRC_filter) $(wildcard schema/*.h ingest/*.h query/*.h)
+                $(FUZZ_SRC_out) $(FUZZ_SRC_filter) $(wildcard schema/*.h ingest/*.h query/*.h ext/*.h)
 FUZZ_LIBS     = $(shell pkg-config --libs libcjson sqlite3 libdeflate libpcre2-8 zlib 2>/dev/null) -lpthread -lm
-FUZZ_INC     := -Iingest -Iquery -Itests/fuzz
+FUZZ_INC     := -Iingest -Iquery -Iext -Itests/fuzz
 # clang's own warnings never stop a fuzz run: the project flags minus -Werror
 FUZZ_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(filter-out -Werror,$(WARN)) \
                 -Ischema -I$(BUILD)/gen $(FUZZ_INC) -fsanitize=fuzzer,address,undefined \

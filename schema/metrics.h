@@ -2,7 +2,7 @@
  *
  * The one definition of sides, turns and the call_metrics row (sql/002-semantic.sql), used
  * by the ingest (store.c, backfill.c) when it stores a transcript and by the extension's
- * transcript_turns / transcript_speakers (query/convo.c), so the stored measures and the
+ * transcript_turns / transcript_speakers (ext/convo.c), so the stored measures and the
  * SQL functions cannot drift apart:
  *   - a speaker's side comes from the call's parties: the first party (in Gong's order)
  *     with that speaker id decides; affiliation Internal (any ASCII case) is the rep's

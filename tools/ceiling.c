@@ -5,7 +5,7 @@
  *
  * Loads every transcript blob of the mirror DB into memory, then, with 1 and with 2
  * threads, times (a) inflating every blob (libdeflate, as schema/zblob.c does) and (b)
- * inflating every blob and running PCRE2 (JIT, UTF + UCP as query/re.c compiles, caseless
+ * inflating every blob and running PCRE2 (JIT, UTF + UCP as ext/re.c compiles, caseless
  * with -i) over the whole inflated text for all matches. Prints one JSON object:
  * {"bytes": inflated bytes, "blobs": N, "runs": [{"threads", "inflate_s", "scan_s",
  * "matches"}]}.

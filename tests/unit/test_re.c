@@ -1,4 +1,4 @@
-/* test_re: unit tests of query/re.c, the PCRE2 wrapper.
+/* test_re: unit tests of ext/re.c, the PCRE2 wrapper.
  *
  * Covers compile errors with offsets, matching (empty matches, anchors, caseless, code
  * points), UTF-8 validation cross-checked against PCRE2's own validator, the required
