@@ -1,6 +1,9 @@
 /* lock: the one-writer lock (see lock.h). POSIX record locks belong to the process and go
  * away when any descriptor of the file is closed, so the lock file is opened once and kept
- * open for the whole run; no other code opens it while the lock is held. */
+ * open for the whole run; no other code opens it while the lock is held. The holder removes
+ * the file when it ends, so a finished run leaves nothing beside the mirror; whoever locks
+ * a file checks that it is still the one at the path (else it was removed under it, and it
+ * tries again), so two processes never hold locks on different files. */
 #include "lock.h"
 
 #include <errno.h>
@@ -8,12 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "banned.h"
 
 struct lock {
     int fd;
+    char path[]; /* FILE.lock */
 };
 
 static int lock_path(const char *db_path, char *out, size_t n)
@@ -71,20 +76,21 @@ void lock_describe(const struct lock_holder *h, const char *db_path, char *out, 
         snprintf(out, n, "another callmine-ingest (pid %ld) is writing '%s'", h->pid, db_path);
 }
 
-int lock_acquire(const char *db_path, struct lock **out, struct err *e)
+/* Open and lock path once. 1: locked (*fd set); 0: the file was replaced or removed under
+ * us (unlinked by a holder that finished): try again; -1: failed (e set). */
+static int try_lock(const char *path, const char *db_path, int *fd_out, struct err *e)
 {
-    char path[4096], text[128], who[512], t[ISOTIME_MAX];
+    char who[512];
     struct lock_holder h;
     struct flock fl;
-    struct lock *l = NULL;
-    int fd, len;
+    struct stat a, b;
+    int fd;
 
-    *out = NULL;
-    if (!lock_path(db_path, path, sizeof path))
-        return err_set(e, ERR_USAGE, "database path too long: '%.200s'", db_path);
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return err_set(e, ERR_IO, "cannot create the lock file '%s': %s", path, strerror(errno));
+    if (fd < 0) {
+        err_set(e, ERR_IO, "cannot create the lock file '%s': %s", path, strerror(errno));
+        return -1;
+    }
     memset(&fl, 0, sizeof fl);
     fl.l_type = F_WRLCK;
     fl.l_whence = SEEK_SET;
@@ -96,17 +102,47 @@ int lock_acquire(const char *db_path, struct lock **out, struct err *e)
             h.pid = (long)fl.l_pid;
         read_holder(fd, &h);
         close(fd);
-        if (err != EACCES && err != EAGAIN)
-            return err_set(e, ERR_IO, "cannot lock '%s': %s", path, strerror(err));
+        if (err != EACCES && err != EAGAIN) {
+            err_set(e, ERR_IO, "cannot lock '%s': %s", path, strerror(err));
+            return -1;
+        }
         lock_describe(&h, db_path, who, sizeof who);
-        return err_set(e, ERR_BUSY, "%s: wait for it to finish, or stop it", who);
+        err_set(e, ERR_BUSY, "%s: wait for it to finish, or stop it", who);
+        return -1;
     }
-    l = malloc(sizeof *l);
+    /* the holder before us removes the file when it ends: a lock on that removed file
+     * excludes nobody, so it must still be the file at path */
+    if (fstat(fd, &a) != 0 || stat(path, &b) != 0 || a.st_dev != b.st_dev ||
+        a.st_ino != b.st_ino) {
+        close(fd);
+        return 0;
+    }
+    *fd_out = fd;
+    return 1;
+}
+
+int lock_acquire(const char *db_path, struct lock **out, struct err *e)
+{
+    char path[4096], text[128], t[ISOTIME_MAX];
+    struct lock *l = NULL;
+    int fd = -1, len, got = 0;
+
+    *out = NULL;
+    if (!lock_path(db_path, path, sizeof path))
+        return err_set(e, ERR_USAGE, "database path too long: '%.200s'", db_path);
+    for (int tries = 0; tries < 100 && got == 0; tries++)
+        got = try_lock(path, db_path, &fd, e);
+    if (got < 0)
+        return e->code;
+    if (got == 0)
+        return err_set(e, ERR_IO, "cannot lock '%s': it keeps being replaced", path);
+    l = malloc(sizeof *l + strlen(path) + 1);
     if (!l) {
         close(fd);
         return err_set(e, ERR_NOMEM, "lock: out of memory");
     }
     l->fd = fd;
+    memcpy(l->path, path, strlen(path) + 1);
     isotime_format(isotime_now_ms(), 0, t);
     len = snprintf(text, sizeof text, "pid %ld started %s\n", (long)getpid(), t);
     /* the text only names us in other processes' messages: failing to write it is harmless */
@@ -120,6 +156,7 @@ void lock_release(struct lock *l)
 {
     if (!l)
         return;
-    close(l->fd); /* drops the lock */
+    unlink(l->path); /* still ours: nobody else can hold it (try_lock checks the inode) */
+    close(l->fd);    /* drops the lock */
     free(l);
 }

@@ -1,7 +1,8 @@
 /* lock: one writer per mirror. callmine-ingest holds an advisory fcntl write lock on the
- * sidecar file FILE.lock for its whole run. The kernel drops the lock when the process
- * ends, however it ends (kill -9 included), so a lock is never stale; the file's text
- * (pid, start time) only names the holder for messages. */
+ * sidecar file FILE.lock for its whole run and removes the file when it ends. The kernel
+ * drops the lock when the process ends, however it ends (kill -9 included: the file then
+ * stays, unlocked), so a lock is never stale; the file's text (pid, start time) only names
+ * the holder for messages. */
 #ifndef CALLMINE_LOCK_H
 #define CALLMINE_LOCK_H
 
@@ -25,8 +26,7 @@ int lock_probe(const char *db_path, struct lock_holder *h);
  * lock_release(). */
 int lock_acquire(const char *db_path, struct lock **out, struct err *e);
 
-/* Drop the lock (the file stays, so a waiting process and we never lock different files).
- * NULL is a no-op. */
+/* Remove FILE.lock and drop the lock. NULL is a no-op. */
 void lock_release(struct lock *l);
 
 /* "another callmine-ingest (pid N, started T) is writing 'db'" into out. */
