@@ -448,13 +448,16 @@ static int copy_all(struct export *x, size_t *n_transcripts, struct err *e)
          * from the redacted text, and without transcripts there is nothing to derive */
         if (!t || (x->redact && strcmp(t, "calls_raw") == 0) ||
             (x->no_transcripts && strcmp(t, "transcript_status") == 0) ||
+            (x->no_transcripts && strcmp(t, "call_metrics") == 0) || /* measured from them */
             ((x->redact || x->no_transcripts) && strcmp(t, "transcript_grams") == 0) ||
             strcmp(t, "search_calls") == 0) /* the index is rebuilt below */
             continue;
         if ((rc = copy_table(x, t, in_sel, e)))
             goto done;
     }
-    if ((rc = copy_table(x, "users", users_sel, e)))
+    if ((rc = copy_table(x, "users", users_sel, e)) ||
+        (rc = copy_table(x, "crm_users", /* the owners of the copied deals, for owner_name */
+                         "s.crm_id IN (SELECT owner FROM main.deals)", e)))
         goto done;
     if (!x->no_transcripts) {
         if (x->redact)

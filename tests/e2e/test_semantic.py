@@ -387,3 +387,29 @@ def test_version(tmp_path):
     schema = re.search(r"DB_SCHEMA_VERSION (\d+)", (ROOT / "schema" / "db.h").read_text()).group(1)
     p = run_query(tmp_path / "none.db", "--version")
     assert p.stdout == f"callmine-query {version} (schema {schema})\n" and p.stderr == ""
+
+
+def test_export_keeps_owner_names_and_drops_measures_without_transcripts(mirror, env, tmp_path):
+    """An export answers call_facts as its source does for the calls it holds: the owners'
+    names travel with the deals (crm_users), and without transcripts there are no measures
+    (call_metrics), so has_transcript is 0 rather than a claim the file cannot back."""
+    con = connect(mirror)
+    want = {r[0]: r[1] for r in con.execute(
+        "SELECT call_id, owner_name FROM call_facts WHERE owner_name IS NOT NULL")}
+    con.close()
+    assert want, "the fake tenant names no CRM owner"
+    out = tmp_path / "out.db"
+    p = run_query(mirror, "export", out, env=env)
+    assert p.returncode == 0, p.stderr
+    con = connect(out)
+    got = {r[0]: r[1] for r in con.execute(
+        "SELECT call_id, owner_name FROM call_facts WHERE owner_name IS NOT NULL")}
+    con.close()
+    assert got == want
+    bare = tmp_path / "bare.db"
+    p = run_query(mirror, "export", bare, "--no-transcripts", env=env)
+    assert p.returncode == 0, p.stderr
+    con = connect(bare)
+    assert con.execute("SELECT count(*) FROM call_metrics").fetchone()[0] == 0
+    assert con.execute("SELECT sum(has_transcript) FROM call_facts").fetchone()[0] == 0
+    con.close()
