@@ -248,7 +248,7 @@ static int parse_args(struct printer *p, struct search_opts *o, struct cmd_ctx *
             *color = optarg;
             break;
         default:
-            if ((rc = cmd_common_option(c, opt, optarg, e)) == ERR_NOTFOUND)
+            if ((rc = cmd_common_option(c, opt, optarg, e)) == CMD_PASS)
                 rc = filter_option(&p->f, opt, optarg, e);
         }
         if (rc)
