@@ -42,7 +42,7 @@ LIBS_ALL    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 SCHEMA_SRC := $(wildcard schema/*.c)
 INGEST_SRC := $(wildcard ingest/*.c)
 QUERY_SRC  := $(wildcard query/*.c)
-EXT_SRC    := query/ext.c query/re.c query/analysis_fn.c query/convo.c query/mention.c schema/metrics.c schema/text.c schema/transcript.c schema/zblob.c schema/buf.c schema/err.c
+EXT_SRC    := query/ext.c query/re.c query/analysis_fn.c query/convo.c query/mention.c schema/casefold.c schema/metrics.c schema/text.c schema/transcript.c schema/zblob.c schema/buf.c schema/err.c
 SQL_FILES  := $(wildcard sql/*.sql sql/analyses/*.sql)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
