@@ -212,7 +212,10 @@ FUZZ_COMMON  := $(SCHEMA_SRC) $(BUILD)/gen/embedded.c
 FUZZ_SRC_parse  := ingest/parse.c ingest/jsonwalk.c ingest/deals.c ingest/store.c
 FUZZ_SRC_regex  := query/re.c
 FUZZ_SRC_out    := query/out.c
-FUZZ_SRC_filter := query/filter.c query/stages.c
+FUZZ_SRC_filter := query/filter.c query/stages.c query/ext.c query/re.c query/analysis_fn.c \
+                   query/convo.c query/mention.c
+# the filter's SQL calls casefold() and regexp(): the extension, linked in as callmine-query has it
+FUZZ_DEFS_filter := -DSQLITE_CORE
 FUZZ_DEPS    := tests/fuzz/fuzz.h $(FUZZ_COMMON) $(FUZZ_SRC_parse) $(FUZZ_SRC_regex) \
                 $(FUZZ_SRC_out) $(FUZZ_SRC_filter) $(wildcard schema/*.h ingest/*.h query/*.h)
 FUZZ_LIBS     = $(shell pkg-config --libs libcjson sqlite3 libdeflate libpcre2-8 zlib 2>/dev/null) -lpthread -lm
@@ -240,7 +243,7 @@ fuzz: fuzz-deps
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) $< $(FUZZ_COMMON) $(FUZZ_SRC_$*) $(FUZZ_LIBS) -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_DEFS_$*) $(PKG_CFLAGS) $< $(FUZZ_COMMON) $(FUZZ_SRC_$*) $(FUZZ_LIBS) -o $@
 
 # The corpus grows in build/fuzz/corpus/<name> across runs; the repo's seeds and regress
 # inputs are copied in first. Findings go to build/fuzz/crashes/<name>/.
@@ -259,7 +262,7 @@ fuzz-run: $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/standalone.c $(FUZZ_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(FUZZ_INC) $(PKG_CFLAGS) $(CFLAGS) $(SANFLAGS) $< tests/fuzz/standalone.c \
+	$(CC) $(BASE_CFLAGS) $(FUZZ_DEFS_$*) $(FUZZ_INC) $(PKG_CFLAGS) $(CFLAGS) $(SANFLAGS) $< tests/fuzz/standalone.c \
 	  $(FUZZ_COMMON) $(FUZZ_SRC_$*) $(FUZZ_LIBS) -o $@
 
 test-fuzz-regress: $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
