@@ -33,6 +33,7 @@ const char filter_help[] =
     "  --to WHEN                calls that started before WHEN (exclusive)\n"
     "  --rep TEXT               the call's rep (the internal speaker who talked most, else\n"
     "                           the primary user) has TEXT in name or e-mail, ignoring case\n"
+    "                           in any script (as SQL's casefold() folds it)\n"
     "  --participant TEXT       anyone internal on the call has TEXT in name or e-mail\n"
     "  --stage STAGE[,STAGE]    the call's deal is in a stage, exact but ignoring case\n"
     "  --min-amount N           deal amount at least N (50000, 50k, 1.5m)\n"
