@@ -446,10 +446,6 @@ static int and_sep(struct buf *b, int *first, struct err *e)
     return buf_puts(b, " AND ", e);
 }
 
-/* A Gong user's name as call_facts builds it (NULL when empty), for alias a. */
-#define USER_NAME(a)                                                                               \
-    "nullif(trim(ifnull(" a ".first_name, '') || ' ' || ifnull(" a ".last_name, '')), '')"
-
 /* A Gong user (alias u) whose name or e-mail contains the needle %s, both sides in simple
  * case folding (casefold.h; the needle was folded by set_text). */
 static const char user_matches[] =
@@ -554,26 +550,28 @@ static int outcome_term(const struct filter *f, struct buf *b, struct err *e)
     return buf_puts(b, "))", e);
 }
 
-/* The users whose name and e-mail call_facts reads from users alone (no party fallback). */
+/* The users whose name and e-mail call_facts reads from users alone (no party fallback); a
+ * user's name is call_facts' nullif(trim(first || ' ' || last), ''). */
 static const char complete_users[] =
-    "(SELECT u.id FROM users u WHERE " USER_NAME("u") " IS NOT NULL AND u.email IS NOT NULL)";
+    "(SELECT u.id FROM users u WHERE nullif(trim(ifnull(u.first_name, '') || ' ' || "
+    "ifnull(u.last_name, '')), '') IS NOT NULL AND u.email IS NOT NULL)";
 
 /* call_facts' rep_name and rep_email for a speech rep (aliases m) and for the primary user
  * (alias c), matched against the needle: the user's, else the call's party's. */
 static const char speech_rep_matches[] =
-    "(instr(casefold(coalesce((SELECT " USER_NAME("u") " FROM users u WHERE u.id = "
-    "m.rep_user_id), (SELECT p.name FROM parties p WHERE p.call_id = m.call_id AND "
-    "p.speaker_id = m.rep_speaker_id ORDER BY p.ord LIMIT 1))), :f_rep) > 0 OR "
-    "instr(casefold(coalesce((SELECT u.email FROM users u WHERE u.id = m.rep_user_id), "
-    "(SELECT p.email FROM parties p WHERE p.call_id = m.call_id AND p.speaker_id = "
-    "m.rep_speaker_id ORDER BY p.ord LIMIT 1))), :f_rep) > 0)";
+    "(instr(casefold(coalesce((SELECT nullif(trim(ifnull(u.first_name, '') || ' ' || "
+    "ifnull(u.last_name, '')), '') FROM users u WHERE u.id = m.rep_user_id), (SELECT p.name "
+    "FROM parties p WHERE p.call_id = m.call_id AND p.speaker_id = m.rep_speaker_id ORDER BY "
+    "p.ord LIMIT 1))), :f_rep) > 0 OR instr(casefold(coalesce((SELECT u.email FROM users u "
+    "WHERE u.id = m.rep_user_id), (SELECT p.email FROM parties p WHERE p.call_id = m.call_id "
+    "AND p.speaker_id = m.rep_speaker_id ORDER BY p.ord LIMIT 1))), :f_rep) > 0)";
 static const char primary_rep_matches[] =
-    "(instr(casefold(coalesce((SELECT " USER_NAME("u") " FROM users u WHERE u.id = "
-    "c.primary_user_id), (SELECT p.name FROM parties p WHERE p.call_id = c.id AND "
-    "p.user_id = c.primary_user_id ORDER BY p.ord LIMIT 1))), :f_rep) > 0 OR "
-    "instr(casefold(coalesce((SELECT u.email FROM users u WHERE u.id = c.primary_user_id), "
-    "(SELECT p.email FROM parties p WHERE p.call_id = c.id AND p.user_id = "
-    "c.primary_user_id ORDER BY p.ord LIMIT 1))), :f_rep) > 0)";
+    "(instr(casefold(coalesce((SELECT nullif(trim(ifnull(u.first_name, '') || ' ' || "
+    "ifnull(u.last_name, '')), '') FROM users u WHERE u.id = c.primary_user_id), (SELECT "
+    "p.name FROM parties p WHERE p.call_id = c.id AND p.user_id = c.primary_user_id ORDER BY "
+    "p.ord LIMIT 1))), :f_rep) > 0 OR instr(casefold(coalesce((SELECT u.email FROM users u "
+    "WHERE u.id = c.primary_user_id), (SELECT p.email FROM parties p WHERE p.call_id = c.id "
+    "AND p.user_id = c.primary_user_id ORDER BY p.ord LIMIT 1))), :f_rep) > 0)";
 
 /* A call without a speech rep (its rep is the primary user), for alias c. */
 static const char no_speech_rep[] =

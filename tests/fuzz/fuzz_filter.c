@@ -231,7 +231,6 @@ static int where_has_params(const struct filter *f)
     return n > 0;
 }
 
-
 static uint64_t time_oracle(const struct filter *f)
 {
     uint64_t set = 0;
