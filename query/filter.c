@@ -474,7 +474,71 @@ static int owner_term(struct buf *b, struct err *e)
     return buf_puts(b, "))", e);
 }
 
-/* The deal terms: calls whose deal row (x) in the timing meets every one of them. */
+/* A stage that call_facts' rule reads as closedwon or closedlost: spaces, '_' and '-'
+ * anywhere, ASCII letters in either case (what replace(replace(replace(lower(trim(stage)),
+ * ' ', ''), '_', ''), '-', '') = 'closedwon' accepts, since SQLite's lower() folds ASCII
+ * only). One compiled pattern per statement costs less than three replace() and a lower()
+ * per deal. \z, not $, which would also match before a final newline. */
+#define SEP "[ _-]*"
+#define CLOSED SEP "[cC]" SEP "[lL]" SEP "[oO]" SEP "[sS]" SEP "[eE]" SEP "[dD]" SEP
+#define RE_CLOSED_WON "\\A" CLOSED "[wW]" SEP "[oO]" SEP "[nN]" SEP "\\z"
+#define RE_CLOSED_LOST "\\A" CLOSED "[lL]" SEP "[oO]" SEP "[sS]" SEP "[tT]" SEP "\\z"
+
+/* The outcome of deals row x, as call_facts.outcome reads it (schema/002 and stages.c): the
+ * stages config's word for the stage, else won or lost for closedwon/closedlost spelled any
+ * way, else open. The config's stages are read in non-correlated subqueries (once). */
+static const char outcome_of_x[] =
+    "CASE WHEN ifnull(x.stage, '') COLLATE NOCASE IN (SELECT so.stage FROM temp.stage_outcomes "
+    "so WHERE so.outcome = 'won') THEN 'won' "
+    "WHEN ifnull(x.stage, '') COLLATE NOCASE IN (SELECT so.stage FROM temp.stage_outcomes so "
+    "WHERE so.outcome = 'lost') THEN 'lost' "
+    "WHEN ifnull(x.stage, '') COLLATE NOCASE IN (SELECT so.stage FROM temp.stage_outcomes so "
+    "WHERE so.outcome = 'open') THEN 'open' "
+    "WHEN regexp('" RE_CLOSED_WON "', x.stage) THEN 'won' "
+    "WHEN regexp('" RE_CLOSED_LOST "', x.stage) THEN 'lost' ELSE 'open' END";
+
+/* " AND" the outcome of deals row x is one of --outcome's words. */
+static int outcome_cond(const struct filter *f, struct buf *b, struct err *e)
+{
+    static const struct {
+        int bit;
+        const char *word;
+    } words[] = {{FILTER_WON, "won"}, {FILTER_LOST, "lost"}, {FILTER_OPEN, "open"}};
+    int rc, n = 0;
+
+    if ((rc = buf_printf(b, e, " AND (%s) IN (", outcome_of_x)))
+        return rc;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if ((f->outcomes & words[i].bit) &&
+            (rc = buf_printf(b, e, "%s'%s'", n++ ? ", " : "", words[i].word)))
+            return rc;
+    return buf_putc(b, ')', e);
+}
+
+/* Whether the deal terms' subquery also checks --outcome: both read the Now row with ord 0
+ * when the timing is now, so one pass over deals serves both. */
+static int outcome_with_deal_terms(const struct filter *f)
+{
+    return f->outcomes && f->timing == FILTER_TIMING_NOW && filter_has_deal_terms(f);
+}
+
+/* --outcome: calls whose deal (the Now row with ord 0, whatever the timing) has one of the
+ * outcomes. */
+static int outcome_term(const struct filter *f, struct buf *b, struct err *e)
+{
+    int rc;
+
+    if ((rc = buf_puts(b,
+                       "calls.id IN (SELECT x.call_id FROM deals x WHERE x.timing = 'Now' AND "
+                       "x.ord = 0",
+                       e)) ||
+        (rc = outcome_cond(f, b, e)))
+        return rc;
+    return buf_putc(b, ')', e);
+}
+
+/* The deal terms: calls whose deal row (x) in the timing meets every one of them (and
+ * --outcome's, when the timing is now). */
 static int deal_terms(const struct filter *f, struct buf *b, struct err *e)
 {
     int rc;
@@ -502,52 +566,9 @@ static int deal_terms(const struct filter *f, struct buf *b, struct err *e)
         return rc;
     if (f->owner && (rc = owner_term(b, e)))
         return rc;
-    return buf_putc(b, ')', e);
-}
-
-/* A stage that call_facts' rule reads as closedwon or closedlost: spaces, '_' and '-'
- * anywhere, ASCII letters in either case (what replace(replace(replace(lower(trim(stage)),
- * ' ', ''), '_', ''), '-', '') = 'closedwon' accepts, since SQLite's lower() folds ASCII
- * only). One compiled pattern per statement costs less than three replace() and a lower()
- * per deal. \z, not $, which would also match before a final newline. */
-#define SEP "[ _-]*"
-#define CLOSED SEP "[cC]" SEP "[lL]" SEP "[oO]" SEP "[sS]" SEP "[eE]" SEP "[dD]" SEP
-#define RE_CLOSED_WON "\\A" CLOSED "[wW]" SEP "[oO]" SEP "[nN]" SEP "\\z"
-#define RE_CLOSED_LOST "\\A" CLOSED "[lL]" SEP "[oO]" SEP "[sS]" SEP "[tT]" SEP "\\z"
-
-/* The outcome of deals row x, as call_facts.outcome reads it (schema/002 and stages.c): the
- * stages config's word for the stage, else won or lost for closedwon/closedlost spelled any
- * way, else open. The config's stages are read in non-correlated subqueries (once). */
-static const char outcome_of_x[] =
-    "CASE WHEN ifnull(x.stage, '') COLLATE NOCASE IN (SELECT so.stage FROM temp.stage_outcomes "
-    "so WHERE so.outcome = 'won') THEN 'won' "
-    "WHEN ifnull(x.stage, '') COLLATE NOCASE IN (SELECT so.stage FROM temp.stage_outcomes so "
-    "WHERE so.outcome = 'lost') THEN 'lost' "
-    "WHEN ifnull(x.stage, '') COLLATE NOCASE IN (SELECT so.stage FROM temp.stage_outcomes so "
-    "WHERE so.outcome = 'open') THEN 'open' "
-    "WHEN regexp('" RE_CLOSED_WON "', x.stage) THEN 'won' "
-    "WHEN regexp('" RE_CLOSED_LOST "', x.stage) THEN 'lost' ELSE 'open' END";
-
-/* --outcome: calls whose deal (the Now row with ord 0, whatever the timing) has one of the
- * outcomes. */
-static int outcome_term(const struct filter *f, struct buf *b, struct err *e)
-{
-    static const struct {
-        int bit;
-        const char *word;
-    } words[] = {{FILTER_WON, "won"}, {FILTER_LOST, "lost"}, {FILTER_OPEN, "open"}};
-    int rc, n = 0;
-
-    if ((rc = buf_printf(b, e,
-                         "calls.id IN (SELECT x.call_id FROM deals x WHERE x.timing = 'Now' AND "
-                         "x.ord = 0 AND (%s) IN (",
-                         outcome_of_x)))
+    if (outcome_with_deal_terms(f) && (rc = outcome_cond(f, b, e)))
         return rc;
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if ((f->outcomes & words[i].bit) &&
-            (rc = buf_printf(b, e, "%s'%s'", n++ ? ", " : "", words[i].word)))
-            return rc;
-    return buf_puts(b, "))", e);
+    return buf_putc(b, ')', e);
 }
 
 /* The users whose name and e-mail call_facts reads from users alone (no party fallback); a
@@ -669,7 +690,8 @@ int filter_sql(const struct filter *f, struct buf *b, struct err *e)
         return rc;
     if (filter_has_deal_terms(f) && ((rc = and_sep(b, &first, e)) || (rc = deal_terms(f, b, e))))
         return rc;
-    if (f->outcomes && ((rc = and_sep(b, &first, e)) || (rc = outcome_term(f, b, e))))
+    if (f->outcomes && !outcome_with_deal_terms(f) &&
+        ((rc = and_sep(b, &first, e)) || (rc = outcome_term(f, b, e))))
         return rc;
     if (f->where && ((rc = and_sep(b, &first, e)) || (rc = buf_printf(b, e, "(\n%s\n)", f->where))))
         return rc;

@@ -450,6 +450,13 @@ int main(void)
     CHECK(selects("c3", FILTER_OPT_OUTCOME, "open", 0));
     CHECK(selects("c1,c2", FILTER_OPT_OUTCOME, "won, lost", 0));
     CHECK(selects("c2", FILTER_OPT_OUTCOME, "lost", FILTER_OPT_OUTCOME, "lost", 0));
+    /* with deal terms: one pass over deals in timing now, two in timing call */
+    CHECK(selects("c1", FILTER_OPT_OUTCOME, "won", FILTER_OPT_MIN_AMOUNT, "5000", 0));
+    CHECK(selects("c2", FILTER_OPT_OUTCOME, "won,lost", FILTER_OPT_COMPANY_SIZE, "1000+", 0));
+    CHECK(selects("", FILTER_OPT_OUTCOME, "won", FILTER_OPT_STAGE, "qualified", 0));
+    CHECK(selects("c1", FILTER_OPT_OUTCOME, "won", FILTER_OPT_STAGE, "qualified",
+                  FILTER_OPT_DEAL_TIMING, "call", 0));
+    CHECK(selects("c3", FILTER_OPT_OUTCOME, "open", FILTER_OPT_OWNER, "omar", 0));
     CHECK(refuses(FILTER_OPT_OUTCOME, "maybe", "--outcome 'maybe'"));
     CHECK(refuses(FILTER_OPT_OUTCOME, ",", "--outcome"));
     CHECK(with_stages("won = Demo\n# a comment\nlost = closedwon  # moved\n"));
