@@ -83,28 +83,38 @@ done:
 struct tally {
     long long calls, with_t;
     struct strset deals, reps;
+    struct buf key; /* scratch for a deal's key */
 };
 
-/* The row's hidden columns (after the LIST_COLUMNS shown): the rep's key (user id, else
- * e-mail, else name), the deal's key (its id, else the call's: a deal without an id counts
- * once per call; NULL without a deal) and has_transcript. */
-static int tally_row(struct tally *t, sqlite3_stmt *st, int first, struct err *e)
+/* The columns the rows show that the tally reads too, and the hidden ones after them. */
+enum { COL_ID = 0, COL_REP = 3, COL_OUTCOME = 6, LIST_COLUMNS = 12 };
+enum { HID_REP_KEY = LIST_COLUMNS, HID_DEAL_ID, HID_HAS_TRANSCRIPT };
+
+/* Count one row as call_facts reads it: the rep by user id, else e-mail, else name (the
+ * shown rep column); the deal by its id, else by the call's (a deal without an id counts
+ * once per call), for calls that have a deal (outcome is not NULL); transcripts. The keys
+ * come from columns the row already computed, so no view column is evaluated twice. */
+static int tally_row(struct tally *t, sqlite3_stmt *st, struct err *e)
 {
-    int rc;
+    int col = sqlite3_column_type(st, HID_REP_KEY) != SQLITE_NULL ? HID_REP_KEY : COL_REP, rc;
+    const unsigned char *v = sqlite3_column_text(st, col);
 
     t->calls++;
-    t->with_t += sqlite3_column_int(st, first + 2) != 0;
-    for (int k = 0; k < 2; k++) {
-        const unsigned char *v = sqlite3_column_text(st, first + k);
-
-        if (v && (rc = strset_add(k ? &t->deals : &t->reps, v,
-                                  (size_t)sqlite3_column_bytes(st, first + k), e)))
-            return rc;
-    }
-    return ERR_OK;
+    t->with_t += sqlite3_column_int(st, HID_HAS_TRANSCRIPT) != 0;
+    if (v && (rc = strset_add(&t->reps, v, (size_t)sqlite3_column_bytes(st, col), e)))
+        return rc;
+    if (sqlite3_column_type(st, COL_OUTCOME) == SQLITE_NULL)
+        return ERR_OK;
+    if ((v = sqlite3_column_text(st, HID_DEAL_ID)))
+        return strset_add(&t->deals, v, (size_t)sqlite3_column_bytes(st, HID_DEAL_ID), e);
+    buf_reset(&t->key);
+    v = sqlite3_column_text(st, COL_ID);
+    if ((rc = buf_putc(&t->key, ' ', e)) ||
+        (rc = buf_append(&t->key, v ? (const char *)v : "",
+                         v ? (size_t)sqlite3_column_bytes(st, COL_ID) : 0, e)))
+        return rc;
+    return strset_add(&t->deals, t->key.data, t->key.len, e);
 }
-
-#define LIST_COLUMNS 12
 
 /* The rows, from call_facts, in start order; stage and amount in the --deal-timing; and the
  * count line's figures from the same rows, so call_facts is read once. The selection is
@@ -127,9 +137,7 @@ static int list_calls(const struct cmd_ctx *c, sqlite3 *db, const struct filter 
                          "cf.%s AS amount, cf.outcome AS outcome, "
                          "cf.company_name AS company_name, cf.deal_name AS deal_name, "
                          "cf.title AS title, m.sentences AS sentences, cf.url AS url, "
-                         "coalesce(cf.rep_id, cf.rep_email, cf.rep_name), "
-                         "CASE WHEN cf.outcome IS NOT NULL THEN ifnull(cf.deal_id, ' ' || "
-                         "cf.call_id) END, cf.has_transcript "
+                         "coalesce(cf.rep_id, cf.rep_email), cf.deal_id, cf.has_transcript "
                          "FROM temp.calls_sel s CROSS JOIN call_facts cf ON cf.call_id = s.id "
                          "LEFT JOIN call_metrics m ON m.call_id = cf.call_id "
                          "ORDER BY s.has_start, s.started, s.id",
@@ -148,7 +156,7 @@ static int list_calls(const struct cmd_ctx *c, sqlite3 *db, const struct filter 
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         for (int i = 0; i < LIST_COLUMNS; i++)
             out_cell_from_stmt(st, i, &cells[i]);
-        if ((rc = out_row(o, cells, e)) || (rc = tally_row(t, st, LIST_COLUMNS, e)))
+        if ((rc = out_row(o, cells, e)) || (rc = tally_row(t, st, e)))
             goto done;
     }
     if (step != SQLITE_DONE) {
@@ -195,6 +203,7 @@ int cmd_calls(struct cmd_ctx *c, int argc, char **argv, struct err *e)
     filter_init(&f);
     strset_init(&t.deals);
     strset_init(&t.reps);
+    buf_init(&t.key, 0);
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         if (opt == CMD_OPT_HELP) {
@@ -228,5 +237,6 @@ done:
     filter_release(&f);
     strset_release(&t.deals);
     strset_release(&t.reps);
+    buf_release(&t.key);
     return rc;
 }
