@@ -50,7 +50,7 @@ INGEST_SRC := $(wildcard ingest/*.c)
 # callmine-query and, with the schema/ modules it needs, as bin/callmine.so.
 EXT_DIR_SRC := $(wildcard ext/*.c)
 QUERY_SRC  := $(wildcard query/*.c) $(EXT_DIR_SRC)
-EXT_SRC    := $(EXT_DIR_SRC) schema/metrics.c schema/text.c schema/transcript.c schema/zblob.c \
+EXT_SRC    := $(EXT_DIR_SRC) schema/casefold.c schema/metrics.c schema/text.c schema/transcript.c schema/zblob.c \
               schema/buf.c schema/err.c
 SQL_FILES  := $(wildcard sql/*.sql sql/analyses/*.sql)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
@@ -235,7 +235,10 @@ FUZZ_COMMON  := $(SCHEMA_SRC) $(BUILD)/gen/embedded.c
 FUZZ_SRC_parse  := ingest/parse.c ingest/jsonwalk.c ingest/deals.c ingest/store.c
 FUZZ_SRC_regex  := ext/re.c
 FUZZ_SRC_out    := query/out.c
-FUZZ_SRC_filter := query/filter.c query/stages.c
+FUZZ_SRC_filter := query/filter.c query/stages.c ext/ext.c ext/re.c ext/analysis_fn.c \
+                   ext/convo.c ext/mention.c
+# the filter's SQL calls casefold() and regexp(): the extension, linked in as callmine-query has it
+FUZZ_DEFS_filter := -DSQLITE_CORE
 FUZZ_DEPS    := tests/fuzz/fuzz.h $(FUZZ_COMMON) $(FUZZ_SRC_parse) $(FUZZ_SRC_regex) \
                 $(FUZZ_SRC_out) $(FUZZ_SRC_filter) $(wildcard schema/*.h ingest/*.h query/*.h ext/*.h)
 FUZZ_LIBS     = $(shell pkg-config --libs libcjson sqlite3 libdeflate libpcre2-8 zlib 2>/dev/null) -lpthread -lm
@@ -263,7 +266,7 @@ fuzz: fuzz-deps
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) $< $(FUZZ_COMMON) $(FUZZ_SRC_$*) $(FUZZ_LIBS) -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_DEFS_$*) $(PKG_CFLAGS) $< $(FUZZ_COMMON) $(FUZZ_SRC_$*) $(FUZZ_LIBS) -o $@
 
 # The corpus grows in build/fuzz/corpus/<name> across runs; the repo's seeds and regress
 # inputs are copied in first. Findings go to build/fuzz/crashes/<name>/.
@@ -282,7 +285,7 @@ fuzz-run: $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/standalone.c $(FUZZ_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(FUZZ_INC) $(PKG_CFLAGS) $(CFLAGS) $(SANFLAGS) $< tests/fuzz/standalone.c \
+	$(CC) $(BASE_CFLAGS) $(FUZZ_DEFS_$*) $(FUZZ_INC) $(PKG_CFLAGS) $(CFLAGS) $(SANFLAGS) $< tests/fuzz/standalone.c \
 	  $(FUZZ_COMMON) $(FUZZ_SRC_$*) $(FUZZ_LIBS) -o $@
 
 test-fuzz-regress: $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)

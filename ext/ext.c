@@ -22,6 +22,7 @@ SQLITE_EXTENSION_INIT1
 
 #include "analysis_fn.h"
 #include "buf.h"
+#include "casefold.h"
 #include "err.h"
 #include "ext.h"
 #include "re.h"
@@ -587,6 +588,38 @@ static const sqlite3_module ts_module = {
     .xRowid = ts_rowid,
 };
 
+/* ---- case folding --------------------------------------------------------------------- */
+
+/* casefold(text): the simple Unicode case folding of text (casefold.h), so `instr(casefold(
+ * name), casefold(needle)) > 0` ignores case in any script; NULL gives NULL, a number is
+ * folded as its text. Text already folded is returned as it is, without a second pass. */
+static void casefold_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *s;
+    char *out;
+    int n;
+
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+        return;
+    s = (const char *)sqlite3_value_text(argv[0]);
+    if (!s) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    n = sqlite3_value_bytes(argv[0]);
+    if (!casefold_changes(s, (size_t)n)) {
+        sqlite3_result_text(ctx, s, n, SQLITE_TRANSIENT);
+        return;
+    }
+    out = sqlite3_malloc64(CASEFOLD_MAX((sqlite3_uint64)n) + 1);
+    if (!out) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    sqlite3_result_text64(ctx, out, casefold_utf8(s, (size_t)n, out), sqlite3_free, SQLITE_UTF8);
+}
+
 /* ---- registration --------------------------------------------------------------------- */
 
 __attribute__((visibility("default"))) int sqlite3_callmine_init(sqlite3 *db, char **pzErrMsg,
@@ -604,6 +637,7 @@ __attribute__((visibility("default"))) int sqlite3_callmine_init(sqlite3 *db, ch
         {"regexp_count", 3, regexp_count_fn},
         {"regexp_substr", 2, regexp_substr_fn},
         {"regexp_substr", 3, regexp_substr_fn},
+        {"casefold", 1, casefold_fn},
     };
     const char *what = NULL;
     struct reader *r;

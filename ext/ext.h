@@ -6,6 +6,9 @@
  *   regexp_like(text, pattern[, flags])   1/0 (sqlean's argument order)
  *   regexp_count(text, pattern[, flags])  number of non-overlapping matches
  *   regexp_substr(text, pattern[, flags]) the first matched substring, or NULL
+ *   casefold(text)                        text in Unicode simple case folding
+ *                                         (casefold.h): what --rep, --participant and
+ *                                         --owner compare, in every script
  *   transcript_text(call_id)              the call's inflated transcript, or NULL
  *   transcript_sentences(call_id)         table-valued: call_id, idx, start_ms, end_ms,
  *                                         speaker_id, text (one row per sentence)

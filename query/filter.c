@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "casefold.h"
 #include "isotime.h"
 
 #include "banned.h"
@@ -32,6 +33,7 @@ const char filter_help[] =
     "  --to WHEN                calls that started before WHEN (exclusive)\n"
     "  --rep TEXT               the call's rep (the internal speaker who talked most, else\n"
     "                           the primary user) has TEXT in name or e-mail, ignoring case\n"
+    "                           in any script (as SQL's casefold() folds it)\n"
     "  --participant TEXT       anyone internal on the call has TEXT in name or e-mail\n"
     "  --stage STAGE[,STAGE]    the call's deal is in a stage, exact but ignoring case\n"
     "  --min-amount N           deal amount at least N (50000, 50k, 1.5m)\n"
@@ -79,15 +81,6 @@ void filter_release(struct filter *f)
         free(f->stages[i]);
     free(f->stages);
     filter_init(f);
-}
-
-static char *lower_dup(const char *s)
-{
-    char *d = strdup(s);
-
-    for (char *p = d; p && *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    return d;
 }
 
 static int oom(struct err *e)
@@ -287,7 +280,7 @@ static int set_text(char **slot, const char *opt, const char *arg, struct err *e
     if (!*arg)
         return err_set(e, ERR_USAGE, "--%s: give a non-empty value", opt);
     free(*slot);
-    *slot = lower_dup(arg);
+    *slot = casefold_dup(arg);
     return *slot ? ERR_OK : oom(e);
 }
 
@@ -453,22 +446,24 @@ static int and_sep(struct buf *b, int *first, struct err *e)
     return buf_puts(b, " AND ", e);
 }
 
-/* A Gong user (alias u) whose name or e-mail contains the needle %s. */
+/* A Gong user (alias u) whose name or e-mail contains the needle %s, both sides in simple
+ * case folding (casefold.h; the needle was folded by set_text). */
 static const char user_matches[] =
-    "(instr(lower(trim(ifnull(u.first_name, '') || ' ' || ifnull(u.last_name, ''))), %s) > 0 "
-    "OR instr(lower(u.email), %s) > 0)";
+    "(instr(casefold(trim(ifnull(u.first_name, '') || ' ' || ifnull(u.last_name, ''))), %s) > 0 "
+    "OR instr(casefold(u.email), %s) > 0)";
 
 /* --owner over deals row x: the value itself, or an owner that resolves (as call_facts'
  * owner_name does) to a person whose name or e-mail contains the needle: a CRM user with
- * that id, else the Gong user with that CRM user's e-mail or with the value as e-mail. */
+ * that id, else the Gong user with that CRM user's e-mail or with the value as e-mail (the
+ * e-mail equalities ignore ASCII case, as call_facts' COLLATE NOCASE does). */
 static int owner_term(struct buf *b, struct err *e)
 {
     int rc;
 
     if ((rc = buf_puts(b,
-                       " AND (lower(x.owner) = :f_owner OR x.owner IN (SELECT cu.crm_id FROM "
-                       "crm_users cu WHERE instr(lower(cu.name), :f_owner) > 0 OR "
-                       "instr(lower(cu.email), :f_owner) > 0 OR (cu.name IS NULL AND "
+                       " AND (casefold(x.owner) = :f_owner OR x.owner IN (SELECT cu.crm_id FROM "
+                       "crm_users cu WHERE instr(casefold(cu.name), :f_owner) > 0 OR "
+                       "instr(casefold(cu.email), :f_owner) > 0 OR (cu.name IS NULL AND "
                        "lower(cu.email) IN (SELECT lower(u.email) FROM users u WHERE ",
                        e)) ||
         (rc = buf_printf(b, e, user_matches, ":f_owner", ":f_owner")) ||
@@ -479,7 +474,71 @@ static int owner_term(struct buf *b, struct err *e)
     return buf_puts(b, "))", e);
 }
 
-/* The deal terms: calls whose deal row (x) in the timing meets every one of them. */
+/* A stage that call_facts' rule reads as closedwon or closedlost: spaces, '_' and '-'
+ * anywhere, ASCII letters in either case (what replace(replace(replace(lower(trim(stage)),
+ * ' ', ''), '_', ''), '-', '') = 'closedwon' accepts, since SQLite's lower() folds ASCII
+ * only). One compiled pattern per statement costs less than three replace() and a lower()
+ * per deal. \z, not $, which would also match before a final newline. */
+#define SEP "[ _-]*"
+#define CLOSED SEP "[cC]" SEP "[lL]" SEP "[oO]" SEP "[sS]" SEP "[eE]" SEP "[dD]" SEP
+#define RE_CLOSED_WON "\\A" CLOSED "[wW]" SEP "[oO]" SEP "[nN]" SEP "\\z"
+#define RE_CLOSED_LOST "\\A" CLOSED "[lL]" SEP "[oO]" SEP "[sS]" SEP "[tT]" SEP "\\z"
+
+/* The outcome of deals row x, as call_facts.outcome reads it (schema/002 and stages.c): the
+ * stages config's word for the stage, else won or lost for closedwon/closedlost spelled any
+ * way, else open. The config's stages are read in non-correlated subqueries (once). */
+static const char outcome_of_x[] =
+    "CASE WHEN ifnull(x.stage, '') COLLATE NOCASE IN (SELECT so.stage FROM temp.stage_outcomes "
+    "so WHERE so.outcome = 'won') THEN 'won' "
+    "WHEN ifnull(x.stage, '') COLLATE NOCASE IN (SELECT so.stage FROM temp.stage_outcomes so "
+    "WHERE so.outcome = 'lost') THEN 'lost' "
+    "WHEN ifnull(x.stage, '') COLLATE NOCASE IN (SELECT so.stage FROM temp.stage_outcomes so "
+    "WHERE so.outcome = 'open') THEN 'open' "
+    "WHEN regexp('" RE_CLOSED_WON "', x.stage) THEN 'won' "
+    "WHEN regexp('" RE_CLOSED_LOST "', x.stage) THEN 'lost' ELSE 'open' END";
+
+/* " AND" the outcome of deals row x is one of --outcome's words. */
+static int outcome_cond(const struct filter *f, struct buf *b, struct err *e)
+{
+    static const struct {
+        int bit;
+        const char *word;
+    } words[] = {{FILTER_WON, "won"}, {FILTER_LOST, "lost"}, {FILTER_OPEN, "open"}};
+    int rc, n = 0;
+
+    if ((rc = buf_printf(b, e, " AND (%s) IN (", outcome_of_x)))
+        return rc;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if ((f->outcomes & words[i].bit) &&
+            (rc = buf_printf(b, e, "%s'%s'", n++ ? ", " : "", words[i].word)))
+            return rc;
+    return buf_putc(b, ')', e);
+}
+
+/* Whether the deal terms' subquery also checks --outcome: both read the Now row with ord 0
+ * when the timing is now, so one pass over deals serves both. */
+static int outcome_with_deal_terms(const struct filter *f)
+{
+    return f->outcomes && f->timing == FILTER_TIMING_NOW && filter_has_deal_terms(f);
+}
+
+/* --outcome: calls whose deal (the Now row with ord 0, whatever the timing) has one of the
+ * outcomes. */
+static int outcome_term(const struct filter *f, struct buf *b, struct err *e)
+{
+    int rc;
+
+    if ((rc = buf_puts(b,
+                       "calls.id IN (SELECT x.call_id FROM deals x WHERE x.timing = 'Now' AND "
+                       "x.ord = 0",
+                       e)) ||
+        (rc = outcome_cond(f, b, e)))
+        return rc;
+    return buf_putc(b, ')', e);
+}
+
+/* The deal terms: calls whose deal row (x) in the timing meets every one of them (and
+ * --outcome's, when the timing is now). */
 static int deal_terms(const struct filter *f, struct buf *b, struct err *e)
 {
     int rc;
@@ -507,71 +566,91 @@ static int deal_terms(const struct filter *f, struct buf *b, struct err *e)
         return rc;
     if (f->owner && (rc = owner_term(b, e)))
         return rc;
+    if (outcome_with_deal_terms(f) && (rc = outcome_cond(f, b, e)))
+        return rc;
     return buf_putc(b, ')', e);
 }
 
-/* The outcome of deals row x, as call_facts.outcome reads it (schema/002 and stages.c): the
- * stages config's word for the stage, else won or lost for closedwon/closedlost spelled any
- * way, else open. The config's stages are read in non-correlated subqueries (once). */
-static const char outcome_of_x[] =
-    "CASE WHEN ifnull(x.stage, '') COLLATE NOCASE IN (SELECT so.stage FROM temp.stage_outcomes "
-    "so WHERE so.outcome = 'won') THEN 'won' "
-    "WHEN ifnull(x.stage, '') COLLATE NOCASE IN (SELECT so.stage FROM temp.stage_outcomes so "
-    "WHERE so.outcome = 'lost') THEN 'lost' "
-    "WHEN ifnull(x.stage, '') COLLATE NOCASE IN (SELECT so.stage FROM temp.stage_outcomes so "
-    "WHERE so.outcome = 'open') THEN 'open' "
-    "ELSE CASE replace(replace(replace(lower(trim(ifnull(x.stage, ''))), ' ', ''), '_', ''), "
-    "'-', '') WHEN 'closedwon' THEN 'won' WHEN 'closedlost' THEN 'lost' ELSE 'open' END END";
+/* The users whose name and e-mail call_facts reads from users alone (no party fallback); a
+ * user's name is call_facts' nullif(trim(first || ' ' || last), ''). */
+static const char complete_users[] =
+    "(SELECT u.id FROM users u WHERE nullif(trim(ifnull(u.first_name, '') || ' ' || "
+    "ifnull(u.last_name, '')), '') IS NOT NULL AND u.email IS NOT NULL)";
 
-/* --outcome: calls whose deal (the Now row with ord 0, whatever the timing) has one of the
- * outcomes. */
-static int outcome_term(const struct filter *f, struct buf *b, struct err *e)
+/* call_facts' rep_name and rep_email for a speech rep (aliases m) and for the primary user
+ * (alias c), matched against the needle: the user's, else the call's party's. */
+static const char speech_rep_matches[] =
+    "(instr(casefold(coalesce((SELECT nullif(trim(ifnull(u.first_name, '') || ' ' || "
+    "ifnull(u.last_name, '')), '') FROM users u WHERE u.id = m.rep_user_id), (SELECT p.name "
+    "FROM parties p WHERE p.call_id = m.call_id AND p.speaker_id = m.rep_speaker_id ORDER BY "
+    "p.ord LIMIT 1))), :f_rep) > 0 OR instr(casefold(coalesce((SELECT u.email FROM users u "
+    "WHERE u.id = m.rep_user_id), (SELECT p.email FROM parties p WHERE p.call_id = m.call_id "
+    "AND p.speaker_id = m.rep_speaker_id ORDER BY p.ord LIMIT 1))), :f_rep) > 0)";
+static const char primary_rep_matches[] =
+    "(instr(casefold(coalesce((SELECT nullif(trim(ifnull(u.first_name, '') || ' ' || "
+    "ifnull(u.last_name, '')), '') FROM users u WHERE u.id = c.primary_user_id), (SELECT "
+    "p.name FROM parties p WHERE p.call_id = c.id AND p.user_id = c.primary_user_id ORDER BY "
+    "p.ord LIMIT 1))), :f_rep) > 0 OR instr(casefold(coalesce((SELECT u.email FROM users u "
+    "WHERE u.id = c.primary_user_id), (SELECT p.email FROM parties p WHERE p.call_id = c.id "
+    "AND p.user_id = c.primary_user_id ORDER BY p.ord LIMIT 1))), :f_rep) > 0)";
+
+/* A call without a speech rep (its rep is the primary user), for alias c. */
+static const char no_speech_rep[] =
+    "NOT EXISTS (SELECT 1 FROM call_metrics m WHERE m.call_id = c.id AND m.rep_speaker_id IS NOT "
+    "NULL)";
+
+/* The distinct non-NULL values of column col of table tab that are not complete_users, by
+ * a loose scan of the index on col: one seek per distinct value (a few per user), never a
+ * pass over the calls. */
+static int incomplete_ids(struct buf *b, const char *tab, const char *col, struct err *e)
 {
-    static const struct {
-        int bit;
-        const char *word;
-    } words[] = {{FILTER_WON, "won"}, {FILTER_LOST, "lost"}, {FILTER_OPEN, "open"}};
-    int rc, n = 0;
-
-    if ((rc = buf_printf(b, e,
-                         "calls.id IN (SELECT x.call_id FROM deals x WHERE x.timing = 'Now' AND "
-                         "x.ord = 0 AND (%s) IN (",
-                         outcome_of_x)))
-        return rc;
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if ((f->outcomes & words[i].bit) &&
-            (rc = buf_printf(b, e, "%s'%s'", n++ ? ", " : "", words[i].word)))
-            return rc;
-    return buf_puts(b, "))", e);
+    return buf_printf(b, e,
+                      "(WITH RECURSIVE r(v) AS (SELECT min(k.%s) FROM %s k UNION ALL SELECT "
+                      "(SELECT min(k.%s) FROM %s k WHERE k.%s > r.v) FROM r WHERE r.v IS NOT "
+                      "NULL) SELECT r.v FROM r WHERE r.v NOT IN %s)",
+                      col, tab, col, tab, col, complete_users);
 }
 
-/* --rep: calls whose rep (call_facts.rep_name, rep_email) holds the needle. call_facts is
- * evaluated only for candidates: calls whose rep could be a Gong user that matches (the
- * rep speaker's user, or the primary user) or that have a party that matches, since the
- * rep's name and e-mail come from one or the other. */
+/* --rep: calls whose rep (call_facts.rep_name, rep_email) holds the needle, without
+ * evaluating call_facts per call. A rep who is a Gong user with a name and an e-mail is
+ * named from users alone, so those calls are found from the matching users through the
+ * indexes on call_metrics.rep_user_id and calls.primary_user_id. Only calls whose rep is
+ * not such a user (no user id, an id users lacks, no name or no e-mail) read the parties,
+ * by call_facts' own expressions; they are found through the same indexes, from the
+ * distinct user ids the calls name (incomplete_ids). INDEXED BY call_metrics_rep: with
+ * statistics, 25 users of 100,000 calls look like 4,000 calls each, and the planner would
+ * scan call_metrics for an IN list it cannot size; through the index the cost follows the
+ * matching calls. (For calls it chooses well: the index for a few users, a scan for most.) */
 static int rep_term(struct buf *b, struct err *e)
 {
     int rc;
 
     if ((rc = buf_puts(b,
-                       "calls.id IN (SELECT cf.call_id FROM call_facts cf WHERE cf.call_id IN "
-                       "(SELECT m.call_id FROM call_metrics m WHERE m.rep_user_id IN (SELECT "
-                       "u.id FROM users u WHERE ",
+                       "calls.id IN (SELECT m.call_id FROM call_metrics m INDEXED BY "
+                       "call_metrics_rep WHERE m.rep_user_id IN (SELECT u.id FROM users u WHERE ",
                        e)) ||
         (rc = buf_printf(b, e, user_matches, ":f_rep", ":f_rep")) ||
         (rc = buf_puts(b,
-                       ") UNION ALL SELECT c.id FROM calls c WHERE c.primary_user_id IN (SELECT "
+                       ") AND m.rep_speaker_id IS NOT NULL "
+                       "UNION ALL SELECT c.id FROM calls c WHERE c.primary_user_id IN (SELECT "
                        "u.id FROM users u WHERE ",
                        e)) ||
         (rc = buf_printf(b, e, user_matches, ":f_rep", ":f_rep")) ||
-        (rc = buf_puts(b,
-                       ") UNION ALL SELECT p.call_id FROM parties p WHERE "
-                       "instr(lower(p.name), :f_rep) > 0 OR instr(lower(p.email), :f_rep) > 0) "
-                       "AND (instr(lower(cf.rep_name), :f_rep) > 0 OR "
-                       "instr(lower(cf.rep_email), :f_rep) > 0))",
-                       e)))
+        (rc = buf_printf(b, e,
+                         ") AND %s "
+                         "UNION ALL SELECT m.call_id FROM call_metrics m WHERE m.rep_user_id IS "
+                         "NULL AND m.rep_speaker_id IS NOT NULL AND %s "
+                         "UNION ALL SELECT m.call_id FROM call_metrics m INDEXED BY "
+                         "call_metrics_rep WHERE m.rep_user_id IN ",
+                         no_speech_rep, speech_rep_matches)) ||
+        (rc = incomplete_ids(b, "call_metrics", "rep_user_id", e)) ||
+        (rc = buf_printf(b, e,
+                         " AND m.rep_speaker_id IS NOT NULL AND %s "
+                         "UNION ALL SELECT c.id FROM calls c WHERE c.primary_user_id IN ",
+                         speech_rep_matches)) ||
+        (rc = incomplete_ids(b, "calls", "primary_user_id", e)))
         return rc;
-    return ERR_OK;
+    return buf_printf(b, e, " AND %s AND %s)", no_speech_rep, primary_rep_matches);
 }
 
 /* --participant: an internal party, the Gong user behind a party, or the primary user. */
@@ -581,9 +660,10 @@ static int participant_term(struct buf *b, struct err *e)
 
     if ((rc = buf_puts(b,
                        "(calls.id IN (SELECT p.call_id FROM parties p WHERE p.affiliation = "
-                       "'Internal' COLLATE NOCASE AND (instr(lower(p.name), :f_part) > 0 OR "
-                       "instr(lower(p.email), :f_part) > 0)) OR calls.id IN (SELECT p.call_id "
-                       "FROM parties p WHERE p.user_id IN (SELECT u.id FROM users u WHERE ",
+                       "'Internal' COLLATE NOCASE AND (instr(casefold(p.name), :f_part) > 0 OR "
+                       "instr(casefold(p.email), :f_part) > 0)) OR calls.id IN (SELECT "
+                       "p.call_id FROM parties p WHERE p.user_id IN (SELECT u.id FROM users u "
+                       "WHERE ",
                        e)) ||
         (rc = buf_printf(b, e, user_matches, ":f_part", ":f_part")) ||
         (rc = buf_puts(b, ")) OR calls.primary_user_id IN (SELECT u.id FROM users u WHERE ", e)) ||
@@ -610,7 +690,8 @@ int filter_sql(const struct filter *f, struct buf *b, struct err *e)
         return rc;
     if (filter_has_deal_terms(f) && ((rc = and_sep(b, &first, e)) || (rc = deal_terms(f, b, e))))
         return rc;
-    if (f->outcomes && ((rc = and_sep(b, &first, e)) || (rc = outcome_term(f, b, e))))
+    if (f->outcomes && !outcome_with_deal_terms(f) &&
+        ((rc = and_sep(b, &first, e)) || (rc = outcome_term(f, b, e))))
         return rc;
     if (f->where && ((rc = and_sep(b, &first, e)) || (rc = buf_printf(b, e, "(\n%s\n)", f->where))))
         return rc;

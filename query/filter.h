@@ -66,13 +66,13 @@ struct filter {
     int has_from, has_to;
     int64_t from_ms, to_ms; /* from inclusive, to exclusive */
     int64_t now_ms;         /* the instant relative WHEN forms count from (filter_init: now) */
-    char *rep;              /* lowercase (ASCII) needle, or NULL */
-    char *participant;      /* lowercase (ASCII) needle, or NULL */
+    char *rep;              /* needle in simple case folding (casefold.h), or NULL */
+    char *participant;      /* needle in simple case folding, or NULL */
     char **stages;          /* exact values, compared case-insensitively */
     size_t n_stages;
     int has_min_amount, has_max_amount;
     double min_amount, max_amount; /* inclusive */
-    char *owner;                   /* lowercase (ASCII), or NULL */
+    char *owner;                   /* in simple case folding, or NULL */
     int has_size;
     int64_t size_min, size_max; /* employees, inclusive; size_max < 0: no upper bound */
     int outcomes;               /* FILTER_WON | FILTER_LOST | FILTER_OPEN; 0: any */

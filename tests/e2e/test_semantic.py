@@ -261,11 +261,12 @@ def test_owner_by_value_and_by_name(mirror, env, tmp_path):
                            "LIMIT 1").fetchone()
     want = [r[0] for r in con.execute(
         "SELECT call_id FROM deals WHERE timing = 'Now' AND ord = 0 AND owner = ?", (owner,))]
-    crm_users = con.execute("SELECT count(*) FROM crm_users").fetchone()[0]
+    crm_users = con.execute("SELECT count(*) FROM crm_users WHERE crm_id = ?",
+                            (owner,)).fetchone()[0]
     con.close()
     assert ids(mirror, "--owner", owner.upper(), env=env) == by_start(mirror, want)
     # by name: a CRM user with that id (Salesforce sends them as party-level User objects;
-    # until the fake tenant does, one is added to a copy)
+    # when the fake tenant sent none for this owner, one is added to a copy)
     db = tmp_path / "owners.db"
     shutil.copy(mirror, db)
     if not crm_users:

@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "ext.h"
 #include "filter.h"
 #include "fuzz.h"
 #include "isotime.h"
@@ -118,6 +119,7 @@ static void setup(void)
             n_calls = (int)rowid;
     }
     sqlite3_finalize(st);
+    FUZZ_CHECK(sqlite3_callmine_init(db, NULL, NULL) == SQLITE_OK); /* casefold, regexp */
     FUZZ_CHECK(stages_apply(db, NULL, &e) == ERR_OK); /* temp.stage_outcomes, as every open */
     FUZZ_CHECK(db_exec(db, "PRAGMA query_only=1", &e) == ERR_OK);
     sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
@@ -228,7 +230,6 @@ static int where_has_params(const struct filter *f)
     buf_release(&sql);
     return n > 0;
 }
-
 
 static uint64_t time_oracle(const struct filter *f)
 {

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "db.h"
+#include "ext.h"
 #include "filter.h"
 #include "isotime.h"
 #include "stages.h"
@@ -32,6 +33,10 @@ static void fixture(void)
 
     if (db_open_rw(":memory:", &db, &e)) {
         fprintf(stderr, "open: %s\n", e.msg);
+        exit(1);
+    }
+    if (sqlite3_callmine_init(db, NULL, NULL) != SQLITE_OK) { /* casefold, regexp */
+        fprintf(stderr, "register SQL functions: %s\n", sqlite3_errmsg(db));
         exit(1);
     }
     exec(
@@ -239,6 +244,75 @@ static int deal_columns_agree(const char *timing, const char *col, const char *f
     return ok;
 }
 
+/* The calls call_facts gives outcome word (in id order) are the ones --outcome word selects;
+ * the rep and participant filters agree with call_facts' rep_name/rep_email the same way. */
+static int outcome_agrees(const char *word)
+{
+    sqlite3_stmt *st = NULL;
+    char *want = NULL;
+    int ok;
+
+    if (sqlite3_prepare_v2(db,
+                           "SELECT ifnull(group_concat(call_id, ','), '') FROM (SELECT call_id "
+                           "FROM call_facts WHERE outcome = ?1 ORDER BY call_id)",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, word, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            want = strdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    ok = want && selects(want, FILTER_OPT_OUTCOME, word, 0);
+    free(want);
+    return ok;
+}
+
+/* Names and stages beyond ASCII: calls c6..c9 added to the fixture. */
+static void unicode_checks(void)
+{
+    exec("INSERT INTO users(id, first_name, last_name, email) VALUES"
+         " ('u4', 'Gonçalo', 'DĄBROWSKA', 'g.dabrowska@acme.com');"
+         "INSERT INTO calls(id, title, started, duration, primary_user_id) VALUES"
+         " ('c6', 'six', '2024-04-01T00:00:00.000Z', 60, 'u4'),"
+         " ('c7', 'seven', '2024-04-02T00:00:00.000Z', 60, NULL),"
+         " ('c8', 'eight', '2024-04-03T00:00:00.000Z', 60, NULL),"
+         " ('c9', 'nine', '2024-04-04T00:00:00.000Z', 60, NULL);"
+         "INSERT INTO parties(call_id, ord, speaker_id, user_id, name, email, affiliation) VALUES"
+         " ('c7', 0, 'g1', NULL, 'ΝΙΚΟΣ Παπαδόπουλος', 'nikos@acme.com', 'Internal'),"
+         " ('c9', 0, 'k1', NULL, 'Straße', NULL, 'Internal');"
+         "INSERT INTO call_metrics(call_id, sentences, rep_speaker_id, rep_user_id, rep_talk_ms,"
+         " customer_talk_ms, other_talk_ms, rep_questions, customer_questions, switches,"
+         " rep_replies, rep_reply_ms) VALUES ('c7', 5, 'g1', NULL, 100, 0, 0, 0, 0, 0, 0, 0),"
+         " ('c9', 5, 'k1', NULL, 100, 0, 0, 0, 0, 0, 0, 0);"
+         /* stages call_facts reads as won, lost, open (a newline is not a separator), open
+          * (SQLite's lower() leaves the long s alone) */
+         "INSERT INTO deals(call_id, timing, ord, deal_id, stage, amount, owner) VALUES"
+         " ('c6', 'Now', 0, 'd6', ' Closed-Won_ ', 1, 'ÉLODIE-7'),"
+         " ('c7', 'Now', 0, 'd7', 'CLOSED LOST', 1, NULL),"
+         " ('c8', 'Now', 0, 'd8', 'closed' || char(10) || 'lost', 1, NULL),"
+         " ('c9', 'Now', 0, 'd9', 'cloſedwon', 1, NULL);");
+
+    /* --rep, --participant, --owner fold case in any script, on both sides */
+    CHECK(selects("c6", FILTER_OPT_REP, "GONÇALO", 0));
+    CHECK(selects("c6", FILTER_OPT_REP, "dąbrowska", 0));
+    CHECK(selects("c6", FILTER_OPT_PARTICIPANT, "gonçalo dą", 0));
+    CHECK(selects("c7", FILTER_OPT_REP, "νικος", 0)); /* final sigma: ς, Σ and σ are one */
+    CHECK(selects("c7", FILTER_OPT_PARTICIPANT, "ΠΑΠΑΔΌΠΟΥΛΟΣ", 0));
+    CHECK(selects("c9", FILTER_OPT_REP, "STRAẞE", 0));  /* capital sharp s folds to ß */
+    CHECK(selects("", FILTER_OPT_REP, "strasse", 0));   /* simple folding: ß is not ss */
+    CHECK(selects("", FILTER_OPT_REP, "goncalo d", 0)); /* accents are not ignored */
+    CHECK(selects("c6", FILTER_OPT_OWNER, "élodie-7", 0));
+    CHECK(selects("c6", FILTER_OPT_OWNER, "ÉLODIE-7", 0));
+
+    /* --outcome equals call_facts.outcome on every call, spelled any way */
+    CHECK(selects("c1,c6", FILTER_OPT_OUTCOME, "won", 0));
+    CHECK(selects("c2,c7", FILTER_OPT_OUTCOME, "lost", 0));
+    CHECK(outcome_agrees("won") && outcome_agrees("lost") && outcome_agrees("open"));
+    CHECK(with_stages("open = CLOSED LOST\nlost = cloſedwon\n"));
+    CHECK(outcome_agrees("won") && outcome_agrees("lost") && outcome_agrees("open"));
+    CHECK(selects("c2,c9", FILTER_OPT_OUTCOME, "lost", 0));
+    CHECK(with_stages(NULL));
+}
+
 int main(void)
 {
     struct filter f;
@@ -376,6 +450,13 @@ int main(void)
     CHECK(selects("c3", FILTER_OPT_OUTCOME, "open", 0));
     CHECK(selects("c1,c2", FILTER_OPT_OUTCOME, "won, lost", 0));
     CHECK(selects("c2", FILTER_OPT_OUTCOME, "lost", FILTER_OPT_OUTCOME, "lost", 0));
+    /* with deal terms: one pass over deals in timing now, two in timing call */
+    CHECK(selects("c1", FILTER_OPT_OUTCOME, "won", FILTER_OPT_MIN_AMOUNT, "5000", 0));
+    CHECK(selects("c2", FILTER_OPT_OUTCOME, "won,lost", FILTER_OPT_COMPANY_SIZE, "1000+", 0));
+    CHECK(selects("", FILTER_OPT_OUTCOME, "won", FILTER_OPT_STAGE, "qualified", 0));
+    CHECK(selects("c1", FILTER_OPT_OUTCOME, "won", FILTER_OPT_STAGE, "qualified",
+                  FILTER_OPT_DEAL_TIMING, "call", 0));
+    CHECK(selects("c3", FILTER_OPT_OUTCOME, "open", FILTER_OPT_OWNER, "omar", 0));
     CHECK(refuses(FILTER_OPT_OUTCOME, "maybe", "--outcome 'maybe'"));
     CHECK(refuses(FILTER_OPT_OUTCOME, ",", "--outcome"));
     CHECK(with_stages("won = Demo\n# a comment\nlost = closedwon  # moved\n"));
@@ -408,6 +489,7 @@ int main(void)
     CHECK(filter_has_deal_terms(&f) == 0 && f.timing == FILTER_TIMING_NOW);
     filter_release(&f);
 
+    unicode_checks();
     sqlite3_close(db);
     return CHECK_DONE("test_filter");
 }

@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "db.h"
+#include "ext.h"
 #include "filter.h"
 #include "stages.h"
 
@@ -184,8 +185,13 @@ static const struct shape {
     {"amount", {FILTER_OPT_MIN_AMOUNT, FILTER_OPT_MAX_AMOUNT}, {"50k", "1m"}},
     {"owner", {FILTER_OPT_OWNER}, {"dana"}},
     {"outcome", {FILTER_OPT_OUTCOME}, {"lost"}},
+    {"outcomes", {FILTER_OPT_OUTCOME}, {"won,open"}},
     {"rep", {FILTER_OPT_REP}, {"dana"}},
+    {"rep, beyond ASCII", {FILTER_OPT_REP}, {"GONÇALO"}},
     {"participant", {FILTER_OPT_PARTICIPANT}, {"dana"}},
+    {"participant, beyond ASCII", {FILTER_OPT_PARTICIPANT}, {"Dąbrowska"}},
+    {"owner, beyond ASCII", {FILTER_OPT_OWNER}, {"ÉLODIE"}},
+    {"rep and outcome", {FILTER_OPT_REP, FILTER_OPT_OUTCOME}, {"dana", "won"}},
     {"company size", {FILTER_OPT_COMPANY_SIZE}, {"200-1000"}},
     {"dates", {FILTER_OPT_FROM, FILTER_OPT_TO}, {"2024-01-01", "2024-04-01"}},
     {"relative dates", {FILTER_OPT_FROM}, {"90d"}},
@@ -265,6 +271,8 @@ int main(void)
         fprintf(stderr, "open: %s\n", e.msg);
         return 1;
     }
+    /* the SQL functions the filters call (casefold, regexp), as cmd_open_db registers them */
+    CHECK(sqlite3_callmine_init(db, NULL, NULL) == SQLITE_OK);
     /* a fresh v2 schema holds no statistics */
     CHECK(sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'", -1, &st,
                              NULL) == SQLITE_OK &&
