@@ -6,7 +6,7 @@
  * memory. Everything else is read from the mirror through views, row by row, as a query
  * streams: no transcript is inflated (the per-call conversation measures are call_metrics'
  * columns, computed when the transcript was stored). Only the pattern analyses read text,
- * through mention_count() and its n-gram filter.
+ * through grep's n-gram filter and scan (mention_scan.h) into temp.mention_hits.
  *
  *   scope   a TEMP VIEW, one row per call in scope:
  *           call_id, title, url, started, duration (seconds), is_private
@@ -49,9 +49,13 @@
  *   scope_base             scope_calls without Gong's stats (which the view looks up per
  *                          call, and scope_materialize pivots in one pass)
  *   mention_hits(pattern, flags, speaker, call_id, hits)
- *                          the hits of each pattern per call with a transcript, filled by the
- *                          first pattern analysis that needs them and read by the next ones
- *                          (the report breaks one pattern down four ways from one scan)
+ *                          the hits of a pattern per call, one row per call with at least one
+ *                          hit (`grep -c`'s lines): filled by grep's engine (mention_scan.h)
+ *                          before an analysis with a PATTERN runs, and read by the next ones
+ *                          (the report breaks one pattern down four ways from one scan); a
+ *                          call in scope without a row has no hit. Join it with
+ *                          LEFT JOIN ... ifnull(h.hits, 0) over the calls with has_transcript
+ *   mention_scans(pattern, flags, speaker)   the keys mention_hits holds
  *   scope_people(id, name, email, label)   Gong users with their labels
  *   stage_outcomes(stage, outcome)   the closed stages named in the stages file
  *   conv    a TEMP VIEW kept for user analyses written for older callmine (`@needs: conv` is
