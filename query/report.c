@@ -33,11 +33,14 @@
 
 #define MAX_WEEKS 26 /* more weeks than this are charted as months */
 
-/* The deals of the calls in scope, each once, as the newest of its calls reads it. */
-#define DEALS_SQL                                                                                  \
-    "WITH d AS (SELECT deal_id, stage, amount, outcome FROM (SELECT deal_id, stage, amount, "      \
-    "outcome, row_number() OVER (PARTITION BY deal_id ORDER BY started DESC, call_id) AS rn "      \
-    "FROM scope WHERE deal_id IS NOT NULL) WHERE rn = 1) "
+/* The deals of the calls in scope, each once, as the newest of its calls reads it: computed
+ * once into temp.report_deals (deals_table) for the summary and the pipeline. */
+static const char deals_table_sql[] =
+    "DROP TABLE IF EXISTS temp.report_deals; CREATE TEMP TABLE report_deals AS "
+    "SELECT deal_id, stage, amount, outcome FROM (SELECT deal_id, stage, amount, outcome, "
+    "row_number() OVER (PARTITION BY deal_id ORDER BY started DESC, call_id) AS rn "
+    "FROM scope WHERE deal_id IS NOT NULL) WHERE rn = 1";
+#define DEALS_SQL "WITH d AS (SELECT * FROM temp.report_deals) "
 
 static const char css[] =
     "*{box-sizing:border-box}"
@@ -132,18 +135,19 @@ static int summary(struct report *r, long long *n_calls, struct err *e)
 {
     static const char sql[] =
         DEALS_SQL
-        "SELECT (SELECT count(*) FROM scope), (SELECT total(external) FROM scope), "
-        "(SELECT total(has_transcript) FROM scope), "
-        "(SELECT count(DISTINCT rep_key) FROM scope), (SELECT min(started) FROM scope), "
-        "(SELECT max(started) FROM scope), (SELECT count(*) FROM calls), "
-        "count(*), total(CASE WHEN outcome = 'open' THEN amount END), "
+        ", s AS (SELECT count(*) AS n, total(external) AS ext, total(has_transcript) AS tr, "
+        "count(DISTINCT rep_key) AS reps, min(started) AS lo, max(started) AS hi FROM scope) "
+        "SELECT s.n, s.ext, s.tr, s.reps, s.lo, s.hi, (SELECT count(*) FROM calls), "
+        "x.* FROM s, (SELECT count(*), total(CASE WHEN outcome = 'open' THEN amount END), "
         "total(outcome = 'won'), total(outcome = 'lost'), "
-        "total(CASE WHEN outcome = 'won' THEN amount END) FROM d";
+        "total(CASE WHEN outcome = 'won' THEN amount END) FROM d) x";
     sqlite3_stmt *st = NULL;
     char f[32], g[32], w[96];
     int rc;
 
     *n_calls = 0;
+    if (sqlite3_exec(r->db, deals_table_sql, NULL, NULL, NULL) != SQLITE_OK)
+        return err_set(e, ERR_DB, "report: list the deals: %s", sqlite3_errmsg(r->db));
     if ((rc = rpage_prepare(r, sql, &st, e)))
         return rc;
     if (sqlite3_step(st) != SQLITE_ROW) {

@@ -64,12 +64,16 @@ static const char start_sql[] =
 #define REP_EMAIL "coalesce(" REP_USER("email") ", " REP_PARTY("email") ")"
 
 /* The outcome of the Now deal row dn: the stages file's word for its stage, else won or lost
- * for closedwon/closedlost spelled any way (as call_facts), else open; NULL without one. */
+ * for closedwon/closedlost spelled any way (as call_facts), else open; NULL without one.
+ * Without a stages file (temp.stage_outcomes empty) the lookup is left out: an analysis
+ * grouped by outcome evaluates the expression twice a call. */
+#define OUTCOME_SPELLED                                                                            \
+    "CASE replace(replace(replace(lower(trim(ifnull(dn.stage, ''))), ' ', ''), '_', ''), '-', "    \
+    "'') WHEN 'closedwon' THEN 'won' WHEN 'closedlost' THEN 'lost' ELSE 'open' END"
 #define OUTCOME_OF_DN                                                                              \
     "CASE WHEN dn.rowid IS NULL THEN NULL ELSE coalesce((SELECT so.outcome FROM "                  \
-    "temp.stage_outcomes so WHERE so.stage = dn.stage), "                                          \
-    "CASE replace(replace(replace(lower(trim(ifnull(dn.stage, ''))), ' ', ''), '_', ''), '-', "    \
-    "'') WHEN 'closedwon' THEN 'won' WHEN 'closedlost' THEN 'lost' ELSE 'open' END) END"
+    "temp.stage_outcomes so WHERE so.stage = dn.stage), " OUTCOME_SPELLED ") END"
+#define OUTCOME_OF_DN_UNSTAGED "CASE WHEN dn.rowid IS NULL THEN NULL ELSE " OUTCOME_SPELLED " END"
 
 /* A discovery call: Gong's purpose says Discovery, or the title names a discovery or an
  * intro(duction) call, the words reps give first meetings (see scope.h). */
@@ -103,7 +107,7 @@ static int deal_col(struct buf *q, int call_timing, const char *col, struct err 
 /* The view scope_base: the calls in scope with every column but Gong's stats and the
  * grouping (see scope.h). One row per call: the deal rows are joined on their unique
  * (call_id, timing, ord = 0), so the join adds no row. */
-static int base_view(struct buf *q, int call_timing, struct err *e)
+static int base_view(struct buf *q, int call_timing, int staged, struct err *e)
 {
     static const char *const deal_cols[] = {"deal_id", "deal_name", "stage", "amount",
                                             "company_name", "company_size"};
@@ -139,9 +143,9 @@ static int base_view(struct buf *q, int call_timing, struct err *e)
             (rc = buf_printf(q, e, " AS %s", deal_cols[i])))
             return rc;
     if ((rc = buf_puts(q,
-                       ", dn.owner AS owner, dn.close_date AS close_date, " OUTCOME_OF_DN
-                       " AS outcome, CASE WHEN NOT (",
-                       e)) ||
+                       ", dn.owner AS owner, dn.close_date AS close_date, ", e)) ||
+        (rc = buf_puts(q, staged ? OUTCOME_OF_DN : OUTCOME_OF_DN_UNSTAGED, e)) ||
+        (rc = buf_puts(q, " AS outcome, CASE WHEN NOT (", e)) ||
         (rc = buf_puts(q, call_timing ? "dn.rowid IS NOT NULL OR dt.rowid IS NOT NULL"
                                       : "dn.rowid IS NOT NULL",
                        e)) ||
@@ -221,11 +225,29 @@ int scope_connect(sqlite3 *db, struct err *e)
     return exec(db, "PRAGMA mmap_size = 0; PRAGMA cache_size = -32768", e);
 }
 
+/* *staged: 1 when the stages file named a stage (temp.stage_outcomes has a row). */
+static int stages_named(sqlite3 *db, int *staged, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    *staged = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM temp.stage_outcomes LIMIT 1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return err_set(e, ERR_DB, "build the scope: %s", sqlite3_errmsg(db));
+    step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return err_set(e, ERR_DB, "build the scope: %s", sqlite3_errmsg(db));
+    *staged = step == SQLITE_ROW;
+    return ERR_OK;
+}
+
 int scope_build(sqlite3 *db, const struct filter *f, struct err *e)
 {
     struct buf q;
     sqlite3_stmt *st = NULL;
-    int rc;
+    int rc, staged = 0;
 
     buf_init(&q, 0);
     if ((rc = exec(db, "BEGIN", e)))
@@ -246,8 +268,12 @@ int scope_build(sqlite3 *db, const struct filter *f, struct err *e)
         rc = err_set(e, ERR_DB, "build the scope: %s", sqlite3_errmsg(db));
         goto done;
     }
+    sqlite3_finalize(st);
+    st = NULL;
     buf_reset(&q);
-    if ((rc = base_view(&q, f->timing == FILTER_TIMING_CALL, e)) || (rc = calls_view(&q, e)) ||
+    if ((rc = stages_named(db, &staged, e)) ||
+        (rc = base_view(&q, f->timing == FILTER_TIMING_CALL, staged, e)) ||
+        (rc = calls_view(&q, e)) ||
         (rc = buf_puts(&q, compat_sql, e)) || (rc = exec(db, q.data, e)) ||
         (rc = scope_group(db, "all", e)))
         goto done;
