@@ -169,7 +169,8 @@ static int run(const struct cmd_ctx *c, const struct settings *s, const struct a
     }
     if ((rc = cmd_open_db(c, &db, e)) || (rc = scope_connect(db, e)) ||
         (rc = filter_validate(&s->f, db, e)) || (rc = analysis_stages(db, s->stages, e)) ||
-        (rc = scope_build(db, &s->f, e)) || (rc = scope_group(db, p.by, e)))
+        (rc = scope_build(db, &s->f, scope_reads_deals(a->text, p.by), e)) ||
+        (rc = scope_group(db, p.by, e)))
         goto done;
     if ((rc = analysis_run(db, a, &p, &st, e)))
         goto done;

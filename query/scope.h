@@ -89,8 +89,17 @@
 int scope_connect(sqlite3 *db, struct err *e);
 
 /* Build the scope for the calls f selects (grouped by 'all'); needs temp.stage_outcomes
- * (analysis_stages). temp_store FILE is set by cmd_open_db. ERR_DB with SQLite's message on failure. */
-int scope_build(sqlite3 *db, const struct filter *f, struct err *e);
+ * (analysis_stages). With deals, the view joins each call's deal rows once; without, each
+ * deal column (has_deal .. size_band) is a lookup of its own, made only when read: the same
+ * values, cheaper for a question that reads no deal column, dearer for one that reads
+ * several (scope_reads_deals tells them apart). temp_store FILE is set by cmd_open_db.
+ * ERR_DB with SQLite's message on failure. */
+int scope_build(sqlite3 *db, const struct filter *f, int deals, struct err *e);
+
+/* 1 when the SQL text sql (its comments left out) names a deal column of the scope, or the
+ * grouping by reads one (stage, outcome, company-size); else 0. A guess of cost only: the
+ * scope has every column either way. */
+int scope_reads_deals(const char *sql, const char *by);
 
 /* Compute every column of the scope once into the TEMP table temp.scope_rows (in a file,
  * like every TEMP object here: temp_store FILE), for a caller that reads the scope many
