@@ -63,26 +63,22 @@ static int call_row(struct report *r, sqlite3_stmt *st, int first, struct err *e
 
 int report_calls_load_reps(struct report *r, struct err *e)
 {
-    struct html_rs rs;
+    const struct html_rs *rs = &r->act_rep;
     int rc, g;
 
-    if ((rc = rpage_run(r, "activity", "rep", NULL, RPAGE_MAX_ROWS, &rs, e)))
+    html_rs_free(&r->act_rep);
+    if ((rc = rpage_run(r, "activity", "rep", NULL, RPAGE_MAX_ROWS, &r->act_rep, e)))
         return rc;
-    g = html_rs_col(&rs, "group");
-    if (!(r->reps = calloc(rs.nrow + 1, sizeof *r->reps))) {
-        html_rs_free(&rs);
+    g = html_rs_col(rs, "group");
+    if (!(r->reps = calloc(rs->nrow + 1, sizeof *r->reps)))
         return err_set(e, ERR_NOMEM, "report: out of memory");
-    }
-    for (size_t i = 0; i < rs.nrow; i++) {
-        const char *s = html_rs_at(&rs, i, g)->s;
+    for (size_t i = 0; i < rs->nrow; i++) {
+        const char *s = html_rs_at(rs, i, g)->s;
 
-        if (!(r->reps[i] = strdup(s ? s : ""))) {
-            html_rs_free(&rs);
+        if (!(r->reps[i] = strdup(s ? s : "")))
             return err_set(e, ERR_NOMEM, "report: out of memory");
-        }
         r->n_reps++;
     }
-    html_rs_free(&rs);
     return ERR_OK;
 }
 
