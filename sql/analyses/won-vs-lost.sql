@@ -11,7 +11,7 @@
 -- @args: PATTERN
 -- the hits per call, found by grep's engine before this runs (temp.mention_hits: one row
 -- per call with a hit; see `callmine-query grep -c`)
-WITH m AS (
+WITH m AS MATERIALIZED (  -- each call's outcome computed once (it is read four times)
   SELECT s.grp, s.grp_key, s.outcome, ifnull(h.hits > 0, 0) AS hit
     FROM scope s LEFT JOIN temp.mention_hits h
       ON h.pattern = :pattern AND h.flags = :flags AND h.speaker = :speaker
