@@ -185,7 +185,8 @@ static int deal_columns(struct buf *q, const struct deal_src *d, struct err *e)
             return rc ? rc : err_set(e, ERR_NOMEM, "build the scope: out of memory");
         }
         buf_release(&col);
-        if (!(rc = buf_printf(q, e, "%s AS outcome, CASE WHEN NOT %s THEN 'no deal' ELSE CASE WHEN %s ",
+        if (!(rc = buf_printf(q, e,
+                              "%s AS outcome, CASE WHEN NOT %s THEN 'no deal' ELSE CASE WHEN %s ",
                               outcome, has, size)))
             rc = bands(q, size, e);
         sqlite3_free(size);
@@ -253,10 +254,11 @@ static int base_view(struct buf *q, const struct deal_src *d, struct err *e)
                                     "dn.timing = 'Now' AND dn.ord = 0",
                                     e)))
         return rc;
-    if (d->joined && d->call_timing && (rc = buf_puts(q,
-                                                      " LEFT JOIN deals dt ON dt.call_id = c.id AND "
-                                                      "dt.timing = 'TimeOfCall' AND dt.ord = 0",
-                                                      e)))
+    if (d->joined && d->call_timing &&
+        (rc = buf_puts(q,
+                       " LEFT JOIN deals dt ON dt.call_id = c.id AND dt.timing = 'TimeOfCall' "
+                       "AND dt.ord = 0",
+                       e)))
         return rc;
     return buf_puts(q, ";", e);
 }
