@@ -2,7 +2,7 @@
  *
  * The scope (scope.h) is built once per command from the filter's SQL; an analysis is plain
  * SQL over it and the mirror's semantic layer, so running one is preparing and stepping its
- * statements. */
+ * statements (after grep's engine has counted the pattern's hits, for one with a PATTERN). */
 #include "analysis.h"
 
 #include <ctype.h>
@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "embedded.h"
+#include "mention_scan.h"
 #include "stages.h"
 
 #include "banned.h"
@@ -382,6 +383,15 @@ int analysis_run(sqlite3 *db, const struct analysis *a, const struct analysis_pa
     int rc;
 
     *last = NULL;
+    if (a->needs_pattern && p->pattern) {
+        size_t corrupt = 0;
+
+        if ((rc = mention_scan_fill(db, p->pattern, p->flags ? p->flags : "",
+                                    p->speaker ? p->speaker : "all", &corrupt, e)))
+            return rc;
+        if (p->corrupt)
+            *p->corrupt += corrupt;
+    }
     while (*sql) {
         if (sqlite3_prepare_v2(db, sql, -1, &st, &tail) != SQLITE_OK)
             return err_set(e, ERR_DB, "analysis '%s': %s", a->name, sqlite3_errmsg(db));

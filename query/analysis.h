@@ -22,7 +22,9 @@
  * The file may hold several statements; all run in order and the last one's rows are the
  * result: one row per group, starting with the columns "group" and calls. Parameters bound
  * by name where a statement has them: :pattern, :flags ('i' with -i, else ''), :speaker
- * ('rep', 'customer' or 'all'), :by (the grouping's name).
+ * ('rep', 'customer' or 'all'), :by (the grouping's name). Before an analysis with @args
+ * runs, the pattern's hits per call are in temp.mention_hits for (:pattern, :flags,
+ * :speaker), found by grep's own engine (mention_scan.h, scope.h).
  *
  * The tables and views an analysis reads (scope, stage_outcomes, and for older user files
  * conv and conv_speakers) are described in scope.h; per-call measures come from the
@@ -95,10 +97,13 @@ struct analysis_params {
     const char *flags;   /* "i" or "" */
     const char *speaker; /* "rep", "customer" or "all" */
     const char *by;
+    size_t *corrupt; /* NULL, or add the transcripts the pattern scan skipped as corrupt */
 };
 
-/* Run every statement of a but the last, then prepare and bind the last into *last for the
- * caller to step and finalize. ERR_DB naming the analysis on failure (*last NULL). */
+/* For an analysis with @args and a pattern, fill temp.mention_hits (mention_scan_fill) when
+ * it does not hold the pattern yet; then run every statement of a but the last, and prepare
+ * and bind the last into *last for the caller to step and finalize. ERR_DB naming the
+ * analysis on failure (*last NULL), ERR_USAGE for a bad pattern. */
 int analysis_run(sqlite3 *db, const struct analysis *a, const struct analysis_params *p,
                  sqlite3_stmt **last, struct err *e);
 

@@ -154,7 +154,9 @@ static int print_rows(struct out *o, sqlite3_stmt *st, const struct analysis *a,
 static int run(const struct cmd_ctx *c, const struct settings *s, const struct analysis *a,
                const char *pattern, struct err *e)
 {
-    struct analysis_params p = {pattern, s->caseless ? "i" : "", s->speaker, s->by ? s->by : a->by};
+    size_t corrupt = 0;
+    struct analysis_params p = {pattern, s->caseless ? "i" : "", s->speaker, s->by ? s->by : a->by,
+                                &corrupt};
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     struct out *o = NULL;
@@ -167,10 +169,14 @@ static int run(const struct cmd_ctx *c, const struct settings *s, const struct a
     }
     if ((rc = cmd_open_db(c, &db, e)) || (rc = scope_connect(db, e)) ||
         (rc = filter_validate(&s->f, db, e)) || (rc = analysis_stages(db, s->stages, e)) ||
-        (rc = scope_build(db, &s->f, e)) || (rc = scope_group(db, p.by, e)))
+        (rc = scope_build(db, &s->f, scope_reads_deals(a->text, p.by), e)) ||
+        (rc = scope_group(db, p.by, e)))
         goto done;
     if ((rc = analysis_run(db, a, &p, &st, e)))
         goto done;
+    if (corrupt)
+        fprintf(stderr, "%s: warning: skipped %zu transcript%s that could not be read (corrupt)\n",
+                CMD_PROG, corrupt, corrupt == 1 ? "" : "s");
     if (!(o = out_new(stdout, cmd_table_format(c), c->stdout_tty ? OUT_TRUNCATE : 0))) {
         rc = err_set(e, ERR_NOMEM, "analyze: out of memory");
         goto done;

@@ -209,7 +209,7 @@ int cmd_report(struct cmd_ctx *c, int argc, char **argv, struct err *e)
     if ((rc = analysis_set_load(&set, o.dir, e)) || (rc = cmd_open_db(c, &r.db, e)) ||
         (rc = scope_connect(r.db, e)) || (rc = filter_validate(&o.f, r.db, e)) ||
         (rc = analysis_stages(r.db, o.stages, e)) ||
-        (rc = scope_build(r.db, &o.f, e)) || (rc = scope_materialize(r.db, e)) ||
+        (rc = scope_build(r.db, &o.f, 1, e)) || (rc = scope_materialize(r.db, e)) ||
         (rc = report_page(&r, e)))
         goto done;
     if ((rc = write_page(&r.h, o.out, e)))

@@ -33,11 +33,14 @@
 
 #define MAX_WEEKS 26 /* more weeks than this are charted as months */
 
-/* The deals of the calls in scope, each once, as the newest of its calls reads it. */
-#define DEALS_SQL                                                                                  \
-    "WITH d AS (SELECT deal_id, stage, amount, outcome FROM (SELECT deal_id, stage, amount, "      \
-    "outcome, row_number() OVER (PARTITION BY deal_id ORDER BY started DESC, call_id) AS rn "      \
-    "FROM scope WHERE deal_id IS NOT NULL) WHERE rn = 1) "
+/* The deals of the calls in scope, each once, as the newest of its calls reads it: computed
+ * once into temp.report_deals (deals_table) for the summary and the pipeline. */
+static const char deals_table_sql[] =
+    "DROP TABLE IF EXISTS temp.report_deals; CREATE TEMP TABLE report_deals AS "
+    "SELECT deal_id, stage, amount, outcome FROM (SELECT deal_id, stage, amount, outcome, "
+    "row_number() OVER (PARTITION BY deal_id ORDER BY started DESC, call_id) AS rn "
+    "FROM scope WHERE deal_id IS NOT NULL) WHERE rn = 1";
+#define DEALS_SQL "WITH d AS (SELECT * FROM temp.report_deals) "
 
 static const char css[] =
     "*{box-sizing:border-box}"
@@ -132,18 +135,19 @@ static int summary(struct report *r, long long *n_calls, struct err *e)
 {
     static const char sql[] =
         DEALS_SQL
-        "SELECT (SELECT count(*) FROM scope), (SELECT total(external) FROM scope), "
-        "(SELECT total(has_transcript) FROM scope), "
-        "(SELECT count(DISTINCT rep_key) FROM scope), (SELECT min(started) FROM scope), "
-        "(SELECT max(started) FROM scope), (SELECT count(*) FROM calls), "
-        "count(*), total(CASE WHEN outcome = 'open' THEN amount END), "
+        ", s AS (SELECT count(*) AS n, total(external) AS ext, total(has_transcript) AS tr, "
+        "count(DISTINCT rep_key) AS reps, min(started) AS lo, max(started) AS hi FROM scope) "
+        "SELECT s.n, s.ext, s.tr, s.reps, s.lo, s.hi, (SELECT count(*) FROM calls), "
+        "x.* FROM s, (SELECT count(*), total(CASE WHEN outcome = 'open' THEN amount END), "
         "total(outcome = 'won'), total(outcome = 'lost'), "
-        "total(CASE WHEN outcome = 'won' THEN amount END) FROM d";
+        "total(CASE WHEN outcome = 'won' THEN amount END) FROM d) x";
     sqlite3_stmt *st = NULL;
     char f[32], g[32], w[96];
     int rc;
 
     *n_calls = 0;
+    if (sqlite3_exec(r->db, deals_table_sql, NULL, NULL, NULL) != SQLITE_OK)
+        return err_set(e, ERR_DB, "report: list the deals: %s", sqlite3_errmsg(r->db));
     if ((rc = rpage_prepare(r, sql, &st, e)))
         return rc;
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -273,10 +277,14 @@ static int measures_table(struct report *r, const char *by, struct html_rs *talk
                           struct html_rs *q, struct err *e)
 {
     struct html_rs groups, rs[N_MEASURES];
-    int rc, same[N_MEASURES];
+    const struct html_rs *grp = &groups;
+    int rc = ERR_OK, same[N_MEASURES];
 
     memset(rs, 0, sizeof rs);
-    if ((rc = rpage_run(r, "activity", by, NULL, RPAGE_MAX_ROWS, &groups, e)))
+    memset(&groups, 0, sizeof groups);
+    if (strcmp(by, "rep") == 0) /* borrowed: report_calls_load_reps ran it */
+        grp = &r->act_rep;
+    else if ((rc = rpage_run(r, "activity", by, NULL, RPAGE_MAX_ROWS, &groups, e)))
         return rc;
     for (size_t m = 0; m < N_MEASURES && !rc; m++) {
         same[m] = m && strcmp(measures[m].analysis, measures[m - 1].analysis) == 0
@@ -293,12 +301,12 @@ static int measures_table(struct report *r, const char *by, struct html_rs *talk
         rc = buf_printf(&r->h, e, "<th class=\"n\">%s</th>", measures[m].label);
     if (!rc)
         rc = put(r, "</tr></thead><tbody>\n", e);
-    for (size_t i = 0; i < groups.nrow && !rc; i++) {
-        const char *g = html_rs_at(&groups, i, html_rs_col(&groups, "group"))->s;
+    for (size_t i = 0; i < grp->nrow && !rc; i++) {
+        const char *g = html_rs_at(grp, i, html_rs_col(grp, "group"))->s;
         int idx = strcmp(by, "rep") == 0 ? report_calls_rep_index(r, g) : -1;
         char f[32];
 
-        html_fmt_count((long long)html_rs_num(&groups, i, html_rs_col(&groups, "calls")), f);
+        html_fmt_count((long long)html_rs_num(grp, i, html_rs_col(grp, "calls")), f);
         if ((rc = put(r, "<tr><td><bdi>", e)) ||
             (idx >= 0 && (rc = buf_printf(&r->h, e, "<a href=\"#rep-%d\">", idx))) ||
             (rc = text(r, g, e)) || (idx >= 0 && (rc = put(r, "</a>", e))) ||
@@ -334,8 +342,8 @@ static int measures_table(struct report *r, const char *by, struct html_rs *talk
     }
     if (!rc)
         rc = put(r, "</tbody></table></div>\n", e);
-    if (!rc && groups.more)
-        rc = buf_printf(&r->h, e, "<p class=\"meta\">%zu more not shown.</p>\n", groups.more);
+    if (!rc && grp->more)
+        rc = buf_printf(&r->h, e, "<p class=\"meta\">%zu more not shown.</p>\n", grp->more);
     html_rs_free(&groups);
     for (size_t m = 0; m < N_MEASURES; m++) {
         struct html_rs *out = strcmp(measures[m].analysis, "talk-ratio") == 0 ? talk
@@ -450,12 +458,9 @@ static int activity(struct report *r, struct err *e)
     free(labels);
     free(v);
     html_rs_free(&rs);
-    if (rc || (rc = put(r, "<h3>Per rep</h3>\n", e)) ||
-        (rc = rpage_run(r, "activity", "rep", NULL, RPAGE_MAX_ROWS, &rs, e)))
+    if (rc || (rc = put(r, "<h3>Per rep</h3>\n", e)))
         return rc;
-    rc = rpage_table(r, &rs, tcols, "Rep", e);
-    html_rs_free(&rs);
-    return rc;
+    return rpage_table(r, &r->act_rep, tcols, "Rep", e); /* report_calls_load_reps ran it */
 }
 
 static int data(struct report *r, struct err *e)
@@ -490,6 +495,7 @@ void report_release(struct report *r)
     free(r->reps);
     r->reps = NULL;
     r->n_reps = 0;
+    html_rs_free(&r->act_rep);
 }
 
 int report_page(struct report *r, struct err *e)

@@ -11,6 +11,7 @@
 
 #include "analysis.h"
 #include "buf.h"
+#include "html.h"
 #include "err.h"
 
 struct report {
@@ -26,6 +27,7 @@ struct report {
     long long n_calls;   /* the calls in scope (set by report_page) */
     char **reps;         /* the reps' labels, in the page's order (report_calls.h) */
     size_t n_reps;
+    struct html_rs act_rep; /* activity by rep, run once for the three sections that show it */
 };
 
 /* Append the whole page to r->h. ERR_DB naming the analysis that failed, ERR_NOMEM. */

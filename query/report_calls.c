@@ -14,9 +14,10 @@
 #include "banned.h"
 
 #define CALL_COLS                                                                                  \
-    "started, title, url, stage, outcome, duration, CASE WHEN rep_talk_ms + customer_talk_ms > 0 " \
-    "THEN rep_talk_ms * 1.0 / (rep_talk_ms + customer_talk_ms) END, "                              \
-    "CASE WHEN has_transcript THEN rep_questions END"
+    "s.started, s.title, s.url, s.stage, s.outcome, s.duration, "                                  \
+    "CASE WHEN s.rep_talk_ms + s.customer_talk_ms > 0 "                                            \
+    "THEN s.rep_talk_ms * 1.0 / (s.rep_talk_ms + s.customer_talk_ms) END, "                        \
+    "CASE WHEN s.has_transcript THEN s.rep_questions END"
 
 static const char call_head[] =
     "<div class=\"tw\"><table><thead><tr><th>Date</th><th>Call</th><th>Stage</th>"
@@ -62,26 +63,22 @@ static int call_row(struct report *r, sqlite3_stmt *st, int first, struct err *e
 
 int report_calls_load_reps(struct report *r, struct err *e)
 {
-    struct html_rs rs;
+    const struct html_rs *rs = &r->act_rep;
     int rc, g;
 
-    if ((rc = rpage_run(r, "activity", "rep", NULL, RPAGE_MAX_ROWS, &rs, e)))
+    html_rs_free(&r->act_rep);
+    if ((rc = rpage_run(r, "activity", "rep", NULL, RPAGE_MAX_ROWS, &r->act_rep, e)))
         return rc;
-    g = html_rs_col(&rs, "group");
-    if (!(r->reps = calloc(rs.nrow + 1, sizeof *r->reps))) {
-        html_rs_free(&rs);
+    g = html_rs_col(rs, "group");
+    if (!(r->reps = calloc(rs->nrow + 1, sizeof *r->reps)))
         return err_set(e, ERR_NOMEM, "report: out of memory");
-    }
-    for (size_t i = 0; i < rs.nrow; i++) {
-        const char *s = html_rs_at(&rs, i, g)->s;
+    for (size_t i = 0; i < rs->nrow; i++) {
+        const char *s = html_rs_at(rs, i, g)->s;
 
-        if (!(r->reps[i] = strdup(s ? s : ""))) {
-            html_rs_free(&rs);
+        if (!(r->reps[i] = strdup(s ? s : "")))
             return err_set(e, ERR_NOMEM, "report: out of memory");
-        }
         r->n_reps++;
     }
-    html_rs_free(&rs);
     return ERR_OK;
 }
 
@@ -95,11 +92,14 @@ int report_calls_rep_index(const struct report *r, const char *label)
 
 int report_calls_reps(struct report *r, struct err *e)
 {
+    /* the window sorts narrow rows (rowid, rep, date); only the calls listed are read whole */
     static const char sql[] =
-        "SELECT rep_label, n, " CALL_COLS " FROM (SELECT *, row_number() OVER (PARTITION BY "
-        "rep_label ORDER BY started DESC, call_id) AS rn, count(*) OVER (PARTITION BY "
-        "rep_label) AS n FROM scope) WHERE rn <= ?1 ORDER BY CASE WHEN rep_label = '(unknown)' "
-        "THEN '~' ELSE lower(rep_label) END, rep_label, rn";
+        "SELECT r.rep_label, r.n, " CALL_COLS " FROM (SELECT rowid AS rid, rep_label, "
+        "row_number() OVER (PARTITION BY rep_label ORDER BY started DESC, call_id) AS rn, "
+        "count(*) OVER (PARTITION BY rep_label) AS n FROM temp.scope_rows) r "
+        "JOIN temp.scope_rows s ON s.rowid = r.rid WHERE r.rn <= ?1 "
+        "ORDER BY CASE WHEN r.rep_label = '(unknown)' THEN '~' ELSE lower(r.rep_label) END, "
+        "r.rep_label, r.rn";
     sqlite3_stmt *st = NULL;
     int rc, cur = -2, open = 0, step;
 
@@ -147,7 +147,7 @@ int report_calls_reps(struct report *r, struct err *e)
 int report_calls_newest(struct report *r, struct err *e)
 {
     static const char sql[] =
-        "SELECT " CALL_COLS " FROM scope ORDER BY started DESC, call_id LIMIT ?1";
+        "SELECT " CALL_COLS " FROM scope s ORDER BY s.started DESC, s.call_id LIMIT ?1";
     sqlite3_stmt *st = NULL;
     long long n = 0, total = r->n_calls;
     char t[32];

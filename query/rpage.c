@@ -36,7 +36,7 @@ static int run(struct report *r, const char *name, const char *by, const char *p
                size_t max, int count_rest, struct html_rs *rs, struct err *e)
 {
     const struct analysis *a = analysis_find(r->set, name);
-    struct analysis_params p = {pattern, r->caseless ? "i" : "", r->speaker, by};
+    struct analysis_params p = {pattern, r->caseless ? "i" : "", r->speaker, by, NULL};
     sqlite3_stmt *st = NULL;
     int rc;
 

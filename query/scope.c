@@ -34,10 +34,12 @@ static const char start_sql[] =
     "DROP VIEW IF EXISTS temp.conv_speakers; DROP VIEW IF EXISTS temp.scope_calls; "
     "DROP VIEW IF EXISTS temp.scope_base; DROP TABLE IF EXISTS temp.scope_rows; "
     "DROP TABLE IF EXISTS temp.scope_ids; DROP TABLE IF EXISTS temp.mention_hits; "
-    "DROP TABLE IF EXISTS temp.scope_people; "
+    "DROP TABLE IF EXISTS temp.scope_people; DROP TABLE IF EXISTS temp.mention_scans; "
     "CREATE TEMP TABLE scope_ids(rid INTEGER PRIMARY KEY); "
     "CREATE TEMP TABLE mention_hits(pattern TEXT, flags TEXT, speaker TEXT, call_id TEXT, "
     "hits INTEGER, PRIMARY KEY(pattern, flags, speaker, call_id)) WITHOUT ROWID; "
+    "CREATE TEMP TABLE mention_scans(pattern TEXT, flags TEXT, speaker TEXT, "
+    "PRIMARY KEY(pattern, flags, speaker)) WITHOUT ROWID; "
     "CREATE TEMP TABLE scope_people(id TEXT PRIMARY KEY, name TEXT, email TEXT, label TEXT) "
     "WITHOUT ROWID; "
     "INSERT OR IGNORE INTO scope_people SELECT u.id, " USER_NAME("u") ", u.email, "
@@ -62,12 +64,16 @@ static const char start_sql[] =
 #define REP_EMAIL "coalesce(" REP_USER("email") ", " REP_PARTY("email") ")"
 
 /* The outcome of the Now deal row dn: the stages file's word for its stage, else won or lost
- * for closedwon/closedlost spelled any way (as call_facts), else open; NULL without one. */
+ * for closedwon/closedlost spelled any way (as call_facts), else open; NULL without one.
+ * Without a stages file (temp.stage_outcomes empty) the lookup is left out: an analysis
+ * grouped by outcome evaluates the expression twice a call. */
+#define OUTCOME_SPELLED                                                                            \
+    "CASE replace(replace(replace(lower(trim(ifnull(dn.stage, ''))), ' ', ''), '_', ''), '-', "    \
+    "'') WHEN 'closedwon' THEN 'won' WHEN 'closedlost' THEN 'lost' ELSE 'open' END"
 #define OUTCOME_OF_DN                                                                              \
     "CASE WHEN dn.rowid IS NULL THEN NULL ELSE coalesce((SELECT so.outcome FROM "                  \
-    "temp.stage_outcomes so WHERE so.stage = dn.stage), "                                          \
-    "CASE replace(replace(replace(lower(trim(ifnull(dn.stage, ''))), ' ', ''), '_', ''), '-', "    \
-    "'') WHEN 'closedwon' THEN 'won' WHEN 'closedlost' THEN 'lost' ELSE 'open' END) END"
+    "temp.stage_outcomes so WHERE so.stage = dn.stage), " OUTCOME_SPELLED ") END"
+#define OUTCOME_OF_DN_UNSTAGED "CASE WHEN dn.rowid IS NULL THEN NULL ELSE " OUTCOME_SPELLED " END"
 
 /* A discovery call: Gong's purpose says Discovery, or the title names a discovery or an
  * intro(duction) call, the words reps give first meetings (see scope.h). */
@@ -88,23 +94,120 @@ static const struct gong_stat {
 };
 #define N_GONG_STATS (sizeof gong_stats / sizeof gong_stats[0])
 
-/* Append the expression of deal column col as the scope reads it: the Now row dn, or with
- * --deal-timing call the TimeOfCall row dt when the call has one, else dn. */
-static int deal_col(struct buf *q, int call_timing, const char *col, struct err *e)
+/* How the view reads the call's deal: joined once per call (the report, and a question that
+ * reads deal columns), or looked up in a subquery per column read, so that a question that
+ * reads none (most per-rep analyses) pays no lookup at all. */
+struct deal_src {
+    int call_timing; /* --deal-timing call */
+    int joined;      /* the LEFT JOINs dn (and dt); else subqueries over x */
+    int staged;      /* temp.stage_outcomes names a stage */
+};
+
+/* The deal row a subquery reads, as x: the Now row, or with --deal-timing call the
+ * TimeOfCall row when the call has one, else the Now row. */
+static int lazy_from(struct buf *q, const struct deal_src *d, struct err *e)
 {
-    if (call_timing)
+    return buf_puts(q,
+                    d->call_timing
+                        ? " FROM deals x WHERE x.call_id = c.id AND x.ord = 0 AND x.timing IN "
+                          "('Now', 'TimeOfCall') ORDER BY x.timing = 'TimeOfCall' DESC LIMIT 1)"
+                        : " FROM deals x WHERE x.call_id = c.id AND x.timing = 'Now' AND "
+                          "x.ord = 0)",
+                    e);
+}
+
+/* Append the expression of deal column col as the scope reads it: the Now row, or with
+ * --deal-timing call the TimeOfCall row when the call has one, else the Now row. */
+static int deal_col(struct buf *q, const struct deal_src *d, const char *col, struct err *e)
+{
+    int rc;
+
+    if (!d->joined)
+        return (rc = buf_printf(q, e, "(SELECT x.%s", col)) ? rc : lazy_from(q, d, e);
+    if (d->call_timing)
         return buf_printf(q, e, "CASE WHEN dt.rowid IS NOT NULL THEN dt.%s ELSE dn.%s END", col,
                           col);
     return buf_printf(q, e, "dn.%s", col);
 }
 
-/* The view scope_base: the calls in scope with every column but Gong's stats and the
- * grouping (see scope.h). One row per call: the deal rows are joined on their unique
- * (call_id, timing, ord = 0), so the join adds no row. */
-static int base_view(struct buf *q, int call_timing, struct err *e)
+/* Append a column of the Now row whatever the timing (owner, close_date). */
+static int now_col(struct buf *q, const struct deal_src *d, const char *col, struct err *e)
+{
+    if (d->joined)
+        return buf_printf(q, e, "dn.%s", col);
+    return buf_printf(q, e,
+                      "(SELECT dn.%s FROM deals dn WHERE dn.call_id = c.id AND dn.timing = 'Now' "
+                      "AND dn.ord = 0)",
+                      col);
+}
+
+/* The rest of "CASE WHEN size ..." for size_band: the bands of employees. */
+static int bands(struct buf *q, const char *size, struct err *e)
+{
+    return buf_printf(q, e,
+                      "IS NULL THEN 'unknown' WHEN %s < 50 THEN '1-49' WHEN %s < 200 THEN "
+                      "'50-199' WHEN %s < 1000 THEN '200-999' WHEN %s < 5000 THEN '1000-4999' "
+                      "ELSE '5000+' END",
+                      size, size, size, size);
+}
+
+/* The columns has_deal .. size_band of scope_base. */
+static int deal_columns(struct buf *q, const struct deal_src *d, struct err *e)
 {
     static const char *const deal_cols[] = {"deal_id", "deal_name", "stage", "amount",
                                             "company_name", "company_size"};
+    const char *has = d->call_timing ? "(dn.rowid IS NOT NULL OR dt.rowid IS NOT NULL)"
+                                     : "(dn.rowid IS NOT NULL)";
+    const char *outcome = d->staged ? OUTCOME_OF_DN : OUTCOME_OF_DN_UNSTAGED;
+    int rc;
+
+    if (d->joined)
+        rc = buf_printf(q, e, "%s AS has_deal", has);
+    else if (!(rc = buf_puts(q, "EXISTS (SELECT 1", e)))
+        rc = lazy_from(q, d, e);
+    if (!rc && !d->joined)
+        rc = buf_puts(q, " AS has_deal", e);
+    for (size_t i = 0; i < sizeof deal_cols / sizeof deal_cols[0] && !rc; i++)
+        if (!(rc = buf_puts(q, ", ", e)) && !(rc = deal_col(q, d, deal_cols[i], e)))
+            rc = buf_printf(q, e, " AS %s", deal_cols[i]);
+    if (rc || (rc = buf_puts(q, ", ", e)) || (rc = now_col(q, d, "owner", e)) ||
+        (rc = buf_puts(q, " AS owner, ", e)) || (rc = now_col(q, d, "close_date", e)) ||
+        (rc = buf_puts(q, " AS close_date, ", e)))
+        return rc;
+    if (d->joined) {
+        char *size = NULL;
+        struct buf col;
+
+        buf_init(&col, 0);
+        if ((rc = deal_col(&col, d, "company_size", e)) ||
+            !(size = sqlite3_mprintf("(%s)", col.data))) {
+            buf_release(&col);
+            return rc ? rc : err_set(e, ERR_NOMEM, "build the scope: out of memory");
+        }
+        buf_release(&col);
+        if (!(rc = buf_printf(q, e,
+                              "%s AS outcome, CASE WHEN NOT %s THEN 'no deal' ELSE CASE WHEN %s ",
+                              outcome, has, size)))
+            rc = bands(q, size, e);
+        sqlite3_free(size);
+        return rc ? rc : buf_puts(q, " END AS size_band", e);
+    }
+    /* one subquery per column, the expressions written over the Now row as dn or the picked
+     * row as x */
+    if ((rc = buf_printf(q, e,
+                         "(SELECT %s FROM deals dn WHERE dn.call_id = c.id AND dn.timing = 'Now' "
+                         "AND dn.ord = 0) AS outcome, ifnull((SELECT CASE WHEN x.company_size ",
+                         outcome)) ||
+        (rc = bands(q, "x.company_size", e)) || (rc = lazy_from(q, d, e)))
+        return rc;
+    return buf_puts(q, ", 'no deal') AS size_band", e);
+}
+
+/* The view scope_base: the calls in scope with every column but Gong's stats and the
+ * grouping (see scope.h). One row per call: the deal rows are joined (or looked up) on their
+ * unique (call_id, timing, ord = 0), so the join adds no row. */
+static int base_view(struct buf *q, const struct deal_src *d, struct err *e)
+{
     int rc;
 
     if ((rc = buf_puts(
@@ -127,36 +230,11 @@ static int base_view(struct buf *q, int call_timing, struct err *e)
              "AND p.user_id = c.primary_user_id AND p.name IS NOT NULL ORDER BY p.ord LIMIT 1)) "
              "AS primary_rep, ",
              e)) ||
-        (rc = buf_puts(q, call_timing ? "(dn.rowid IS NOT NULL OR dt.rowid IS NOT NULL)"
-                                      : "(dn.rowid IS NOT NULL)",
-                       e)) ||
-        (rc = buf_puts(q, " AS has_deal", e)))
+        (rc = deal_columns(q, d, e)))
         return rc;
-    for (size_t i = 0; i < sizeof deal_cols / sizeof deal_cols[0]; i++)
-        if ((rc = buf_puts(q, ", ", e)) || (rc = deal_col(q, call_timing, deal_cols[i], e)) ||
-            (rc = buf_printf(q, e, " AS %s", deal_cols[i])))
-            return rc;
-    if ((rc = buf_puts(q,
-                       ", dn.owner AS owner, dn.close_date AS close_date, " OUTCOME_OF_DN
-                       " AS outcome, CASE WHEN NOT (",
-                       e)) ||
-        (rc = buf_puts(q, call_timing ? "dn.rowid IS NOT NULL OR dt.rowid IS NOT NULL"
-                                      : "dn.rowid IS NOT NULL",
-                       e)) ||
-        (rc = buf_puts(q, ") THEN 'no deal' ELSE CASE WHEN (", e)) ||
-        (rc = deal_col(q, call_timing, "company_size", e)) ||
-        (rc = buf_puts(q, ") IS NULL THEN 'unknown' WHEN (", e)) ||
-        (rc = deal_col(q, call_timing, "company_size", e)) ||
-        (rc = buf_puts(q, ") < 50 THEN '1-49' WHEN (", e)) ||
-        (rc = deal_col(q, call_timing, "company_size", e)) ||
-        (rc = buf_puts(q, ") < 200 THEN '50-199' WHEN (", e)) ||
-        (rc = deal_col(q, call_timing, "company_size", e)) ||
-        (rc = buf_puts(q, ") < 1000 THEN '200-999' WHEN (", e)) ||
-        (rc = deal_col(q, call_timing, "company_size", e)) ||
-        (rc = buf_puts(
+    if ((rc = buf_puts(
              q,
-             ") < 5000 THEN '1000-4999' ELSE '5000+' END END AS size_band, "
-             "substr(c.started, 1, 7) AS month, date(c.started, '-6 days', 'weekday 1') AS week, "
+             ", substr(c.started, 1, 7) AS month, date(c.started, '-6 days', 'weekday 1') AS week, "
              DISCOVERY " AS discovery, "
              "m.call_id IS NOT NULL AS has_metrics, m.sentences AS sentences, "
              "m.rep_talk_ms AS rep_talk_ms, m.customer_talk_ms AS customer_talk_ms, "
@@ -168,14 +246,19 @@ static int base_view(struct buf *q, int call_timing, struct err *e)
              "FROM temp.scope_ids s JOIN calls c ON c.rowid = s.rid "
              "LEFT JOIN call_metrics m ON m.call_id = c.id "
              "LEFT JOIN temp.scope_people ru ON ru.id = " REP_ID " "
-             "LEFT JOIN temp.scope_people pu ON pu.id = c.primary_user_id "
-             "LEFT JOIN deals dn ON dn.call_id = c.id AND dn.timing = 'Now' AND dn.ord = 0",
+             "LEFT JOIN temp.scope_people pu ON pu.id = c.primary_user_id",
              e)))
         return rc;
-    if (call_timing && (rc = buf_puts(q,
-                                      " LEFT JOIN deals dt ON dt.call_id = c.id AND "
-                                      "dt.timing = 'TimeOfCall' AND dt.ord = 0",
-                                      e)))
+    if (d->joined && (rc = buf_puts(q,
+                                    " LEFT JOIN deals dn ON dn.call_id = c.id AND "
+                                    "dn.timing = 'Now' AND dn.ord = 0",
+                                    e)))
+        return rc;
+    if (d->joined && d->call_timing &&
+        (rc = buf_puts(q,
+                       " LEFT JOIN deals dt ON dt.call_id = c.id AND dt.timing = 'TimeOfCall' "
+                       "AND dt.ord = 0",
+                       e)))
         return rc;
     return buf_puts(q, ";", e);
 }
@@ -219,8 +302,27 @@ int scope_connect(sqlite3 *db, struct err *e)
     return exec(db, "PRAGMA mmap_size = 0; PRAGMA cache_size = -32768", e);
 }
 
-int scope_build(sqlite3 *db, const struct filter *f, struct err *e)
+/* *staged: 1 when the stages file named a stage (temp.stage_outcomes has a row). */
+static int stages_named(sqlite3 *db, int *staged, struct err *e)
 {
+    sqlite3_stmt *st = NULL;
+    int step;
+
+    *staged = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM temp.stage_outcomes LIMIT 1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return err_set(e, ERR_DB, "build the scope: %s", sqlite3_errmsg(db));
+    step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return err_set(e, ERR_DB, "build the scope: %s", sqlite3_errmsg(db));
+    *staged = step == SQLITE_ROW;
+    return ERR_OK;
+}
+
+int scope_build(sqlite3 *db, const struct filter *f, int deals, struct err *e)
+{
+    struct deal_src d = {.call_timing = f->timing == FILTER_TIMING_CALL, .joined = deals};
     struct buf q;
     sqlite3_stmt *st = NULL;
     int rc;
@@ -244,8 +346,11 @@ int scope_build(sqlite3 *db, const struct filter *f, struct err *e)
         rc = err_set(e, ERR_DB, "build the scope: %s", sqlite3_errmsg(db));
         goto done;
     }
+    sqlite3_finalize(st);
+    st = NULL;
     buf_reset(&q);
-    if ((rc = base_view(&q, f->timing == FILTER_TIMING_CALL, e)) || (rc = calls_view(&q, e)) ||
+    if ((rc = stages_named(db, &d.staged, e)) || (rc = base_view(&q, &d, e)) ||
+        (rc = calls_view(&q, e)) ||
         (rc = buf_puts(&q, compat_sql, e)) || (rc = exec(db, q.data, e)) ||
         (rc = scope_group(db, "all", e)))
         goto done;
@@ -258,6 +363,9 @@ done:
     return rc;
 }
 
+/* The stats are pivoted call by call in id order (the calls' id index, then each call's
+ * stats through interaction_stats_call), so the GROUP BY needs no sort; reading the stats in
+ * their index order and probing the scope cost a third more. */
 int scope_materialize(sqlite3 *db, struct err *e)
 {
     struct buf q;
@@ -276,8 +384,8 @@ int scope_materialize(sqlite3 *db, struct err *e)
                         gong_stats[i].name, gong_stats[i].col);
     if (!rc)
         rc = buf_puts(&q,
-                      " FROM temp.scope_ids s JOIN calls c ON c.rowid = s.rid "
-                      "JOIN interaction_stats g ON g.call_id = c.id GROUP BY g.call_id) st "
+                      " FROM calls c CROSS JOIN temp.scope_ids s ON s.rid = c.rowid "
+                      "CROSS JOIN interaction_stats g ON g.call_id = c.id GROUP BY c.id) st "
                       "ON st.call_id = b.call_id; "
                       "DROP VIEW scope_calls; "
                       "CREATE TEMP VIEW scope_calls AS SELECT * FROM temp.scope_rows; COMMIT",
@@ -333,4 +441,24 @@ int scope_group(sqlite3 *db, const char *by, struct err *e)
         return rc;
     }
     return err_set(e, ERR_USAGE, "--by '%s': choose one of %s", by, SCOPE_BY_NAMES);
+}
+
+int scope_reads_deals(const char *sql, const char *by)
+{
+    static const char *const words[] = {"deal", "stage", "amount", "company", "owner",
+                                        "close_date", "outcome", "size_band"};
+
+    if (strcmp(by, "stage") == 0 || strcmp(by, "outcome") == 0 || strcmp(by, "company-size") == 0)
+        return 1;
+    while (*sql) {
+        if (sql[0] == '-' && sql[1] == '-') { /* a comment, to the end of its line */
+            sql += strcspn(sql, "\n");
+            continue;
+        }
+        for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+            if (sqlite3_strnicmp(sql, words[i], (int)strlen(words[i])) == 0)
+                return 1;
+        sql++;
+    }
+    return 0;
 }

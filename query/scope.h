@@ -6,7 +6,7 @@
  * memory. Everything else is read from the mirror through views, row by row, as a query
  * streams: no transcript is inflated (the per-call conversation measures are call_metrics'
  * columns, computed when the transcript was stored). Only the pattern analyses read text,
- * through mention_count() and its n-gram filter.
+ * through grep's n-gram filter and scan (mention_scan.h) into temp.mention_hits.
  *
  *   scope   a TEMP VIEW, one row per call in scope:
  *           call_id, title, url, started, duration (seconds), is_private
@@ -49,9 +49,13 @@
  *   scope_base             scope_calls without Gong's stats (which the view looks up per
  *                          call, and scope_materialize pivots in one pass)
  *   mention_hits(pattern, flags, speaker, call_id, hits)
- *                          the hits of each pattern per call with a transcript, filled by the
- *                          first pattern analysis that needs them and read by the next ones
- *                          (the report breaks one pattern down four ways from one scan)
+ *                          the hits of a pattern per call, one row per call with at least one
+ *                          hit (`grep -c`'s lines): filled by grep's engine (mention_scan.h)
+ *                          before an analysis with a PATTERN runs, and read by the next ones
+ *                          (the report breaks one pattern down four ways from one scan); a
+ *                          call in scope without a row has no hit. Join it with
+ *                          LEFT JOIN ... ifnull(h.hits, 0) over the calls with has_transcript
+ *   mention_scans(pattern, flags, speaker)   the keys mention_hits holds
  *   scope_people(id, name, email, label)   Gong users with their labels
  *   stage_outcomes(stage, outcome)   the closed stages named in the stages file
  *   conv    a TEMP VIEW kept for user analyses written for older callmine (`@needs: conv` is
@@ -85,8 +89,17 @@
 int scope_connect(sqlite3 *db, struct err *e);
 
 /* Build the scope for the calls f selects (grouped by 'all'); needs temp.stage_outcomes
- * (analysis_stages). temp_store FILE is set by cmd_open_db. ERR_DB with SQLite's message on failure. */
-int scope_build(sqlite3 *db, const struct filter *f, struct err *e);
+ * (analysis_stages). With deals, the view joins each call's deal rows once; without, each
+ * deal column (has_deal .. size_band) is a lookup of its own, made only when read: the same
+ * values, cheaper for a question that reads no deal column, dearer for one that reads
+ * several (scope_reads_deals tells them apart). temp_store FILE is set by cmd_open_db.
+ * ERR_DB with SQLite's message on failure. */
+int scope_build(sqlite3 *db, const struct filter *f, int deals, struct err *e);
+
+/* 1 when the SQL text sql (its comments left out) names a deal column of the scope, or the
+ * grouping by reads one (stage, outcome, company-size); else 0. A guess of cost only: the
+ * scope has every column either way. */
+int scope_reads_deals(const char *sql, const char *by);
 
 /* Compute every column of the scope once into the TEMP table temp.scope_rows (in a file,
  * like every TEMP object here: temp_store FILE), for a caller that reads the scope many

@@ -8,18 +8,13 @@
 -- --by outcome gives won, lost and open deals (the deal's Now stage) and calls without one.
 -- @by: rep
 -- @args: PATTERN
--- the hits of each call, computed once per scope and pattern (temp.mention_hits)
-INSERT INTO temp.mention_hits(pattern, flags, speaker, call_id, hits)
-  SELECT :pattern, :flags, :speaker, s.call_id,
-         mention_count(s.call_id, :pattern, :flags, :speaker)
-    FROM scope s
-   WHERE s.has_transcript AND NOT EXISTS (
-         SELECT 1 FROM temp.mention_hits h
-          WHERE h.pattern = :pattern AND h.flags = :flags AND h.speaker = :speaker);
+-- the hits per call, found by grep's engine before this runs (temp.mention_hits: one row
+-- per call with a hit; see `callmine-query grep -c`)
 WITH m AS (
-  SELECT s.grp, s.grp_key, h.hits FROM scope s JOIN temp.mention_hits h
+  SELECT s.grp, s.grp_key, ifnull(h.hits, 0) AS hits FROM scope s LEFT JOIN temp.mention_hits h
       ON h.pattern = :pattern AND h.flags = :flags AND h.speaker = :speaker
      AND h.call_id = s.call_id
+   WHERE s.has_transcript
 ), g AS (
   SELECT grp, min(grp_key) AS k, count(*) AS n, sum(hits > 0) AS x, sum(hits) AS hits
     FROM m GROUP BY grp

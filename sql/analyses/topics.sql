@@ -5,12 +5,14 @@
 -- calls_with_topic (time above 0), minutes_per_call = the topic's minutes / calls, and
 -- share_of_time = the topic's time / the group's time over all topics.
 -- @by: outcome
-WITH t AS (  -- one pass over the topics of the calls in scope
+WITH s AS MATERIALIZED (  -- each call's group, computed once (not once per topic row)
+  SELECT call_id, grp, grp_key FROM scope
+), t AS (  -- one pass over the topics of the calls in scope
   SELECT s.grp, min(s.grp_key) AS k, tp.name AS topic, sum(tp.duration > 0) AS with_topic,
          total(tp.duration) AS secs
-    FROM scope s JOIN topics tp ON tp.call_id = s.call_id GROUP BY s.grp, tp.name
+    FROM s JOIN topics tp ON tp.call_id = s.call_id GROUP BY s.grp, tp.name
 ), g AS (  -- the calls with topic data
-  SELECT s.grp, count(*) AS calls FROM scope s
+  SELECT s.grp, count(*) AS calls FROM s
    WHERE EXISTS (SELECT 1 FROM topics tp WHERE tp.call_id = s.call_id) GROUP BY s.grp
 ), gs AS (
   SELECT grp, total(secs) AS secs FROM t GROUP BY grp

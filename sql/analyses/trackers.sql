@@ -5,12 +5,14 @@
 -- (one row per group and tracker): calls_with_hit (count above 0), share = calls_with_hit
 -- / calls, hits (the counts summed) and hits_per_call = hits / calls.
 -- @by: outcome
-WITH t AS (  -- one pass over the trackers of the calls in scope
+WITH s AS MATERIALIZED (  -- each call's group, computed once (not once per tracker row)
+  SELECT call_id, grp, grp_key FROM scope
+), t AS (  -- one pass over the trackers of the calls in scope
   SELECT s.grp, min(s.grp_key) AS k, tr.name AS name, sum(tr.count > 0) AS with_hit,
          sum(tr.count) AS hits, total(tr.count) AS th
-    FROM scope s JOIN trackers tr ON tr.call_id = s.call_id GROUP BY s.grp, tr.name
+    FROM s JOIN trackers tr ON tr.call_id = s.call_id GROUP BY s.grp, tr.name
 ), g AS (  -- the calls with tracker data
-  SELECT s.grp, count(*) AS calls FROM scope s
+  SELECT s.grp, count(*) AS calls FROM s
    WHERE EXISTS (SELECT 1 FROM trackers tr WHERE tr.call_id = s.call_id) GROUP BY s.grp
 )
 SELECT t.grp AS "group", g.calls AS calls, t.name AS tracker, t.with_hit AS calls_with_hit,

@@ -9,20 +9,14 @@
 -- --by splits the comparison (by rep, month, company size, ...).
 -- @by: all
 -- @args: PATTERN
--- the hits of each call, computed once per scope and pattern (temp.mention_hits)
-INSERT INTO temp.mention_hits(pattern, flags, speaker, call_id, hits)
-  SELECT :pattern, :flags, :speaker, s.call_id,
-         mention_count(s.call_id, :pattern, :flags, :speaker)
-    FROM scope s
-   WHERE s.has_transcript AND NOT EXISTS (
-         SELECT 1 FROM temp.mention_hits h
-          WHERE h.pattern = :pattern AND h.flags = :flags AND h.speaker = :speaker);
-WITH m AS (
-  SELECT s.grp, s.grp_key, s.outcome, h.hits > 0 AS hit
-    FROM scope s JOIN temp.mention_hits h
+-- the hits per call, found by grep's engine before this runs (temp.mention_hits: one row
+-- per call with a hit; see `callmine-query grep -c`)
+WITH m AS MATERIALIZED (  -- each call's outcome computed once (it is read four times)
+  SELECT s.grp, s.grp_key, s.outcome, ifnull(h.hits > 0, 0) AS hit
+    FROM scope s LEFT JOIN temp.mention_hits h
       ON h.pattern = :pattern AND h.flags = :flags AND h.speaker = :speaker
      AND h.call_id = s.call_id
-   WHERE s.outcome IN ('won', 'lost')
+   WHERE s.has_transcript AND s.outcome IN ('won', 'lost')
 ), g AS (
   SELECT grp, min(grp_key) AS k, count(*) AS calls,
          sum(outcome = 'won') AS wn, sum(outcome = 'won' AND hit) AS wx,

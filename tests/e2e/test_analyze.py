@@ -183,6 +183,18 @@ def test_mention_hits_equal_grep_counts(pm):
     assert rows[0]["calls_with_hit"] == len(grep)
 
 
+def test_mention_hits_per_call_are_grep_counts(pm):
+    """Call by call, with a speaker side and caseless: mentions --by call says what grep -c
+    says (one engine), and calls without a hit count as 0."""
+    args = ["-i", "clarivox|pric(e|ing)", "--speaker", "customer"]
+    rows = by_group(analyze(pm["db"], "mentions", *args, "--by", "call"))
+    grep = dict(line.split("\t")[-2:] for line in
+                q(pm["db"], "grep", "-c", *args).stdout.splitlines())
+    assert {k for k, r in rows.items() if r["hits"]} == set(grep)
+    assert all(rows[k]["hits"] == int(n) for k, n in grep.items())
+    assert sum(r["hits"] == 0 for r in rows.values()) > 0
+
+
 def wilson(x, n, z=1.96):
     p = x / n
     c = (p + z * z / (2 * n)) / (1 + z * z / n)
@@ -511,6 +523,35 @@ def test_scope_is_call_facts(pm, tmp_path):
         assert r["outcome"] == f[k]["outcome"]  # outcome always from Now
         moved += r["stage"] != f[k]["stage"]
     assert moved > 0  # the fake data moves deals after the call: the two timings differ
+
+
+def test_scope_is_call_facts_with_deal_lookups(pm, tmp_path):
+    """An analysis that names no deal column reads a scope whose deal columns are looked up
+    per column (no join): the same values, both timings."""
+    d = tmp_path / "lazy"
+    d.mkdir()
+    (d / "scope-star.sql").write_text(  # no deal word in the SQL: the lookup variant
+        "-- scope-star: every scope column per call\n-- @by: call\n"
+        "SELECT grp AS \"group\", 1 AS calls, * FROM scope ORDER BY grp_key;\n")
+    cols = SCOPE_COLUMNS + ["has_deal", "size_band"]
+    (d / "scope-joined.sql").write_text(  # deal words: the joined variant
+        "-- scope-joined: the deal columns per call\n-- @by: call\n"
+        "SELECT grp AS \"group\", 1 AS calls, " + ", ".join(cols) +
+        " FROM scope ORDER BY grp_key;\n")
+    f = facts(pm["db"])
+    for timing in ("now", "call"):
+        rows = by_group(analyze(pm["db"], "scope-star", "--analyses", d, "--deal-timing", timing))
+        joined = by_group(analyze(pm["db"], "scope-joined", "--analyses", d, "--deal-timing",
+                                  timing))
+        assert set(rows) == set(f) == set(joined)
+        for k, r in rows.items():
+            for col in cols:
+                assert r[col] == joined[k][col], (timing, k, col, r[col], joined[k][col])
+            if timing == "now":
+                assert r["outcome"] == f[k]["outcome"], k
+        bands = {r["size_band"] for r in rows.values()}
+        assert "no deal" in bands and len(bands) >= 4, bands
+        assert sum(r["has_deal"] for r in rows.values()) < len(rows)
 
 
 # ---- one rep: people, not names -------------------------------------------------------------

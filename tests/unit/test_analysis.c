@@ -117,7 +117,7 @@ int main(void)
                          "-- between\nSELECT p, f, :speaker, :by FROM t;\n\n-- trailing\n",
                          "test", &a, &e) == ERR_OK);
     {
-        struct analysis_params p = {"pat", "i", "customer", "month"};
+        struct analysis_params p = {"pat", "i", "customer", "month", NULL};
 
         CHECK(analysis_run(db, &a, &p, &st, &e) == ERR_OK && st);
         CHECK(sqlite3_step(st) == SQLITE_ROW);
@@ -132,7 +132,7 @@ int main(void)
     analysis_release(&a);
     CHECK(analysis_parse("u", "-- u: nothing\n", "test", &a, &e) == ERR_OK);
     {
-        struct analysis_params p = {NULL, "", "all", "rep"};
+        struct analysis_params p = {NULL, "", "all", "rep", NULL};
 
         CHECK(analysis_run(db, &a, &p, &st, &e) == ERR_USAGE && !st);
     }
