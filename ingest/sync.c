@@ -586,7 +586,9 @@ static int on_calls(struct run *r, struct pipe *pp, int *restarts, int *moved, s
     if (!cl.page) { /* no calls in the window: that is complete, too */
         cp->pages_done = 1;
         cp->calls_total = 0;
-        return page_commit(r, NULL, NULL, 1, e);
+        if ((rc = page_commit(r, NULL, NULL, 1, e)) == ERR_OK && r->deferred)
+            rc = build_indexes(r, e);
+        return rc;
     }
     /* Gong's cursor is an offset: a call that vanished (or arrived) since the first page
      * shifts the later records, and one would be skipped. Read the window again; the
