@@ -477,6 +477,10 @@ int main(int argc, char **argv)
 
     tune_malloc();
     jsonmem_install(); /* cJSON's trees in an arena (before any thread starts) */
+    /* one connection, used by the main thread only (the fetch thread never touches
+     * SQLite): no mutex on every call, no memory statistics */
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (argc > 1 && strcmp(argv[1], "login") == 0)
         return login_main(argc - 1, argv + 1);
     rc = config_parse_args(&c, argc, argv, &e);
