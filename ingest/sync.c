@@ -17,6 +17,11 @@
  *   is continued by the identical command line, so --to defaults to the saved end); users
  *   (skipped once done for this window); calls (extensive pages, transcripts fetched in
  *   full batches in between); transcripts (drain what is due); refresh-deals; complete.
+ * - Every request goes through the fetch thread (fetcher.h). The calls phase and the drain
+ *   run as a pipeline (pump()): the next request is decided and sent when an answer
+ *   arrives, before that answer is stored, so the server works while we store.
+ * - A first load defers some secondary indexes and builds them once its calls are stored
+ *   (bulk.h).
  * - sync_plan() counts the same requests the phases will send (users pages, extensive
  *   pages left, transcript batches including waiting ones that are due, refresh batches).
  * Hooks kept for others: main.c runs backfill (helper B) before sync_run(); OAuth (helper
@@ -618,6 +623,8 @@ static int on_calls(struct run *r, struct pipe *pp, int *restarts, int *moved, s
         return rc;
     r->pc.calls_done = (long)cp->calls_done;
     r->pc.calls_total = (long)cp->calls_total;
+    if (calls_complete(cp)) /* what is left is the transcripts' drain */
+        r->pc.phase = PROGRESS_TRANSCRIPTS;
     show_progress(r);
     if (calls_complete(cp) && r->deferred) /* overlaps the request in flight, if any */
         rc = build_indexes(r, e);
