@@ -16,10 +16,12 @@
 #include <unistd.h>
 
 #include "backfill.h"
+#include "bulk.h"
 #include "config.h"
 #include "db.h"
 #include "gong.h"
 #include "isotime.h"
+#include "jsonmem.h"
 #include "login.h"
 #include "oauth.h"
 #include "lock.h"
@@ -377,7 +379,7 @@ static int do_sync(struct config *c, struct err *e)
     sqlite3_int64 run_id = 0;
     long budget = 0;
     double secs;
-    int rc, code;
+    int rc, code, built = 0;
 
     memset(&s, 0, sizeof s);
     if ((rc = preflight(c, &budget, e))) {
@@ -400,7 +402,13 @@ static int do_sync(struct config *c, struct err *e)
         lock_release(lk);
         return exit_code(rc);
     }
-    rc = backfill_run(db, p, &stop_requested, &bs, e); /* what a migration left to compute */
+    /* the indexes a first load stopped early went without (bulk.h), then what a migration
+     * left to compute */
+    rc = bulk_build(db, &built, e);
+    if (!rc && built)
+        progress_message(p, 0, "built %d indexes an earlier first load went without", built);
+    if (!rc)
+        rc = backfill_run(db, p, &stop_requested, &bs, e);
     if (!rc)
         rc = sync_run(c, db, g, p, &s, e);
     if (rc == ERR_BUDGET)
@@ -468,6 +476,11 @@ int main(int argc, char **argv)
     int rc;
 
     tune_malloc();
+    jsonmem_install(); /* cJSON's trees in an arena (before any thread starts) */
+    /* one connection, used by the main thread only (the fetch thread never touches
+     * SQLite): no mutex on every call, no memory statistics */
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (argc > 1 && strcmp(argv[1], "login") == 0)
         return login_main(argc - 1, argv + 1);
     rc = config_parse_args(&c, argc, argv, &e);

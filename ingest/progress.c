@@ -1,6 +1,7 @@
 /* progress: the progress bar and log lines of callmine-ingest (see progress.h). */
 #include "progress.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -29,6 +30,9 @@ struct progress {
 };
 
 static volatile sig_atomic_t resized;
+
+/* The verbose HTTP lines come from the fetch thread (fetcher.h): drawing is serialised. */
+static pthread_mutex_t draw_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void on_winch(int sig)
 {
@@ -225,16 +229,18 @@ static void draw(struct progress *p, double t)
 void progress_update(struct progress *p, const struct progress_counts *c)
 {
     double t = now_s();
-    int phase_changed = p->started && c->phase != p->c.phase;
+    int phase_changed;
 
+    pthread_mutex_lock(&draw_lock);
+    phase_changed = p->started && c->phase != p->c.phase;
     p->started = 1;
     p->c = *c;
-    if (p->mode == 0)
-        return;
-    if (t - p->last < (p->mode == 2 ? 0.1 : 5.0) && !phase_changed && !(p->mode == 2 && resized))
-        return;
-    p->last = t;
-    draw(p, t);
+    if (p->mode != 0 &&
+        (t - p->last >= (p->mode == 2 ? 0.1 : 5.0) || phase_changed || (p->mode == 2 && resized))) {
+        p->last = t;
+        draw(p, t);
+    }
+    pthread_mutex_unlock(&draw_lock);
 }
 
 static void clear_bar(struct progress *p)
@@ -249,11 +255,13 @@ static void clear_bar(struct progress *p)
 /* Print line above the bar, then put the bar back. */
 static void print_above(struct progress *p, const char *prefix, const char *line)
 {
+    pthread_mutex_lock(&draw_lock);
     clear_bar(p);
     fprintf(p->out, "%s%s\n", prefix, line);
     if (p->mode == 2 && p->started)
         draw(p, now_s());
     fflush(p->out);
+    pthread_mutex_unlock(&draw_lock);
 }
 
 void progress_message(struct progress *p, int important, const char *fmt, ...)

@@ -38,7 +38,7 @@ static int finish(cJSON *root, int ok, struct buf *out, struct err *e)
         return err_set(e, ERR_NOMEM, "build request body: out of memory");
     buf_reset(out);
     rc = buf_puts(out, text, e);
-    free(text);
+    cJSON_free(text);
     return rc;
 }
 

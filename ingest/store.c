@@ -134,12 +134,12 @@ static const char *const sql[S_COUNT] = {
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [S_INS_CRM] = "INSERT INTO crm_fields(call_id, party_ord, system, object_type, object_id, "
                   "timing, name, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    /* ord: the rows of this timing already stored, i.e. the position in Gong's order (the
-     * call's rows of the timing were deleted first, or the timing is written whole) */
+    /* ord (?13): the position in Gong's order among the rows of this timing, counted by
+     * put_crm (the call's rows of the timing were deleted first, or the timing is written
+     * whole); put_crm also skips what deals_key would refuse, so the insert needs no index */
     [S_INS_DEAL] = "INSERT INTO deals(call_id, timing, system, deal_id, deal_name, stage, "
                    "amount, owner, close_date, company_id, company_name, company_size, ord) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                   "(SELECT count(*) FROM deals WHERE call_id = ?1 AND timing = ?2)) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
                    "ON CONFLICT DO NOTHING",
     [S_INS_TOPIC] = "INSERT INTO topics(call_id, name, duration) VALUES (?1, ?2, ?3)",
     [S_INS_STRUCTURE] = "INSERT INTO call_structure(call_id, ord, name, duration) "
@@ -223,6 +223,8 @@ struct store {
     struct metrics_conv mc, mc_old;   /* a call's conversation; its parties before a re-store */
     struct buf text;                  /* an inflated transcript */
     struct search_index *search;      /* the FTS5 sentence index (search_index.h) */
+    unsigned char *deal_dup;          /* per deals row of the call being written: skipped */
+    size_t deal_cap;
 };
 
 /* ---- statement helpers ------------------------------------------------------------------- */
@@ -404,6 +406,7 @@ void store_free(struct store *s)
     buf_release(&s->text);
     metrics_conv_release(&s->mc);
     metrics_conv_release(&s->mc_old);
+    free(s->deal_dup);
     free(s);
 }
 
@@ -637,6 +640,12 @@ static int put_call_row(struct store *s, const struct parse_call *c, const char 
     return run(s, st);
 }
 
+/* Two deal ids deals_key holds the same: ifnull(deal_id, '') equal. */
+static int same_deal_id(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
 static const int child_deletes[] = {
     S_DEL_PARTIES,   S_DEL_CRM,        S_DEL_DEALS,        S_DEL_TOPICS,
     S_DEL_STRUCTURE, S_DEL_TRACKERS,   S_DEL_OCCURRENCES,  S_DEL_SPEAKERS,
@@ -675,8 +684,25 @@ static int put_crm(struct store *s, const struct parse_call *c, int has_toc, con
     st = s->st[S_INS_DEAL];
     for (size_t i = 0; i < c->n_deals; i++) {
         const struct deals_row *d = &c->deals[i];
+        int64_t ord = 0;
 
+        s->deal_dup[i] = 0;
         if (has_toc && is_toc(d->timing))
+            continue;
+        /* deals_key holds one row per call, timing and ifnull(deal_id, ''): a row is
+         * skipped when an earlier one has its key (the first of a key is always written);
+         * ord counts the rows of its timing written before it */
+        for (size_t j = 0; j < i && !s->deal_dup[i]; j++) {
+            const struct deals_row *x = &c->deals[j];
+
+            if (strcmp(x->timing, d->timing) != 0)
+                continue;
+            if (same_deal_id(x->deal_id, d->deal_id))
+                s->deal_dup[i] = 1;
+            else if (!s->deal_dup[j])
+                ord++;
+        }
+        if (s->deal_dup[i])
             continue;
         b_text(s, st, 1, c->id);
         b_text(s, st, 2, d->timing);
@@ -699,6 +725,7 @@ static int put_crm(struct store *s, const struct parse_call *c, int has_toc, con
             b_int(s, st, 12, d->company_size);
         else
             b_null(s, st, 12);
+        b_int(s, st, 13, ord);
         if ((rc = run(s, st)))
             return rc;
     }
@@ -856,13 +883,24 @@ static int put_children(struct store *s, const struct parse_call *c, const char 
     return ERR_OK;
 }
 
-/* Write one changed call: its row, raw JSON and child rows. */
-static int put_call(struct store *s, const struct parse_call *c, const char *now_iso, struct err *e)
+/* Write one changed call: its row, raw JSON and child rows. A call that was not in the
+ * mirror (exists 0) has no child rows yet (they reference calls), so nothing is read or
+ * deleted for it: a first load needs no index on the child tables' call_id (bulk.h). */
+static int put_call(struct store *s, const struct parse_call *c, int exists, const char *now_iso,
+                    struct err *e)
 {
     sqlite3_stmt *st;
     const char *what = "calls";
     int rc, row, has_toc = 0;
 
+    if (c->n_deals > s->deal_cap) {
+        unsigned char *d = realloc(s->deal_dup, c->n_deals);
+
+        if (!d)
+            return err_set(e, ERR_NOMEM, "store call '%.40s': out of memory", c->id);
+        s->deal_dup = d;
+        s->deal_cap = c->n_deals;
+    }
     if ((rc = put_call_row(s, c, now_iso)))
         goto db_fail;
     if ((rc = zblob_deflate(s->z, c->raw, c->raw_len, &s->zbuf, e)))
@@ -875,23 +913,26 @@ static int put_call(struct store *s, const struct parse_call *c, const char *now
     b_text(s, st, 4, c->digest);
     if ((rc = run(s, st)))
         goto db_fail;
-    what = "read TimeOfCall snapshot";
-    st = s->st[S_TOC_HAS];
-    b_text(s, st, 1, c->id);
-    if ((rc = query(s, st, &row)))
-        goto db_fail;
-    if (row) {
-        has_toc = sqlite3_column_int(st, 0);
-        sqlite3_reset(st);
-    }
-    if ((rc = load_parties(s, c->id, &s->mc_old, e)))
-        return rc;
-    what = "delete old rows";
-    for (size_t i = 0; i < sizeof child_deletes / sizeof child_deletes[0]; i++) {
-        st = s->st[child_deletes[i]];
+    metrics_parties_reset(&s->mc_old);
+    if (exists) {
+        what = "read TimeOfCall snapshot";
+        st = s->st[S_TOC_HAS];
         b_text(s, st, 1, c->id);
-        if ((rc = run(s, st)))
+        if ((rc = query(s, st, &row)))
             goto db_fail;
+        if (row) {
+            has_toc = sqlite3_column_int(st, 0);
+            sqlite3_reset(st);
+        }
+        if ((rc = load_parties(s, c->id, &s->mc_old, e)))
+            return rc;
+        what = "delete old rows";
+        for (size_t i = 0; i < sizeof child_deletes / sizeof child_deletes[0]; i++) {
+            st = s->st[child_deletes[i]];
+            b_text(s, st, 1, c->id);
+            if ((rc = run(s, st)))
+                goto db_fail;
+        }
     }
     if ((rc = put_children(s, c, &what)) || (rc = put_crm(s, c, has_toc, &what)) ||
         (rc = put_crm_users(s, c, &what)))
@@ -942,7 +983,7 @@ int store_put_calls(struct store *s, const struct parse_calls_page *p, int inclu
         if (same) {
             c->n_unchanged++;
         } else {
-            if ((rc = put_call(s, call, now_iso, e)))
+            if ((rc = put_call(s, call, exists, now_iso, e)))
                 return rc;
             if (exists)
                 c->n_updated++;

@@ -17,6 +17,11 @@
  *   is continued by the identical command line, so --to defaults to the saved end); users
  *   (skipped once done for this window); calls (extensive pages, transcripts fetched in
  *   full batches in between); transcripts (drain what is due); refresh-deals; complete.
+ * - Every request goes through the fetch thread (fetcher.h). The calls phase and the drain
+ *   run as a pipeline (pump()): the next request is decided and sent when an answer
+ *   arrives, before that answer is stored, so the server works while we store.
+ * - A first load defers some secondary indexes and builds them once its calls are stored
+ *   (bulk.h).
  * - sync_plan() counts the same requests the phases will send (users pages, extensive
  *   pages left, transcript batches including waiting ones that are due, refresh batches).
  * Hooks kept for others: main.c runs backfill (helper B) before sync_run(); OAuth (helper
@@ -27,7 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bulk.h"
 #include "db.h"
+#include "fetcher.h"
 #include "isotime.h"
 #include "parse.h"
 #include "request.h"
@@ -37,6 +44,7 @@
 
 #define MALFORMED_RETRIES 3 /* a malformed or truncated-but-200 body is asked for again */
 #define CURSOR_RESTARTS 3   /* expired cursors tolerated per window before giving up */
+#define SYNC_WAL_PAGES "16384" /* WAL pages (64 MiB) before SQLite checkpoints (default 1000) */
 
 struct run {
     const struct config *c;
@@ -45,12 +53,14 @@ struct run {
     struct progress *p;
     struct sync_summary *s;
     struct store *st;
+    struct fetcher *f;    /* sends every request (one in flight) */
     struct checkpoint cp; /* where the run stands; saved with each page */
     struct buf req;       /* request body or query string */
     struct buf body;      /* response body */
     long budget_saved;    /* requests already added to request_budget */
     char today[16];       /* the UTC day the budget is counted against */
     struct progress_counts pc;
+    int deferred; /* indexes dropped for a first load, to build when its calls are stored */
 };
 
 /* ---- bookkeeping ------------------------------------------------------------------- */
@@ -76,7 +86,7 @@ static int save_budget(struct run *r, long *sent, struct err *e)
     sqlite3_stmt *st = NULL;
     int rc;
 
-    *sent = gong_stats(r->g)->requests;
+    *sent = fetcher_stats(r->f)->requests;
     delta = *sent - r->budget_saved;
     if (delta <= 0)
         return ERR_OK;
@@ -137,7 +147,7 @@ static void show_progress(struct run *r)
     now_iso(t);
     if (store_pending_count(r->st, t, &due, NULL) == ERR_OK)
         pc->transcripts_due = (long)due;
-    pc->requests = gong_stats(r->g)->requests;
+    pc->requests = fetcher_stats(r->f)->requests;
     calls_left = pc->calls_total > pc->calls_done ? pc->calls_total - pc->calls_done : 0;
     pc->requests_left = -1;
     if (pc->phase == PROGRESS_TRANSCRIPTS || pc->calls_total > 0)
@@ -180,29 +190,20 @@ static int parse_transcripts_v(const char *j, size_t n, void **out, struct err *
     return parse_transcripts_page(j, n, (struct parse_transcripts_page **)out, e);
 }
 
-/* GET (post_body NULL, query in r->req) or POST (body in r->req) path, then parse the
- * answer. A body that does not parse is asked for again a few times. *page is NULL when
- * Gong answered "nothing found". */
+static int collect(struct run *r, int post, const char *path, parse_fn parse, void **page,
+                   struct err *e);
+
+/* GET (query in r->req) or POST (body in r->req) path through the fetch thread, wait, and
+ * parse the answer (see collect()). *page is NULL when Gong answered "nothing found". */
 static int fetch(struct run *r, int post, const char *path, parse_fn parse, void **page,
                  struct err *e)
 {
-    struct gong_result res = {0};
-    int rc = ERR_OK;
+    int rc;
 
     *page = NULL;
-    for (int attempt = 0; attempt <= MALFORMED_RETRIES; attempt++) {
-        rc = post ? gong_post(r->g, path, r->req.data, &r->body, &res, e)
-                  : gong_get(r->g, path, r->req.len ? r->req.data : NULL, &r->body, &res, e);
-        if (rc)
-            return rc;
-        if (res.empty)
-            return ERR_OK;
-        rc = parse(r->body.data, r->body.len, page, e);
-        if (rc != ERR_PARSE)
-            return rc;
-        progress_message(r->p, 0, "%s: %s; asking again", path, e->msg);
-    }
-    return err_wrap(e, "%s still malformed after %d attempts", path, MALFORMED_RETRIES + 1);
+    if ((rc = fetcher_submit(r->f, post, path, r->req.len ? r->req.data : NULL, e)))
+        return rc;
+    return collect(r, post, path, parse, page, e);
 }
 
 /* A 403 on an endpoint the mirror can do without (users, transcripts). */
@@ -292,97 +293,64 @@ static int put_waiting(struct run *r, void *arg, struct err *e)
     return store_mark_waiting(r->st, w->ids, w->n, isotime_now_ms(), e);
 }
 
-/* Fetch one batch of due transcripts (up to SYNC_BATCH). *asked is how many were due. */
-static int transcript_batch(struct run *r, size_t *asked, struct err *e)
+/* One batch of due transcripts (up to SYNC_BATCH call ids) and how far it got. */
+struct tbatch {
+    char **ids; /* one block: the array and its strings (store_due_transcripts) */
+    size_t n;
+    unsigned char *got; /* ids[i] came back */
+    char *cursor;       /* the batch's next page; NULL: none */
+};
+
+static void tbatch_release(struct tbatch *b)
 {
-    char **ids = NULL, *cursor = NULL, t[ISOTIME_MAX];
-    unsigned char *got = NULL;
-    size_t n = 0;
-    int rc;
-
-    *asked = 0;
-    now_iso(t);
-    if ((rc = store_due_transcripts(r->st, t, SYNC_BATCH, &ids, &n, e)) || n == 0)
-        goto done;
-    *asked = n;
-    got = calloc(n, 1);
-    if (!got) {
-        rc = err_set(e, ERR_NOMEM, "transcript batch: out of memory");
-        goto done;
-    }
-    for (;;) {
-        struct transcripts_put tp = {0};
-
-        if ((rc = request_transcripts(ids, n, cursor, &r->req, e)))
-            break;
-        rc = fetch(r, 1, "/v2/calls/transcript", parse_transcripts_v, (void **)&tp.page, e);
-        if (rc || !tp.page)
-            break;
-        for (size_t i = 0; i < tp.page->n_items; i++)
-            for (size_t j = 0; j < n; j++)
-                if (!got[j] && strcmp(ids[j], tp.page->items[i].call_id) == 0)
-                    got[j] = 1;
-        rc = page_commit(r, put_transcripts, &tp, 0, e);
-        r->s->transcripts += tp.n.n_new + tp.n.n_updated;
-        r->pc.transcripts = r->s->transcripts;
-        free(cursor);
-        cursor = tp.page->cursor ? strdup(tp.page->cursor) : NULL;
-        parse_transcripts_free((struct parse_transcripts_page *)tp.page);
-        if (rc || !cursor)
-            break;
-    }
-    if (!rc) { /* what Gong did not return is not ready yet: ask again later */
-        struct waiting_put w = {(const char *const *)ids, 0};
-
-        for (size_t j = 0; j < n; j++)
-            if (!got[j]) {
-                char *tmp = ids[w.n];
-
-                ids[w.n++] = ids[j];
-                ids[j] = tmp;
-            }
-        if (w.n)
-            rc = page_commit(r, put_waiting, &w, 0, e);
-        r->pc.transcripts_done += (long)n;
-    }
-done:
-    free(got);
-    free(cursor);
-    free(ids); /* one block: the array and its strings */
-    show_progress(r);
-    return rc;
+    free(b->ids);
+    free(b->got);
+    free(b->cursor);
+    memset(b, 0, sizeof *b);
 }
 
-/* Fetch due transcripts while at least min_due are waiting (1 = drain the queue). */
-static int sync_transcripts(struct run *r, long min_due, struct err *e)
+static int in_batch(const struct tbatch *b, const char *id)
+{
+    for (size_t i = 0; b && i < b->n; i++)
+        if (strcmp(b->ids[i], id) == 0)
+            return 1;
+    return 0;
+}
+
+/* The transcripts due now, less those of batch skip (asked for, not stored yet). */
+static int due_count(struct run *r, const struct tbatch *skip, int64_t *due, struct err *e)
 {
     char t[ISOTIME_MAX];
-    int64_t due = 0;
-    size_t asked;
     int rc;
 
-    if (r->s->transcripts_skipped)
-        return ERR_OK;
-    for (;;) {
-        now_iso(t);
-        if ((rc = store_pending_count(r->st, t, &due, e)))
-            return rc;
-        if (due < min_due || due == 0)
-            return ERR_OK;
-        rc = transcript_batch(r, &asked, e);
-        if (is_forbidden(rc, e)) {
-            r->s->transcripts_skipped = 1;
-            snprintf(r->s->left_out, sizeof r->s->left_out,
-                     "transcripts (token lacks api:calls:read:transcript; they stay queued)");
-            progress_message(r->p, 1, "transcripts skipped: %s", e->msg);
-            err_clear(e);
-            return ERR_OK;
-        }
-        if (rc)
-            return rc;
-        if (asked == 0)
-            return ERR_OK;
+    now_iso(t);
+    if ((rc = store_pending_count(r->st, t, due, e)))
+        return rc;
+    *due -= skip ? (int64_t)skip->n : 0;
+    return ERR_OK;
+}
+
+/* Fill b with the next SYNC_BATCH due transcripts, in the queue's order, less those of
+ * skip. b->n is 0 when none are due. */
+static int tbatch_fill(struct run *r, struct tbatch *b, const struct tbatch *skip, struct err *e)
+{
+    char t[ISOTIME_MAX];
+    size_t n = 0, k = 0;
+    int rc;
+
+    memset(b, 0, sizeof *b);
+    now_iso(t);
+    if ((rc = store_due_transcripts(r->st, t, SYNC_BATCH + (skip ? skip->n : 0), &b->ids, &n, e)))
+        return rc;
+    for (size_t i = 0; i < n && k < SYNC_BATCH; i++)
+        if (!in_batch(skip, b->ids[i]))
+            b->ids[k++] = b->ids[i];
+    b->n = k;
+    if (k && !(b->got = calloc(k, 1))) {
+        tbatch_release(b);
+        return err_set(e, ERR_NOMEM, "transcript batch: out of memory");
     }
+    return ERR_OK;
 }
 
 /* ---- calls ------------------------------------------------------------------------- */
@@ -422,77 +390,272 @@ static int calls_complete(const struct checkpoint *cp)
     return cp->pages_done > 0 && !cp->cursor;
 }
 
-/* Page through the window's extensive call data from the checkpoint, each page stored with
- * the checkpoint that says where the next one starts; restart the window when Gong says
- * the cursor expired or the window's count moved under the cursor. */
-static int sync_calls(struct run *r, struct err *e)
+/* Build the indexes the first load went without, once its calls are stored. */
+static int build_indexes(struct run *r, struct err *e)
+{
+    int64_t t0 = isotime_now_ms();
+    int built, rc;
+
+    progress_message(r->p, 0, "building the indexes the first load went without");
+    if ((rc = bulk_build(r->db, &built, e)))
+        return rc;
+    r->deferred = 0;
+    progress_message(r->p, 0, "built %d indexes in %.1f s", built,
+                     (double)(isotime_now_ms() - t0) / 1000.0);
+    return ERR_OK;
+}
+
+/* ---- the pipeline ------------------------------------------------------------------ */
+/* The calls phase and the transcript drain keep one request in flight while the answer
+ * before it is parsed and stored. What to ask next is decided when an answer arrives,
+ * before it is stored: the batch's next page, else a transcript batch when enough are due
+ * (SYNC_BATCH while extensive pages remain, then any), else the window's next extensive
+ * page. The calls of a page not stored yet are not due, and the batch just received is
+ * left out of the next one, so every request is one the serial order would have sent;
+ * only their order differs (the next extensive page goes out while the last one is
+ * stored). A page is stored with its checkpoint as before, so a run stopped at any point
+ * resumes exactly: an answer fetched but not stored is asked for again. */
+
+enum { ASK_NONE, ASK_CALLS, ASK_TRANSCRIPTS };
+
+struct pipe {
+    int calls;          /* the calls phase (extensive pages may be asked for) */
+    int flight;         /* ASK_*: what is in flight */
+    struct tbatch tb;   /* the batch in flight, or just received */
+    struct tbatch next; /* a batch decided while tb is being stored */
+};
+
+/* Submit the request in r->req. */
+static int submit(struct run *r, int what, struct pipe *pp, struct err *e)
+{
+    const char *path = what == ASK_CALLS ? "/v2/calls/extensive" : "/v2/calls/transcript";
+    int rc = fetcher_submit(r->f, 1, path, r->req.data, e);
+
+    pp->flight = rc ? ASK_NONE : what;
+    return rc;
+}
+
+/* Ask for the window's next extensive page (from the checkpoint's cursor). */
+static int ask_calls(struct run *r, struct pipe *pp, struct err *e)
 {
     struct checkpoint *cp = &r->cp;
-    int restarts = 0, moved = 0, rc = ERR_OK;
+    struct request_extensive q = {
+        .from_ms = cp->window_from, .to_ms = cp->window_to, .workspace = r->c->workspace};
+    int rc;
 
-    if (calls_complete(cp))
-        return ERR_OK;
-    for (;;) {
-        struct request_extensive q = {
-            .from_ms = cp->window_from, .to_ms = cp->window_to, .workspace = r->c->workspace};
-        struct calls_put cl = {0};
-        int reread;
-
-        if (!cp->cursor) {
-            cp->cursor_started = isotime_now_ms();
-            restart_pages(cp);
-        }
-        q.cursor = cp->cursor;
-        if ((rc = request_extensive(&q, &r->req, e)))
-            break;
-        rc = fetch(r, 1, "/v2/calls/extensive", parse_calls_v, (void **)&cl.page, e);
-        if (rc == ERR_CURSOR && ++restarts <= CURSOR_RESTARTS) {
-            progress_message(r->p, 0, "paging cursor expired; restarting the window");
-            err_clear(e);
-            restart_pages(cp);
-            r->pc.calls_done = 0;
-            continue;
-        }
-        if (rc)
-            break;
-        if (!cl.page) { /* no calls in the window: that is complete, too */
-            cp->pages_done = 1;
-            cp->calls_total = 0;
-            rc = page_commit(r, NULL, NULL, 1, e);
-            break;
-        }
-        /* Gong's cursor is an offset: a call that vanished (or arrived) since the first page
-         * shifts the later records, and one would be skipped. Read the window again; the
-         * pages already stored are unchanged, so this costs requests only. */
-        reread = cp->pages_done > 0 && cl.page->total_records != cp->calls_total &&
-                 ++moved <= CURSOR_RESTARTS;
-        if (reread) {
-            progress_message(r->p, 0,
-                             "the window's call count changed from %" PRId64 " to %" PRId64
-                             " while paging; reading it again",
-                             cp->calls_total, cl.page->total_records);
-            restart_pages(cp);
-        } else {
-            if (cp->pages_done == 0)
-                cp->calls_total = cl.page->total_records;
-            cp->pages_done++;
-            cp->calls_done += (int64_t)cl.page->n_calls;
-            rc = checkpoint_set_cursor(cp, cl.page->cursor, e);
-        }
-        if (!rc)
-            rc = page_commit(r, put_calls, &cl, 1, e);
-        count_calls(r, &cl.n);
-        parse_calls_free((struct parse_calls_page *)cl.page);
-        if (rc)
-            break;
-        r->pc.calls_done = (long)cp->calls_done;
-        r->pc.calls_total = (long)cp->calls_total;
-        show_progress(r);
-        if (!r->c->no_transcripts && (rc = sync_transcripts(r, SYNC_BATCH, e)))
-            break;
-        if (calls_complete(cp))
-            break;
+    if (!cp->cursor) {
+        cp->cursor_started = isotime_now_ms();
+        restart_pages(cp);
     }
+    q.cursor = cp->cursor;
+    if ((rc = request_extensive(&q, &r->req, e)))
+        return rc;
+    return submit(r, ASK_CALLS, pp, e);
+}
+
+/* Ask for pp->tb's next page (its cursor) or first page. */
+static int ask_transcripts(struct run *r, struct pipe *pp, struct err *e)
+{
+    int rc = request_transcripts(pp->tb.ids, pp->tb.n, pp->tb.cursor, &r->req, e);
+
+    return rc ? rc : submit(r, ASK_TRANSCRIPTS, pp, e);
+}
+
+/* Decide and send the next request (see above). skip: the batch just received, whose
+ * transcripts are not stored yet; a new batch goes to pp->next (or pp->tb when skip is
+ * NULL). Nothing is sent when nothing is left to ask. */
+static int ask_next(struct run *r, struct pipe *pp, struct tbatch *skip, struct err *e)
+{
+    int more_calls = pp->calls && !calls_complete(&r->cp);
+    struct tbatch *b = skip ? &pp->next : &pp->tb;
+    int64_t due = 0;
+    int rc;
+
+    pp->flight = ASK_NONE;
+    if (!r->s->transcripts_skipped) {
+        if ((rc = due_count(r, skip, &due, e)))
+            return rc;
+        if (due >= (more_calls ? SYNC_BATCH : 1)) {
+            if ((rc = tbatch_fill(r, b, skip, e)))
+                return rc;
+            if (b->n) {
+                rc = request_transcripts(b->ids, b->n, NULL, &r->req, e);
+                return rc ? rc : submit(r, ASK_TRANSCRIPTS, pp, e);
+            }
+        }
+    }
+    return more_calls ? ask_calls(r, pp, e) : ERR_OK;
+}
+
+/* Collect the answer in flight and parse it; a body that does not parse is asked for
+ * again (r->req still holds its request). *page is NULL when Gong found nothing. */
+static int collect(struct run *r, int post, const char *path, parse_fn parse, void **page,
+                   struct err *e)
+{
+    struct gong_result res = {0};
+    int rc = ERR_OK;
+
+    *page = NULL;
+    for (int attempt = 0; attempt <= MALFORMED_RETRIES; attempt++) {
+        if (attempt && (rc = fetcher_submit(r->f, post, path, r->req.data, e)))
+            return rc;
+        if ((rc = fetcher_wait(r->f, &r->body, &res, e)))
+            return rc;
+        if (res.empty)
+            return ERR_OK;
+        rc = parse(r->body.data, r->body.len, page, e);
+        if (rc != ERR_PARSE)
+            return rc;
+        progress_message(r->p, 0, "%s: %s; asking again", path, e->msg);
+    }
+    return err_wrap(e, "%s still malformed after %d attempts", path, MALFORMED_RETRIES + 1);
+}
+
+/* A transcript answer arrived: ask for what comes next, then store it (and, at the batch's
+ * end, mark what Gong did not return as waiting). */
+static int on_transcripts(struct run *r, struct pipe *pp, struct err *e)
+{
+    struct transcripts_put tp = {0};
+    struct tbatch *b = &pp->tb;
+    int rc, last;
+
+    pp->flight = ASK_NONE;
+    rc = collect(r, 1, "/v2/calls/transcript", parse_transcripts_v, (void **)&tp.page, e);
+    if (is_forbidden(rc, e)) {
+        r->s->transcripts_skipped = 1;
+        snprintf(r->s->left_out, sizeof r->s->left_out,
+                 "transcripts (token lacks api:calls:read:transcript; they stay queued)");
+        progress_message(r->p, 1, "transcripts skipped: %s", e->msg);
+        err_clear(e);
+        tbatch_release(b);
+        return ask_next(r, pp, NULL, e);
+    }
+    if (rc)
+        return rc;
+    for (size_t i = 0; tp.page && i < tp.page->n_items; i++)
+        for (size_t j = 0; j < b->n; j++)
+            if (!b->got[j] && strcmp(b->ids[j], tp.page->items[i].call_id) == 0)
+                b->got[j] = 1;
+    free(b->cursor);
+    b->cursor = tp.page && tp.page->cursor ? strdup(tp.page->cursor) : NULL;
+    last = !b->cursor;
+    rc = last ? ask_next(r, pp, b, e) : ask_transcripts(r, pp, e);
+    if (!rc && tp.page)
+        rc = page_commit(r, put_transcripts, &tp, 0, e);
+    r->s->transcripts += tp.n.n_new + tp.n.n_updated;
+    r->pc.transcripts = r->s->transcripts;
+    parse_transcripts_free((struct parse_transcripts_page *)tp.page);
+    if (!rc && last) { /* what Gong did not return is not ready yet: ask again later */
+        struct waiting_put w = {(const char *const *)b->ids, 0};
+
+        for (size_t j = 0; j < b->n; j++)
+            if (!b->got[j]) {
+                char *tmp = b->ids[w.n];
+
+                b->ids[w.n++] = b->ids[j];
+                b->ids[j] = tmp;
+            }
+        if (w.n)
+            rc = page_commit(r, put_waiting, &w, 0, e);
+        r->pc.transcripts_done += (long)b->n;
+    }
+    if (last) { /* the batch decided meanwhile (if any) is the one in flight */
+        tbatch_release(b);
+        *b = pp->next;
+        memset(&pp->next, 0, sizeof pp->next);
+    }
+    show_progress(r);
+    return rc;
+}
+
+/* An extensive page arrived: move the checkpoint, ask for what comes next, store the page
+ * with the checkpoint; restart the window when Gong says the cursor expired or the
+ * window's count moved under the cursor. */
+static int on_calls(struct run *r, struct pipe *pp, int *restarts, int *moved, struct err *e)
+{
+    struct checkpoint *cp = &r->cp;
+    struct calls_put cl = {0};
+    int reread, rc;
+
+    pp->flight = ASK_NONE;
+    rc = collect(r, 1, "/v2/calls/extensive", parse_calls_v, (void **)&cl.page, e);
+    if (rc == ERR_CURSOR && ++*restarts <= CURSOR_RESTARTS) {
+        progress_message(r->p, 0, "paging cursor expired; restarting the window");
+        err_clear(e);
+        restart_pages(cp);
+        r->pc.calls_done = 0;
+        return ask_calls(r, pp, e);
+    }
+    if (rc)
+        return rc;
+    if (!cl.page) { /* no calls in the window: that is complete, too */
+        cp->pages_done = 1;
+        cp->calls_total = 0;
+        if ((rc = page_commit(r, NULL, NULL, 1, e)) == ERR_OK && r->deferred)
+            rc = build_indexes(r, e);
+        return rc;
+    }
+    /* Gong's cursor is an offset: a call that vanished (or arrived) since the first page
+     * shifts the later records, and one would be skipped. Read the window again; the
+     * pages already stored are unchanged, so this costs requests only. */
+    reread = cp->pages_done > 0 && cl.page->total_records != cp->calls_total &&
+             ++*moved <= CURSOR_RESTARTS;
+    if (reread) {
+        progress_message(r->p, 0,
+                         "the window's call count changed from %" PRId64 " to %" PRId64
+                         " while paging; reading it again",
+                         cp->calls_total, cl.page->total_records);
+        restart_pages(cp);
+    } else {
+        if (cp->pages_done == 0)
+            cp->calls_total = cl.page->total_records;
+        cp->pages_done++;
+        cp->calls_done += (int64_t)cl.page->n_calls;
+        rc = checkpoint_set_cursor(cp, cl.page->cursor, e);
+    }
+    if (!rc)
+        rc = reread ? ask_calls(r, pp, e) : ask_next(r, pp, NULL, e);
+    if (!rc)
+        rc = page_commit(r, put_calls, &cl, 1, e);
+    count_calls(r, &cl.n);
+    parse_calls_free((struct parse_calls_page *)cl.page);
+    if (rc)
+        return rc;
+    r->pc.calls_done = (long)cp->calls_done;
+    r->pc.calls_total = (long)cp->calls_total;
+    if (calls_complete(cp)) /* what is left is the transcripts' drain */
+        r->pc.phase = PROGRESS_TRANSCRIPTS;
+    show_progress(r);
+    if (calls_complete(cp) && r->deferred) /* overlaps the request in flight, if any */
+        rc = build_indexes(r, e);
+    return rc;
+}
+
+/* Run the pipeline until nothing is left to ask: the window's extensive pages with the
+ * transcripts due meanwhile (calls 1), or the transcripts due (calls 0). */
+static int pump(struct run *r, int calls, struct err *e)
+{
+    struct pipe pp = {.calls = calls};
+    int restarts = 0, moved = 0, rc;
+
+    if (calls && calls_complete(&r->cp))
+        return ERR_OK;
+    if (!calls && r->s->transcripts_skipped)
+        return ERR_OK;
+    if (calls && (rc = bulk_defer(r->db, &r->deferred, e))) /* a first load: see bulk.h */
+        return rc;
+    rc = calls ? ask_calls(r, &pp, e) : ask_next(r, &pp, NULL, e);
+    while (!rc && pp.flight != ASK_NONE)
+        rc = pp.flight == ASK_CALLS ? on_calls(r, &pp, &restarts, &moved, e)
+                                    : on_transcripts(r, &pp, e);
+    if (fetcher_busy(r->f)) { /* stopped with a request in flight: count it, drop it */
+        struct gong_result res;
+        struct err ignore = {0};
+
+        fetcher_wait(r->f, &r->body, &res, &ignore);
+    }
+    tbatch_release(&pp.tb);
+    tbatch_release(&pp.next);
     return rc;
 }
 
@@ -669,20 +832,30 @@ int sync_run(const struct config *c, sqlite3 *db, struct gong_client *g, struct 
     buf_init(&r.req, 0);
     buf_init(&r.body, 0);
     utc_day(r.today);
-    if ((rc = checkpoint_load(db, &r.cp, e)))
+    /* a page dirtied by many page transactions is copied into the file once per checkpoint:
+     * fewer, larger checkpoints write each such page fewer times (sqlite3_close checkpoints
+     * what is left) */
+    if ((rc = db_exec(db, "PRAGMA wal_autocheckpoint = " SYNC_WAL_PAGES, e)) ||
+        (rc = checkpoint_load(db, &r.cp, e)))
         goto done;
     if ((rc = store_open(db, &r.st, e)))
         goto done;
+    if (!(r.f = fetcher_new(g, e))) {
+        rc = e->code;
+        store_free(r.st);
+        r.st = NULL;
+        goto done;
+    }
     s->transcripts_skipped = c->no_transcripts;
     if ((rc = begin_window(&r, e)))
         goto done;
     if ((rc = sync_users(&r, e)))
         goto done;
-    if ((rc = sync_calls(&r, e)))
+    if ((rc = pump(&r, 1, e)))
         goto done;
     r.pc.phase = PROGRESS_TRANSCRIPTS;
     show_progress(&r);
-    if ((rc = sync_transcripts(&r, 1, e)))
+    if ((rc = pump(&r, 0, e)))
         goto done;
     if (c->refresh_deals && (rc = refresh_deals(&r, s->window_from, e)))
         goto done;
@@ -697,6 +870,7 @@ done:
         s->transcripts_waiting = count_waiting(db);
     }
     store_free(r.st);
+    fetcher_free(r.f);
     checkpoint_release(&r.cp);
     buf_release(&r.req);
     buf_release(&r.body);

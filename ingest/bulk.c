@@ -1,0 +1,118 @@
+/* bulk: dropping the secondary indexes a first load does not read, and building them once
+ * its calls are stored (see bulk.h). Nothing here remembers what was dropped: an index of
+ * the list that is missing from sqlite_schema is one to build, so a load killed at any
+ * point is repaired by the next bulk_build(). */
+#include "bulk.h"
+
+#include <stdio.h>
+
+#include "db.h"
+
+#include "banned.h"
+
+const struct bulk_index bulk_deferred[] = {
+    {"crm_fields_call", "CREATE INDEX crm_fields_call ON crm_fields(call_id, timing)"},
+    {"deals_key", "CREATE UNIQUE INDEX deals_key ON deals(call_id, timing, ifnull(deal_id, ''))"},
+    {"parties_speaker", "CREATE INDEX parties_speaker ON parties(call_id, speaker_id)"},
+    {"parties_user", "CREATE INDEX parties_user ON parties(user_id)"},
+    {"calls_primary_user", "CREATE INDEX calls_primary_user ON calls(primary_user_id)"},
+    {"call_metrics_rep", "CREATE INDEX call_metrics_rep ON call_metrics(rep_user_id)"},
+    {"key_points_call", "CREATE INDEX key_points_call ON key_points(call_id)"},
+    {"action_items_call", "CREATE INDEX action_items_call ON action_items(call_id)"},
+    {"call_structure_call", "CREATE INDEX call_structure_call ON call_structure(call_id)"},
+    {"speakers_call", "CREATE INDEX speakers_call ON speakers(call_id)"},
+};
+const unsigned bulk_n_deferred = sizeof bulk_deferred / sizeof bulk_deferred[0];
+
+/* *yes: an index of that name exists. */
+static int has_index(sqlite3_stmt *st, const char *name, int *yes, struct err *e)
+{
+    int rc;
+
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    *yes = rc == SQLITE_ROW;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? ERR_OK : db_error(sqlite3_db_handle(st), e,
+                                                                     "read the schema");
+}
+
+static const char has_sql[] = "SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?1";
+
+int bulk_defer(sqlite3 *db, int *dropped, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    char sql[96];
+    int rc, yes, empty;
+
+    *dropped = 0;
+    if ((rc = db_begin(db, e)))
+        return err_wrap(e, "defer indexes");
+    if ((rc = db_prepare(db, "SELECT NOT EXISTS (SELECT 1 FROM calls)", &st, e)))
+        goto done;
+    rc = sqlite3_step(st);
+    empty = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
+    rc = rc == SQLITE_ROW ? ERR_OK : db_error(db, e, "count calls");
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc || !empty)
+        goto done;
+    if ((rc = db_prepare(db, has_sql, &st, e)))
+        goto done;
+    for (unsigned i = 0; i < bulk_n_deferred && !rc; i++) {
+        if ((rc = has_index(st, bulk_deferred[i].name, &yes, e)) || !yes)
+            continue;
+        snprintf(sql, sizeof sql, "DROP INDEX \"%s\"", bulk_deferred[i].name);
+        if (!(rc = db_exec(db, sql, e)))
+            ++*dropped;
+    }
+done:
+    sqlite3_finalize(st);
+    if (!rc)
+        rc = db_commit(db, e);
+    if (rc) {
+        db_rollback(db);
+        *dropped = 0;
+        return err_wrap(e, "defer indexes");
+    }
+    return ERR_OK;
+}
+
+int bulk_build(sqlite3 *db, int *built, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    char sql[96];
+    int rc, yes, stats = 0;
+
+    *built = 0;
+    if ((rc = db_begin(db, e)))
+        return err_wrap(e, "build indexes");
+    if ((rc = db_prepare(db, "SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'", &st, e)))
+        goto done;
+    stats = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    st = NULL;
+    if ((rc = db_prepare(db, has_sql, &st, e)))
+        goto done;
+    for (unsigned i = 0; i < bulk_n_deferred && !rc; i++) {
+        if ((rc = has_index(st, bulk_deferred[i].name, &yes, e)) || yes)
+            continue;
+        if ((rc = db_exec(db, bulk_deferred[i].sql, e)))
+            break;
+        ++*built;
+        /* statistics for the new index, as PRAGMA optimize would read them */
+        snprintf(sql, sizeof sql, "ANALYZE \"%s\"", bulk_deferred[i].name);
+        if (stats && (rc = db_exec(db, "PRAGMA analysis_limit = 1000", e)) == ERR_OK)
+            rc = db_exec(db, sql, e);
+    }
+done:
+    sqlite3_finalize(st);
+    if (!rc)
+        rc = db_commit(db, e);
+    if (rc) {
+        db_rollback(db);
+        *built = 0;
+        return err_wrap(e, "build indexes");
+    }
+    return ERR_OK;
+}

@@ -1,0 +1,43 @@
+/* bulk: the secondary indexes a first load goes without.
+ *
+ * Inserting calls in Gong's time order into indexes keyed by the random call id dirties
+ * about one index page per call in each of them at every page's commit, and each of those
+ * pages is written twice (WAL, then checkpoint): write amplification that grows with the
+ * mirror. A first load (the calls table still empty when the calls phase begins) drops the
+ * indexes in bulk_deferred, which the ingest never reads while it stores new calls (store.c
+ * reads and deletes child rows only for calls already in the mirror), and builds them when
+ * the window's calls are all stored: one sorted pass each.
+ *
+ * Only indexes whose absence keeps every query linear are deferred: those the query tool
+ * uses for one call's rows (show), in uncorrelated IN lists (filters by rep) or not at all.
+ * The ones correlated subqueries need for every call (interaction_stats_call, topics_call,
+ * trackers_call and deals_call, which analyses and call_facts read per call) are kept.
+ * A load stopped before its end leaves them missing: the next ingest builds them when it
+ * starts (bulk_build), and until then the query tool answers the same, a little slower
+ * where it reads one call's key points, action items or structure (a table scan). */
+#ifndef CALLMINE_BULK_H
+#define CALLMINE_BULK_H
+
+#include <sqlite3.h>
+
+#include "err.h"
+
+/* The deferred indexes, exactly as the migrations create them (sqlite_schema.sql). */
+struct bulk_index {
+    const char *name;
+    const char *sql;
+};
+extern const struct bulk_index bulk_deferred[];
+extern const unsigned bulk_n_deferred;
+
+/* Drop the deferred indexes that exist, in one transaction, when the calls table is empty.
+ * *dropped is how many were dropped (0: calls not empty, or none there). ERR_DB on
+ * failure, with nothing changed. */
+int bulk_defer(sqlite3 *db, int *dropped, struct err *e);
+
+/* Create the deferred indexes that are missing, in one transaction, and give them
+ * planner statistics when the file has some. *built is how many (0: none missing).
+ * ERR_DB (ERR_IO when the disk is full) on failure, with nothing changed. */
+int bulk_build(sqlite3 *db, int *built, struct err *e);
+
+#endif
