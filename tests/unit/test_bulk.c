@@ -32,7 +32,7 @@ static char *index_schema(sqlite3 *db)
 {
     sqlite3_stmt *st = NULL;
     sqlite3_str *s = sqlite3_str_new(db);
-    char *out;
+    char *out, *copy;
 
     if (sqlite3_prepare_v2(db,
                            "SELECT name, ifnull(sql, '') FROM sqlite_schema WHERE type = 'index' "
@@ -43,7 +43,9 @@ static char *index_schema(sqlite3 *db)
                                 sqlite3_column_text(st, 1));
     sqlite3_finalize(st);
     out = sqlite3_str_finish(s);
-    return out ? strdup(out) : NULL;
+    copy = out ? strdup(out) : NULL;
+    sqlite3_free(out);
+    return copy;
 }
 
 static int has_index(sqlite3 *db, const char *name)
