@@ -224,8 +224,14 @@ int backfill_run(sqlite3 *db, struct progress *p, volatile int *stop, struct bac
     s->ran = 1;
     if ((rc = store_open(db, &x.st, e)))
         return err_wrap(e, "backfill");
-    for (size_t i = 0; i < sizeof passes / sizeof passes[0] && !rc; i++)
-        rc = run_pass(db, &passes[i], &x, p, stop, s, e);
+    for (size_t i = 0; i < sizeof passes / sizeof passes[0] && !rc; i++) {
+        struct backfill_summary one = {0};
+
+        rc = run_pass(db, &passes[i], &x, p, stop, &one, e);
+        /* the transcripts given their rows: each pass reads the same ones */
+        s->filled = one.filled > s->filled ? one.filled : s->filled;
+        s->skipped = one.skipped > s->skipped ? one.skipped : s->skipped;
+    }
     store_free(x.st);
     if (!rc && (rc = db_exec(db, "DELETE FROM meta WHERE key = 'backfill'", e)))
         err_wrap(e, "backfill: finish");

@@ -22,8 +22,9 @@
 
 struct backfill_summary {
     int ran;        /* meta 'backfill' was present: the passes ran */
-    long filled;    /* transcripts given their rows, summed over the passes */
-    long skipped;   /* transcripts that could not be read (corrupt): no rows, a warning each */
+    long filled;    /* transcripts given their rows (the most any pass filled) */
+    long skipped;   /* transcripts that could not be read (corrupt): no rows, a warning each
+                     * (the most any pass skipped) */
     double seconds; /* wall time of the passes */
 };
 
