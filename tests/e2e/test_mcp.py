@@ -271,8 +271,10 @@ def test_hostile_file_is_served_without_loading_or_running_anything(mirror, tmp_
     assert len(out) == len(lines)
     assert not marker.exists(), "a hostile file loaded code"
     by_id = {m["id"]: m["result"] for m in out}
-    for i in (12, 13):  # list_values, find_calls read the hostile view: refused, not run
-        assert by_id[i]["isError"] is True, by_id[i]
+    for i in (12, 13):  # list_values, find_calls read call_facts: the program's own view
+        assert by_id[i]["isError"] is False, by_id[i]  # (a TEMP view), never the file's
+    assert by_id[12]["structuredContent"]["values"], by_id[12]
+    assert by_id[13]["structuredContent"]["total"] > 0, by_id[13]
     assert by_id[17]["isError"] is True and by_id[19]["isError"] is True
     assert by_id[18]["isError"] is True and "stopped after 5 s" in by_id[18]["content"][0]["text"]
     assert by_id[14]["isError"] is False  # search does not read call_facts
