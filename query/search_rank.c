@@ -156,6 +156,8 @@ void search_rank_sort(struct search_rank *r)
         }
         r->c[k].score = s;
     }
+    if (r->n == 0) /* nothing to order (and qsort must not be given NULL) */
+        return;
     qsort(r->c, r->n, sizeof *r->c, by_call);
     for (size_t k = 0; k < r->n; k++)
         r->c[k].nth = k && r->c[k].rowid >> 20 == r->c[k - 1].rowid >> 20 &&
