@@ -84,25 +84,12 @@ deps:
 	  if [ "$$(id -u)" != 0 ]; then echo "deps: run as root, or install: $(DEB_PKGS)" >&2; exit 1; fi; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS) >/dev/null; \
 	fi
-	@# Node and npm for the MCP SDK client test, each only when missing (a Node from elsewhere
-	@# that brings its own npm is kept as it is)
-	@missing=""; command -v node >/dev/null 2>&1 || missing="nodejs"; \
-	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
-	if [ -n "$$missing" ]; then \
-	  echo "deps: missing $$missing; installing with apt-get" >&2; \
-	  if [ "$$(id -u)" != 0 ]; then echo "deps: run as root, or install: $$missing" >&2; exit 1; fi; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	fi
-	@$(MAKE) --no-print-directory tests/mcp/node_modules/.package-lock.json
 
-# the MCP SDK client test's packages, from the committed lock file, when missing or stale
-tests/mcp/node_modules/.package-lock.json: tests/mcp/package-lock.json tests/mcp/package.json
-	cd tests/mcp && npm ci --no-audit --no-fund --loglevel=error
-
-# npm-deps: for each folder of NPM_DIRS (the browser-driven tests), Debian's nodejs and npm
-# when missing, then `npm ci` when the folder's node_modules is missing or older than its
-# committed package-lock.json. `make npm-deps NPM_DIRS=tests/browser` does one folder.
-NPM_DIRS ?= tests/browser
+# npm-deps: for each folder of NPM_DIRS (the tests driven from Node: the report in a browser,
+# the MCP server through the official SDK client), Debian's nodejs and npm when missing, then
+# `npm ci` when the folder's node_modules is missing or older than its committed
+# package-lock.json. `make npm-deps NPM_DIRS=tests/browser` does one folder.
+NPM_DIRS ?= tests/browser tests/mcp
 .PHONY: npm-deps
 npm-deps:
 	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \

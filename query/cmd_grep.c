@@ -57,20 +57,10 @@ static const char grep_help_tail[] =
 
 /* ---- running --------------------------------------------------------------------------- */
 
-/* The ids of the calls the filters select, oldest first. A call without a transcript is
- * skipped by the worker that finds none (cheaper than asking here). */
-static int load_cands(struct grep *g, sqlite3 *db, struct err *e)
+int grep_add_candidates(struct grep *g, sqlite3_stmt *st, struct err *e)
 {
-    struct buf q;
-    sqlite3_stmt *st = NULL;
-    int rc, step;
+    int rc = ERR_OK, step;
 
-    buf_init(&q, 0);
-    if ((rc = buf_puts(&q, "SELECT calls.id FROM calls WHERE ", e)) ||
-        (rc = filter_sql(&g->f, &q, e)) ||
-        (rc = buf_puts(&q, " ORDER BY calls.started, calls.id", e)) ||
-        (rc = cmd_prepare(db, q.data, &st, e)) || (rc = filter_bind(&g->f, st, e)))
-        goto done;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *v = (const char *)sqlite3_column_text(st, 0);
 
@@ -80,18 +70,35 @@ static int load_cands(struct grep *g, sqlite3 *db, struct err *e)
             size_t cap = g->cap_cands ? g->cap_cands * 2 : 1024;
             size_t *p = realloc(g->cands, cap * sizeof *p);
 
-            if (!p) {
-                rc = err_set(e, ERR_NOMEM, "grep: out of memory");
-                goto done;
-            }
+            if (!p)
+                return err_set(e, ERR_NOMEM, "select calls: out of memory");
             g->cands = p, g->cap_cands = cap;
         }
         g->cands[g->n_cands++] = g->ids.len;
         if ((rc = buf_append(&g->ids, v, (size_t)sqlite3_column_bytes(st, 0) + 1, e)))
-            goto done;
+            return rc;
     }
     if (step != SQLITE_DONE)
-        rc = err_set(e, ERR_DB, "grep: select calls: %s", sqlite3_errmsg(db));
+        rc = err_set(e, ERR_DB, "select calls: %s", sqlite3_errmsg(sqlite3_db_handle(st)));
+    return rc;
+}
+
+/* The ids of the calls the filters select, oldest first. A call without a transcript is
+ * skipped by the worker that finds none (cheaper than asking here). */
+static int load_cands(struct grep *g, sqlite3 *db, struct err *e)
+{
+    struct buf q;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    buf_init(&q, 0);
+    if ((rc = buf_puts(&q, "SELECT calls.id FROM calls WHERE ", e)) ||
+        (rc = filter_sql(&g->f, &q, e)) ||
+        (rc = buf_puts(&q, " ORDER BY calls.started, calls.id", e)) ||
+        (rc = cmd_prepare(db, q.data, &st, e)) || (rc = filter_bind(&g->f, st, e)))
+        goto done;
+    if ((rc = grep_add_candidates(g, st, e)))
+        err_wrap(e, "grep");
 done:
     sqlite3_finalize(st);
     buf_release(&q);

@@ -111,6 +111,10 @@ static inline const char *grep_cand_id(const struct grep *g, size_t call)
 void grep_init(struct grep *g, const struct cmd_ctx *c);
 void grep_release(struct grep *g);
 
+/* Append the call ids that st (a prepared SELECT of one id column) yields to g's candidates,
+ * in its order. ERR_NOMEM or ERR_DB ("select calls: ...") on failure; st is not finalized. */
+int grep_add_candidates(struct grep *g, sqlite3_stmt *st, struct err *e);
+
 /* Compile the pattern, select and thin the candidate calls and print the hits (grep_out.h),
  * as `callmine-query grep` does; stops early at max_hits or the deadline. (cmd_grep.c) */
 int grep_execute(struct grep *g, struct err *e);

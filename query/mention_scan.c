@@ -27,32 +27,10 @@ static const char cands_sql[] =
 static int load_cands(struct grep *g, sqlite3 *db, struct err *e)
 {
     sqlite3_stmt *st = NULL;
-    int rc, step;
+    int rc;
 
-    if ((rc = cmd_prepare(db, cands_sql, &st, e)))
-        return rc;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *v = (const char *)sqlite3_column_text(st, 0);
-
-        if (!v)
-            continue;
-        if (g->n_cands == g->cap_cands) {
-            size_t cap = g->cap_cands ? g->cap_cands * 2 : 1024;
-            size_t *p = realloc(g->cands, cap * sizeof *p);
-
-            if (!p) {
-                rc = err_set(e, ERR_NOMEM, "mentions: out of memory");
-                goto done;
-            }
-            g->cands = p, g->cap_cands = cap;
-        }
-        g->cands[g->n_cands++] = g->ids.len;
-        if ((rc = buf_append(&g->ids, v, (size_t)sqlite3_column_bytes(st, 0) + 1, e)))
-            goto done;
-    }
-    if (step != SQLITE_DONE)
-        rc = err_set(e, ERR_DB, "mentions: select the calls: %s", sqlite3_errmsg(db));
-done:
+    if (!(rc = cmd_prepare(db, cands_sql, &st, e)) && (rc = grep_add_candidates(g, st, e)))
+        err_wrap(e, "mentions");
     sqlite3_finalize(st);
     return rc;
 }

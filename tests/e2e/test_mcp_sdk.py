@@ -34,7 +34,7 @@ def test_the_sdk_client_lists_and_calls_every_tool(mirror):
     if not node:
         pytest.skip("node is not installed (make test installs it)")
     assert (MCP_TESTS / "node_modules" / "@modelcontextprotocol" / "sdk").is_dir(), \
-        "tests/mcp/node_modules is missing: run `make deps` or `npm ci` in tests/mcp"
+        "tests/mcp/node_modules is missing: run `make npm-deps` or `npm ci` in tests/mcp"
     env = {**os.environ, "CALLMINE_MCP_DB": str(mirror), "CALLMINE_BIN": str(BIN)}
     p = subprocess.run([node, "--test"], cwd=MCP_TESTS, env=env, capture_output=True,
                        text=True, timeout=300)
