@@ -123,6 +123,18 @@ def run_ingest(db, *args, server=None, env=None, timeout=300, check=None):
     return p
 
 
+def ingested_mirror(d, calls, seed, window=("--from", "2024-01-01", "--to", "2024-06-01")):
+    """d/m.db: a mirror of `calls` fake calls (seed) ingested once, unthrottled, over window
+    (default the first five months of 2024, where the fake server's calls start)."""
+    srv = FakeGong(d, calls=calls, seed=seed, rate=0)
+    try:
+        db = d / "m.db"
+        run_ingest(db, *window, server=srv, check=0)
+    finally:
+        srv.stop()
+    return db
+
+
 def run_query(db, *args, env=None, timeout=300, check=0, input=None):
     cmd = [QUERY, "--db", str(db), *map(str, args)]
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import QUERY, FakeGong, run_ingest
+from conftest import QUERY, ingested_mirror
 from test_hostile import EVIL_C
 
 TOOLS = ["status", "describe_schema", "list_values", "find_calls", "get_call",
@@ -23,14 +23,7 @@ TOOLS = ["status", "describe_schema", "list_values", "find_calls", "get_call",
 
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory):
-    d = tmp_path_factory.mktemp("mcp")
-    srv = FakeGong(d, calls=80, seed=9, rate=0)
-    try:
-        db = d / "m.db"
-        run_ingest(db, "--from", "2024-01-01", "--to", "2024-06-01", server=srv, check=0)
-    finally:
-        srv.stop()
-    return db
+    return ingested_mirror(tmp_path_factory.mktemp("mcp"), calls=80, seed=9)
 
 
 def serve(db, lines, *flags, timeout=60, env=None):

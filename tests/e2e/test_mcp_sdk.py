@@ -12,21 +12,14 @@ import subprocess
 
 import pytest
 
-from conftest import BIN, ROOT, FakeGong, run_ingest
+from conftest import BIN, ROOT, ingested_mirror
 
 MCP_TESTS = ROOT / "tests" / "mcp"
 
 
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory):
-    d = tmp_path_factory.mktemp("mcp-sdk")
-    srv = FakeGong(d, calls=120, seed=3, rate=0)
-    try:
-        db = d / "m.db"
-        run_ingest(db, "--from", "2024-01-01", "--to", "2024-06-01", server=srv, check=0)
-    finally:
-        srv.stop()
-    return db
+    return ingested_mirror(tmp_path_factory.mktemp("mcp-sdk"), calls=120, seed=3)
 
 
 def test_the_sdk_client_lists_and_calls_every_tool(mirror):

@@ -17,7 +17,7 @@ import zlib
 
 import pytest
 
-from conftest import FakeGong, connect, ingest_env, run_ingest, run_query, transcript_lines
+from conftest import FakeGong, connect, ingest_env, ingested_mirror, run_ingest, run_query, transcript_lines
 
 HIT_KEYS = ["call_id", "title", "started", "speaker_id", "speaker_name", "affiliation",
             "start_ms", "text", "snippet", "score", "url"]
@@ -25,14 +25,7 @@ HIT_KEYS = ["call_id", "title", "started", "speaker_id", "speaker_name", "affili
 
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory):
-    d = tmp_path_factory.mktemp("search")
-    srv = FakeGong(d, calls=150, seed=5, rate=0)
-    try:
-        db = d / "m.db"
-        run_ingest(db, "--from", "2024-01-01", "--to", "2024-06-01", server=srv, check=0)
-    finally:
-        srv.stop()
-    return db
+    return ingested_mirror(tmp_path_factory.mktemp("search"), calls=150, seed=5)
 
 
 def fold(s):
