@@ -398,6 +398,12 @@ int filter_has_deal_terms(const struct filter *f)
     return f->n_stages || f->has_min_amount || f->has_max_amount || f->owner || f->has_size;
 }
 
+int filter_is_set(const struct filter *f)
+{
+    return f->has_from || f->has_to || f->rep || f->participant || filter_has_deal_terms(f) ||
+           f->outcomes || f->where;
+}
+
 /* ---- SQL --------------------------------------------------------------------------------- */
 
 int filter_deal_rows(const struct filter *f, const char *alias, struct buf *b, struct err *e)

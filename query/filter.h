@@ -100,6 +100,9 @@ int filter_option(struct filter *f, int opt, const char *arg, struct err *e);
 /* Whether any filter on the call's deal is set (stage, amounts, owner, company size). */
 int filter_has_deal_terms(const struct filter *f);
 
+/* Whether any filter is set (else filter_sql selects every call). */
+int filter_is_set(const struct filter *f);
+
 /* Append the condition over `calls` to b: "(1)" when no filter is set. Every term is a
  * non-correlated `calls.id IN (SELECT ...)` (or a comparison on calls' own columns), so
  * the plan stays linear in the mirror whatever the statistics. */

@@ -376,7 +376,7 @@ static int prepare_main(struct run *r, sqlite3_stmt **st, struct err *e)
     buf_init(&cond, 0);
     if ((rc = filter_sql(o->f, &cond, e)))
         goto done;
-    all = strcmp(cond.data, "1") == 0 || strcmp(cond.data, "(1)") == 0; /* no filter */
+    all = !filter_is_set(o->f);
     if (!all) {
         if ((rc = select_calls(r->db, o, cond.data, &r->keep, e)))
             goto done;
