@@ -76,20 +76,6 @@ def on_pty(args, cols=100, rows=30, env=None, timeout=30):
     return rc, out.decode("utf-8", "replace").replace("\r\n", "\n")
 
 
-def to_v2(path):
-    """A version-1 minimirror file to schema version 2 with call_metrics filled (what
-    minimirror does itself once the semantic layer's test helpers are in)."""
-    db = sqlite3.connect(str(path), isolation_level=None)
-    if db.execute("PRAGMA user_version").fetchone()[0] < 2:
-        db.executescript("BEGIN;" + (ROOT / "sql" / "002-semantic.sql").read_text() +
-                         "PRAGMA user_version = 2; COMMIT;")
-        db.enable_load_extension(True)
-        db.load_extension(str(BIN / "callmine"))
-        db.executescript("BEGIN;" + (ROOT / "tools" / "dev" / "fill_metrics.sql").read_text() +
-                         "DELETE FROM meta WHERE key = 'backfill'; COMMIT;")
-    db.close()
-
-
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory):
     path = tmp_path_factory.mktemp("terminal") / "terminal.db"
@@ -151,7 +137,6 @@ def mirror(tmp_path_factory):
         m.transcript(cid, [(0, 1000, "r1", f"pricing one {i}"), (2000, 3000, "r1",
                                                                "pricing two, pricing three")])
     m.close()
-    to_v2(path)
     return path
 
 
