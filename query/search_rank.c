@@ -43,6 +43,19 @@ static void tf_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context
     sqlite3_result_blob(ctx, out, 8 + 2 * np, SQLITE_TRANSIENT);
 }
 
+/* callmine_longest_phrase(search_sentences): the most tokens in one phrase of the query. */
+static void longest_phrase_fn(const Fts5ExtensionApi *api, Fts5Context *fts,
+                              sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    int np = api->xPhraseCount(fts), longest = 0;
+
+    (void)argc, (void)argv;
+    for (int i = 0; i < np; i++)
+        if (api->xPhraseSize(fts, i) > longest)
+            longest = api->xPhraseSize(fts, i);
+    sqlite3_result_int(ctx, longest);
+}
+
 int search_rank_register(sqlite3 *db, struct err *e)
 {
     fts5_api *api = NULL;
@@ -54,7 +67,9 @@ int search_rank_register(sqlite3 *db, struct err *e)
     }
     sqlite3_finalize(st);
     if (!api || api->iVersion < 2 ||
-        api->xCreateFunction(api, "callmine_tf", NULL, tf_fn, NULL) != SQLITE_OK)
+        api->xCreateFunction(api, "callmine_tf", NULL, tf_fn, NULL) != SQLITE_OK ||
+        api->xCreateFunction(api, "callmine_longest_phrase", NULL, longest_phrase_fn, NULL) !=
+            SQLITE_OK)
         return err_set(e, ERR_DB, "search: this SQLite library has no FTS5");
     return ERR_OK;
 }
@@ -104,6 +119,20 @@ int search_rank_add(struct search_rank *r, int64_t rowid, const void *tf, size_t
     }
     r->n++;
     return ERR_OK;
+}
+
+void search_rank_drop(struct search_rank *r, size_t from, size_t k)
+{
+    size_t np = (size_t)(r->phrases > 0 ? r->phrases : 0);
+
+    if (k == 0 || from >= r->n)
+        return;
+    if (k > r->n - from)
+        k = r->n - from;
+    memmove(r->c + from, r->c + from + k, (r->n - from - k) * sizeof *r->c);
+    if (np)
+        memmove(r->tf + from * np, r->tf + (from + k) * np, (r->n - from - k) * np * 2);
+    r->n -= k;
 }
 
 /* Best first; among equal scores a call's first sentence before any call's second, then the

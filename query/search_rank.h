@@ -4,8 +4,9 @@
  * and its idf counts each phrase's rows with a scan of the whole doclist: for a word in a
  * third of 7 million sentences that is seconds. Here an auxiliary function,
  * callmine_tf(search_sentences), gives each matching row's instance count per query phrase
- * (and the index's row count); the caller reads the matches newest first (rowid order
- * descending, which FTS5 streams), at most a window of them, and scores them in C:
+ * (and the index's row count); the caller reads the newest matches, at most a window of
+ * them, and scores them in C (callmine_longest_phrase(search_sentences) tells it whether
+ * the query has a phrase of several tokens, which FTS5 reads backwards at half speed):
  *
  *     score = sum over phrases i of idf_i * tf_i * (k1 + 1) / (tf_i + k1),  k1 = 1.2
  *     idf_i = ln((N - n_i + 0.5) / (n_i + 0.5)), at least 1e-6 (FTS5's bm25 idf)
@@ -41,7 +42,8 @@ struct search_rank {
     int64_t rows; /* N: the index's rows */
 };
 
-/* Register callmine_tf on db's FTS5 (once per connection is enough; again is harmless).
+/* Register callmine_tf and callmine_longest_phrase on db's FTS5 (once per connection is
+ * enough; again is harmless).
  * ERR_DB when db has no FTS5. */
 int search_rank_register(sqlite3 *db, struct err *e);
 
@@ -50,6 +52,9 @@ void search_rank_release(struct search_rank *r);
 
 /* Add a matching row: its rowid and the callmine_tf blob of the row. ERR_NOMEM. */
 int search_rank_add(struct search_rank *r, int64_t rowid, const void *tf, size_t n, struct err *e);
+
+/* Remove the k rows of the window from position from on (added order). */
+void search_rank_drop(struct search_rank *r, size_t from, size_t k);
 
 /* Score every row of the window and sort best first; among equal scores each call's first
  * sentence comes before any call's second (and so on), then the larger rowid (newer). */

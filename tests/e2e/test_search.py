@@ -210,3 +210,37 @@ def test_index_tables_that_are_not_callmines_are_refused(mirror, tmp_path, sabot
     con.close()
     p = run_query(db, "search", "pricing", check=1, timeout=20)
     assert len(p.stderr.splitlines()) == 1 and "search index" in p.stderr, p.stderr
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory):
+    """30 calls of 1,000 sentences, each 'pricing review N': 30,000 matches of the word and
+    of the phrase, more than the 20,000 a top-N query ranks."""
+    import minimirror
+    path = tmp_path_factory.mktemp("crowded") / "crowded.db"
+    m = minimirror.Mirror(path)
+    m.user("u1", "Dana", "Smith", "dana@acme.com")
+    for c in range(30):
+        cid = str(7000000000000000000 + c)
+        m.call(cid, f"Review {c}", f"2024-03-{1 + c % 28:02d}T10:00:00.000Z", primary_user_id="u1")
+        m.party(cid, "s1", "Dana Smith", "Internal", user_id="u1")
+        m.transcript(cid, [(i * 1000, i * 1000 + 900, "s1", f"pricing review {i}")
+                           for i in range(1000)])
+    m.close()
+    return str(path)
+
+
+@pytest.mark.parametrize("query", ["pricing", '"pricing review"'])
+def test_over_the_window_the_newest_matches_are_ranked(crowded, query):
+    # Every sentence scores the same, so the best are each call's newest sentence, the
+    # calls newest first. The window is the newest 20,000 matches (by index order): the
+    # 20 calls numbered highest. A phrase is read forwards in slices; the slice that
+    # overflows must give up its oldest rows, not its newest.
+    con = connect(crowded)
+    newest = [r[0] for r in con.execute("SELECT call_id FROM search_calls ORDER BY num DESC")]
+    con.close()
+    hits, p = search(crowded, query, "--limit", "25")
+    assert "the newest 20000 were ranked" in p.stderr
+    assert [h["call_id"] for h in hits[:20]] == newest[:20]
+    assert all(h["start_ms"] == 999000 for h in hits[:20])
+    assert {h["call_id"] for h in hits} <= set(newest[:20])
