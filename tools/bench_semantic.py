@@ -13,6 +13,9 @@ the cached 20,000-call mirror and (when it is cached, or with --big) the 100,000
   - every `analyze NAME` of `analyze --list`; mentions and won-vs-lost with a selective
     literal and a case-insensitive alternation, each beside `grep -c` of the same pattern
     and the ratio;
+  - top-20 `search` for a selective word, a common one, the commonest, a phrase and the
+    phrase under a deal filter (issue 10: under 50 ms at 100,000 calls), and the index's
+    size per MB of transcript text;
   - `report` (and `report --mention`), with the page's size;
 
 each the median of 3 runs (5 when a run takes under a second) of wall time, and the peak
@@ -35,6 +38,15 @@ from bench_lib import QUERY, log, median
 
 LITERAL = "Clarivox"
 ALTERNATION = r"\b(price|pricing|discount)\b"
+# Top-20 searches (issue 10: under 50 ms at 100,000 calls): a selective word, a common one, the
+# commonest, a phrase of common words, and the phrase under a deal filter.
+SEARCHES = [
+    ("kestrel (selective)", ["kestrel"]),
+    ("pricing (common)", ["pricing"]),
+    ("the (commonest)", ["the"]),
+    ('"reached out to us" (phrase)', ['"reached out to us"']),
+    ('"reached out to us" --stage closedlost', ['"reached out to us"', "--stage", "closedlost"]),
+]
 # What issue 8 measured before the semantic layer, at 100,000 calls (wall s, RSS MB, page MB).
 BEFORE = {
     "calls --stage closedlost --min-amount 50000": "> 600 s (never returned)",
@@ -99,7 +111,7 @@ def run_timed(cmd, timeout, out_file=None):
     Returns a dict with status 'ok', 'skipped' (usage error: the binary lacks an option),
     'failed' or 'timeout'."""
     with tempfile.NamedTemporaryFile(prefix="bench-", suffix=".out") as f:
-        walls, rss = [], []
+        walls, cpus, rss = [], [], []
         while True:
             m = bl.measure(cmd, env=bl.client_env(), timeout=timeout, stdout=f.name)
             if m["timed_out"]:
@@ -108,11 +120,13 @@ def run_timed(cmd, timeout, out_file=None):
                 msg = (m["stderr"].strip().splitlines() or [f"exit {m['rc']}"])[0]
                 return dict(status="skipped" if m["rc"] == 2 else "failed", note=msg[:110])
             walls.append(m["wall_s"])
+            cpus.append(m["cpu_s"])
             rss.append(m["rss_kib"])
             if len(walls) >= (5 if walls[0] < 1 else 3):
                 break
         lines = sum(1 for _ in open(f.name, "rb"))
-    res = dict(status="ok", median_s=round(median(walls), 3), runs=len(walls),
+    res = dict(status="ok", median_s=round(median(walls), 3), cpu_s=round(median(cpus), 3),
+               runs=len(walls),
                rss_mb=round(max(rss) / 1024, 1), lines=lines)
     if out_file:
         res["page_mb"] = round(pathlib.Path(out_file).stat().st_size / 1e6, 2)
@@ -152,12 +166,29 @@ def measure_size(db, calls, timeout, pattern_sets):
                                                               *flags, pat])
             if r["status"] == "ok" and g["status"] == "ok":
                 r["x_grep"] = round(r["median_s"] / g["median_s"], 2)
+    for label, args in SEARCHES:
+        add("search", f"search {label}", q + ["--format", "jsonl", "search", *args,
+                                              "--limit", "20"])
     with tempfile.TemporaryDirectory(prefix="bench-report-") as d:
         page = str(pathlib.Path(d) / "report.html")
         add("report", "report", q + ["report", "-o", page], out_file=page)
         add("report", f"report --mention {LITERAL}",
             q + ["report", "--mention", LITERAL, "-o", page], out_file=page)
     return rows
+
+
+def index_size(db):
+    """(MB of the search index, MB of transcript text as stored uncompressed), or None."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        idx, = con.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search_sentences%' "
+                           "OR name = 'search_calls'").fetchone()
+        text, = con.execute("SELECT sum(size) FROM transcripts").fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        con.close()
+    return (idx or 0) / 1e6, (text or 0) / 1e6
 
 
 def before(what):
@@ -174,9 +205,11 @@ def before(what):
 
 def print_table(res, prev=None):
     print(f"\n{res['calls']:,} calls ({res['transcripts']:,} transcripts, "
-          f"{res['file_mb']:,.0f} MB file): median wall s of 3 (5 under 1 s), peak RSS MB")
+          f"{res['file_mb']:,.0f} MB file): median wall s of 3 (5 under 1 s), median CPU s "
+          f"(user + sys), peak RSS MB")
     grow = "x 20k" if prev else ""
-    print(f"{'what':<52} {'median s':>9} {'RSS MB':>7} {'':>18} {grow:>6}  before (#8, 100k)")
+    print(f"{'what':<52} {'median s':>9} {'CPU s':>7} {'RSS MB':>7} {'':>18} {grow:>6}  "
+          f"before (#8, 100k)")
     prev_s = {r["what"]: r.get("median_s") for r in (prev or {}).get("rows", [])}
     for r in res["rows"]:
         if r["status"] != "ok":
@@ -186,6 +219,8 @@ def print_table(res, prev=None):
             note = f"{r['rows']:,} rows"
         elif "x_grep" in r:
             note = f"{r['x_grep']:.2f}x grep -c"
+        elif r["section"] == "search":
+            note = f"{r['lines']} hits"
         elif "page_mb" in r:
             note = f"page {r['page_mb']:.1f} MB"
         else:
@@ -193,7 +228,8 @@ def print_table(res, prev=None):
         g = ""
         if prev and prev_s.get(r["what"]):
             g = f"{r['median_s'] / prev_s[r['what']]:.1f}"
-        print(f"{r['what'][:52]:<52} {r['median_s']:>9.3f} {r['rss_mb']:>7.1f} {note:>18} "
+        print(f"{r['what'][:52]:<52} {r['median_s']:>9.3f} {r['cpu_s']:>7.3f} "
+              f"{r['rss_mb']:>7.1f} {note:>18} "
               f"{g:>6}  {before(r['what']) if res['calls'] >= 100000 else ''}")
 
 
@@ -238,8 +274,13 @@ def main(argv=None):
                    rows=measure_size(db, calls, a.timeout,
                                      [(LITERAL, []), (ALTERNATION, ["-i"])]))
         results.append(res)
+        res["index_mb"] = index_size(db)
         prev = results[-2] if len(results) > 1 else None
         print_table(res, prev)
+        if res["index_mb"]:
+            idx, text = res["index_mb"]
+            print(f"search index: {idx:,.0f} MB for {text:,.0f} MB of transcript text "
+                  f"({idx / text:.2f} MB per MB)" if text else f"search index: {idx:,.0f} MB")
         sys.stdout.flush()
     if a.json:
         pathlib.Path(a.json).write_text(json.dumps(results, indent=2))
