@@ -124,15 +124,19 @@ def test_resume_keeps_the_window_end_fixed_when_it_began(fakegong, tmp_path):
 
 # ---- one writer --------------------------------------------------------------------------
 
+# The ingests below pace at 2 requests/s against a server that allows 3: what is checked is
+# that a second writer adds no request, not the pacing (test_ingest_sync checks that), and a
+# client pacing at exactly the server's limit can see a 429 when a loaded machine delays one
+# request and not the next.
 def test_second_ingest_on_the_same_file_exits_1_at_once(fakegong, tmp_path):
     srv = fakegong(rate=3, **SMALL)
     ref = tmp_path / "ref.db"
-    cmd_ref = [INGEST, "--db", str(ref), "--rate", "3", *FROM]
+    cmd_ref = [INGEST, "--db", str(ref), "--rate", "2", *FROM]
     subprocess.run(cmd_ref, env=ingest_env(srv), capture_output=True, check=True)
     one_run = requests_of(srv)
     srv.reset()
     db = tmp_path / "two.db"
-    cmd = [INGEST, "--db", str(db), "--rate", "3", *FROM]
+    cmd = [INGEST, "--db", str(db), "--rate", "2", *FROM]
     first = subprocess.Popen(cmd, env=ingest_env(srv), stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)
     while requests_of(srv) < 1:
@@ -142,13 +146,14 @@ def test_second_ingest_on_the_same_file_exits_1_at_once(fakegong, tmp_path):
     t0 = time.monotonic()
     second = subprocess.run(cmd, env=ingest_env(srv), capture_output=True, text=True, timeout=30)
     took = time.monotonic() - t0
+    first_still_running = first.poll() is None
     assert requests_of(srv) - sent <= 1  # the first one's own pacing, not the second's
     _, err = first.communicate(timeout=120)
     lines = second.stderr.strip().splitlines()
     print(f"second ingest: exit {second.returncode} in {took * 1000:.0f} ms: {lines}")
     assert second.returncode == 1 and len(lines) == 1, second.stderr
     assert f"pid {first.pid}" in lines[0] and "another callmine-ingest" in lines[0]
-    assert took < 1.0
+    assert first_still_running  # at once: it did not wait for the first (paced: seconds)
     assert first.returncode == 0, err
     st = srv.stats()
     assert st["429"] == 0 and st["requests"] == one_run, st
@@ -160,7 +165,7 @@ def test_second_ingest_on_the_same_file_exits_1_at_once(fakegong, tmp_path):
 def test_two_ingests_started_together(fakegong, tmp_path):
     srv = fakegong(rate=3, **SMALL)
     db = tmp_path / "tog.db"
-    cmd = [INGEST, "--db", str(db), "--rate", "3", *FROM]
+    cmd = [INGEST, "--db", str(db), "--rate", "2", *FROM]
     procs = [subprocess.Popen(cmd, env=ingest_env(srv), stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     t0 = time.monotonic()
@@ -176,7 +181,7 @@ def test_two_ingests_started_together(fakegong, tmp_path):
     print(f"started together: exits {codes}, the loser ended after "
           f"{ends[loser[0]] * 1000:.0f} ms: {errs[loser[0]].strip()}")
     assert codes == [0, 1], errs
-    assert ends[loser[0]] < 1.0
+    assert ends[loser[0]] < ends[1 - loser[0]]  # at once, while the winner still ran
     assert "another callmine-ingest" in errs[loser[0]]
     st = srv.stats()
     assert st["429"] == 0, st
