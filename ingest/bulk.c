@@ -22,6 +22,8 @@ const struct bulk_index bulk_deferred[] = {
     {"action_items_call", "CREATE INDEX action_items_call ON action_items(call_id)"},
     {"call_structure_call", "CREATE INDEX call_structure_call ON call_structure(call_id)"},
     {"speakers_call", "CREATE INDEX speakers_call ON speakers(call_id)"},
+    {"tracker_occurrences_call",
+     "CREATE UNIQUE INDEX tracker_occurrences_call ON tracker_occurrences(call_id, ord)"},
 };
 const unsigned bulk_n_deferred = sizeof bulk_deferred / sizeof bulk_deferred[0];
 

@@ -9,7 +9,9 @@
  * the window's calls are all stored: one sorted pass each.
  *
  * Only indexes whose absence keeps every query linear are deferred: those the query tool
- * uses for one call's rows (show), in uncorrelated IN lists (filters by rep) or not at all.
+ * uses for one call's rows (show), in uncorrelated IN lists (filters by rep) or not at all
+ * (tracker_occurrences_call: the table is appended in arrival order since schema 3, and no
+ * command reads it).
  * The ones correlated subqueries need for every call (interaction_stats_call, topics_call,
  * trackers_call and deals_call, which analyses and call_facts read per call) are kept.
  * A load stopped before its end leaves them missing: the next ingest builds them when it

@@ -6,7 +6,8 @@ data into the same tables, the way a competent engineer would write it in an aft
 urllib, json, zlib and sqlite3 -- sequential, unpaced, one transaction per API page, no
 threads, no caching, no cleverness. It is neither a strawman nor an optimised rival.
 
-What it writes, as callmine-ingest does (schema from sql/001-init.sql and sql/002-semantic.sql):
+What it writes, as callmine-ingest does (schema from sql/001-init.sql, 002-semantic.sql and
+003-Q.sql):
 users; calls, calls_raw (the call's JSON, zlib), parties, crm_fields, deals (each CRM's
 property names: HubSpot dealname/dealstage/amount/closedate/hubspot_owner_id with the
 company's name/numberofemployees, Salesforce Name/StageName/Amount/CloseDate/OwnerId with
@@ -46,7 +47,7 @@ import urllib.request
 import zlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-MIGRATIONS = ["001-init.sql", "002-semantic.sql"]
+MIGRATIONS = ["001-init.sql", "002-semantic.sql", "003-Q.sql"]
 SELECTOR = {
     "context": "Extended", "contextTiming": ["Now", "TimeOfCall"],
     "exposedFields": {
