@@ -63,21 +63,14 @@ static int has_search(sqlite3 *db, int *yes, struct err *e)
     return rc;
 }
 
-/* Set the search index's merge settings: automerge and crisismerge (persistent, in
- * search_sentences_config). */
-static int set_merges(sqlite3 *db, int automerge, int crisismerge, struct err *e)
+/* Set one of the search index's merge settings (persistent, in search_sentences_config). */
+static int set_merge(sqlite3 *db, const char *key, int value, struct err *e)
 {
     char sql[160];
-    int rc;
 
     snprintf(sql, sizeof sql,
-             "INSERT INTO search_sentences(search_sentences, rank) VALUES ('automerge', %d)",
-             automerge);
-    if ((rc = db_exec(db, sql, e)))
-        return rc;
-    snprintf(sql, sizeof sql,
-             "INSERT INTO search_sentences(search_sentences, rank) VALUES ('crisismerge', %d)",
-             crisismerge);
+             "INSERT INTO search_sentences(search_sentences, rank) VALUES ('%s', %d)", key,
+             value);
     return db_exec(db, sql, e);
 }
 
@@ -89,10 +82,12 @@ static int defer_merges(sqlite3 *db, struct err *e)
 
     if ((rc = has_search(db, &yes, e)) || !yes)
         return rc;
-    return set_merges(db, 0, BULK_FTS_CRISISMERGE, e);
+    if ((rc = set_merge(db, "automerge", 0, e)))
+        return rc;
+    return set_merge(db, "crisismerge", BULK_FTS_CRISISMERGE, e);
 }
 
-/* After a first load (automerge still 0): FTS5's own defaults again. */
+/* After a first load (automerge still 0): automerge on again; crisismerge stays (bulk.h). */
 static int restore_merges(sqlite3 *db, struct err *e)
 {
     sqlite3_stmt *st = NULL;
@@ -106,12 +101,14 @@ static int restore_merges(sqlite3 *db, struct err *e)
         return rc;
     rc = sqlite3_step(st);
     deferred = rc == SQLITE_ROW;
-    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? ERR_OK
-                                               : db_error(db, e, "read the search index's settings");
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        rc = db_error(db, e, "read the search index's settings");
+    else
+        rc = ERR_OK;
     sqlite3_finalize(st);
     if (rc || !deferred)
         return rc;
-    return set_merges(db, BULK_FTS_AUTOMERGE, BULK_FTS_DEFAULT_CRISISMERGE, e);
+    return set_merge(db, "automerge", BULK_FTS_AUTOMERGE, e);
 }
 
 int bulk_defer(sqlite3 *db, int *dropped, struct err *e)

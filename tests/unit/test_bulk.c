@@ -1,8 +1,8 @@
 /* test_bulk: the indexes a first load defers (ingest/bulk.h). The list is the migrated
  * schema's own text, a mirror with calls keeps them, an empty one drops them, and building
  * them gives back exactly the schema the migrations made (and is a no-op when none are
- * missing); the search index's merges are held back in between and FTS5's defaults come
- * back with the build. */
+ * missing); the search index's merges are held back in between and automerge comes back
+ * with the build. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,8 +123,8 @@ int main(void)
                  "INSERT INTO search_sentences(rowid, text) VALUES (%d, 'pricing talk %d')", i, i);
         CHECK(db_exec(db, sql, &e) == ERR_OK);
     }
-    CHECK(q_int(db, "SELECT count(*) FROM search_sentences WHERE search_sentences MATCH 'pricing'") ==
-          3);
+    CHECK(q_int(db, "SELECT count(*) FROM search_sentences "
+                    "WHERE search_sentences MATCH 'pricing'") == 3);
 
     /* rows written meanwhile; then the same schema as the migrations made */
     CHECK(db_exec(db,
@@ -135,13 +135,13 @@ int main(void)
                   &e) == ERR_OK);
     CHECK(bulk_build(db, &n, &e) == ERR_OK && n == (int)bulk_n_deferred);
     CHECK(sqlite3_get_autocommit(db));
-    /* FTS5's defaults again; the sentences are still found */
+    /* automerge on again, crisismerge kept; the sentences are still found */
     CHECK(q_int(db, "SELECT v FROM search_sentences_config WHERE k = 'automerge'") ==
           BULK_FTS_AUTOMERGE);
     CHECK(q_int(db, "SELECT v FROM search_sentences_config WHERE k = 'crisismerge'") ==
-          BULK_FTS_DEFAULT_CRISISMERGE);
-    CHECK(q_int(db, "SELECT count(*) FROM search_sentences WHERE search_sentences MATCH 'pricing'") ==
-          3);
+          BULK_FTS_CRISISMERGE);
+    CHECK(q_int(db, "SELECT count(*) FROM search_sentences "
+                    "WHERE search_sentences MATCH 'pricing'") == 3);
     after = index_schema(db);
     CHECK(before && after && strcmp(before, after) == 0);
     CHECK(q_int(db, "SELECT count(*) FROM key_points INDEXED BY key_points_call "
