@@ -1,4 +1,4 @@
-"""Upgrading a version 1 mirror to schema 2: `callmine-ingest --db FILE --upgrade`.
+"""Upgrading a version 1 mirror to the current schema (3): `callmine-ingest --db FILE --upgrade`.
 
 The fixture tests/e2e/fixtures/v1-mirror.db was written by the version-1 binaries (built
 from main before schema 2, kept in /work/cache/v1bin) against tools/fakegong.py with the
@@ -16,7 +16,7 @@ call_metrics, times as version 1 wrote them (milliseconds only when not zero).
 
 What must hold:
 - --upgrade sends no request and needs no credentials (a listener on the base URL counts
-  the connections: none), then the file equals a fresh schema 2 ingest of the same fake
+  the connections: none), then the file equals a fresh ingest (schema 3) of the same fake
   data, table by table (calls, users, parties, crm_fields, deals, transcripts as text,
   call_metrics, crm_users, call_facts), bookkeeping aside (runs, sync_state,
   request_budget, first_mirrored, last_changed, fetched, transcript_status times);
