@@ -1,7 +1,8 @@
 /* bulk: dropping the secondary indexes a first load does not read, and building them once
- * its calls are stored (see bulk.h). Nothing here remembers what was dropped: an index of
- * the list that is missing from sqlite_schema is one to build, so a load killed at any
- * point is repaired by the next bulk_build(). */
+ * its calls are stored; holding back the search index's merges meanwhile (see bulk.h).
+ * Nothing here remembers what was dropped: an index of the list that is missing from
+ * sqlite_schema is one to build, and an automerge of 0 in the search index's settings is a
+ * first load's, so a load killed at any point is repaired by the next bulk_build(). */
 #include "bulk.h"
 
 #include <stdio.h>
@@ -21,6 +22,8 @@ const struct bulk_index bulk_deferred[] = {
     {"action_items_call", "CREATE INDEX action_items_call ON action_items(call_id)"},
     {"call_structure_call", "CREATE INDEX call_structure_call ON call_structure(call_id)"},
     {"speakers_call", "CREATE INDEX speakers_call ON speakers(call_id)"},
+    {"tracker_occurrences_call",
+     "CREATE UNIQUE INDEX tracker_occurrences_call ON tracker_occurrences(call_id, ord)"},
 };
 const unsigned bulk_n_deferred = sizeof bulk_deferred / sizeof bulk_deferred[0];
 
@@ -38,6 +41,75 @@ static int has_index(sqlite3_stmt *st, const char *name, int *yes, struct err *e
 }
 
 static const char has_sql[] = "SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?1";
+
+/* ---- the search index's merges ------------------------------------------------------------ */
+
+/* *yes: the mirror has the FTS5 search index (a version 1 file that is not upgraded yet has
+ * none). */
+static int has_search(sqlite3 *db, int *yes, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if ((rc = db_prepare(db,
+                         "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND "
+                         "name = 'search_sentences_config'",
+                         &st, e)))
+        return rc;
+    rc = sqlite3_step(st);
+    *yes = rc == SQLITE_ROW;
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? ERR_OK : db_error(db, e, "read the schema");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Set one of the search index's merge settings (persistent, in search_sentences_config). */
+static int set_merge(sqlite3 *db, const char *key, int value, struct err *e)
+{
+    char sql[160];
+
+    snprintf(sql, sizeof sql,
+             "INSERT INTO search_sentences(search_sentences, rank) VALUES ('%s', %d)", key,
+             value);
+    return db_exec(db, sql, e);
+}
+
+/* A first load: the search index merges its segments only when BULK_FTS_CRISISMERGE of them
+ * wait at one level (see bulk.h). */
+static int defer_merges(sqlite3 *db, struct err *e)
+{
+    int rc, yes;
+
+    if ((rc = has_search(db, &yes, e)) || !yes)
+        return rc;
+    if ((rc = set_merge(db, "automerge", 0, e)))
+        return rc;
+    return set_merge(db, "crisismerge", BULK_FTS_CRISISMERGE, e);
+}
+
+/* After a first load (automerge still 0): automerge on again; crisismerge stays (bulk.h). */
+static int restore_merges(sqlite3 *db, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, yes, deferred;
+
+    if ((rc = has_search(db, &yes, e)) || !yes)
+        return rc;
+    if ((rc = db_prepare(db,
+                         "SELECT 1 FROM search_sentences_config WHERE k = 'automerge' AND v = 0",
+                         &st, e)))
+        return rc;
+    rc = sqlite3_step(st);
+    deferred = rc == SQLITE_ROW;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        rc = db_error(db, e, "read the search index's settings");
+    else
+        rc = ERR_OK;
+    sqlite3_finalize(st);
+    if (rc || !deferred)
+        return rc;
+    return set_merge(db, "automerge", BULK_FTS_AUTOMERGE, e);
+}
 
 int bulk_defer(sqlite3 *db, int *dropped, struct err *e)
 {
@@ -57,7 +129,7 @@ int bulk_defer(sqlite3 *db, int *dropped, struct err *e)
     st = NULL;
     if (rc || !empty)
         goto done;
-    if ((rc = db_prepare(db, has_sql, &st, e)))
+    if ((rc = defer_merges(db, e)) || (rc = db_prepare(db, has_sql, &st, e)))
         goto done;
     for (unsigned i = 0; i < bulk_n_deferred && !rc; i++) {
         if ((rc = has_index(st, bulk_deferred[i].name, &yes, e)) || !yes)
@@ -87,7 +159,8 @@ int bulk_build(sqlite3 *db, int *built, struct err *e)
     *built = 0;
     if ((rc = db_begin(db, e)))
         return err_wrap(e, "build indexes");
-    if ((rc = db_prepare(db, "SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'", &st, e)))
+    if ((rc = restore_merges(db, e)) ||
+        (rc = db_prepare(db, "SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'", &st, e)))
         goto done;
     stats = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);

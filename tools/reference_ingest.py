@@ -6,16 +6,22 @@ data into the same tables, the way a competent engineer would write it in an aft
 urllib, json, zlib and sqlite3 -- sequential, unpaced, one transaction per API page, no
 threads, no caching, no cleverness. It is neither a strawman nor an optimised rival.
 
-What it writes, as callmine-ingest does (schema from sql/001-init.sql and sql/002-semantic.sql):
+What it writes, as callmine-ingest does (schema from sql/001-init.sql, 002-semantic.sql and
+003-Q.sql):
 users; calls, calls_raw (the call's JSON, zlib), parties, crm_fields, deals (each CRM's
 property names: HubSpot dealname/dealstage/amount/closedate/hubspot_owner_id with the
 company's name/numberofemployees, Salesforce Name/StageName/Amount/CloseDate/OwnerId with
 the account's Name/NumberOfEmployees), crm_users, topics, call_structure, trackers,
 tracker_occurrences, speakers, interaction_stats, key_points, action_items; transcripts
 (zlib, one sentence a line: START_MS TAB END_MS TAB SPEAKER TAB TEXT, with \\ \\n \\r escaped)
-and transcript_status. Times are fixed-width UTC (2024-03-01T17:01:12.000Z).
-What it leaves out: the derived indexes (transcript_grams, call_metrics, the FTS5 search
-index), checkpoints and resuming, pacing and budgets, OAuth.
+and transcript_status. Times are fixed-width UTC (2024-03-01T17:01:12.000Z). With each
+transcript, as callmine-ingest does: its call_metrics row (sides from the call's parties,
+turns cut at pauses of 1 s, as schema/metrics.h defines them) and its sentences in the FTS5
+search index (search_calls numbers the call; rowid = num << 20 | the sentence's line).
+What it leaves out: transcript_grams (grep's n-gram filter: a byte-level hash that a
+Python loop would make the reference several times slower, so leaving it out favours the
+reference), recomputing call_metrics when a stored call's parties change, checkpoints and
+resuming, pacing and budgets, OAuth.
 
 Flow: GET /v2/users (all pages); POST /v2/calls/extensive for the window, page by page with
 its cursor; after each page, POST /v2/calls/transcript for that page's calls (at most 100
@@ -41,7 +47,7 @@ import urllib.request
 import zlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-MIGRATIONS = ["001-init.sql", "002-semantic.sql"]
+MIGRATIONS = ["001-init.sql", "002-semantic.sql", "003-Q.sql"]
 SELECTOR = {
     "context": "Extended", "contextTiming": ["Now", "TimeOfCall"],
     "exposedFields": {
@@ -385,8 +391,9 @@ def escape(s):
 
 
 def encode_transcript(monologues):
-    """(text, sentences, monologues JSON) in the mirror's line format."""
-    lines, groups = [], []
+    """(text, sentences, monologues JSON, [(start, end, speaker, sentence)]) in the mirror's
+    line format."""
+    lines, groups, parsed = [], [], []
     for m in monologues or []:
         if not isinstance(m, dict):
             continue
@@ -396,12 +403,113 @@ def encode_transcript(monologues):
         sentences = [s for s in m.get("sentences") or [] if isinstance(s, dict)]
         for s in sentences:
             t = s.get("text")
-            lines.append(f"{int(s.get('start') or 0)}\t{int(s.get('end') or 0)}\t{spk}\t"
-                         f"{escape(t) if isinstance(t, str) else ''}\n")
+            start, end, t = int(s.get('start') or 0), int(s.get('end') or 0), \
+                t if isinstance(t, str) else ""
+            lines.append(f"{start}\t{end}\t{spk}\t{escape(t)}\n")
+            parsed.append((start, end, spk, t))
         n = len(sentences)
         topic = m.get("topic")
         groups.append([n, topic if isinstance(topic, str) else None])
-    return "".join(lines), len(lines), compact(groups)
+    return "".join(lines), len(lines), compact(groups), parsed
+
+
+QUESTION_ENDS = ("?", "\uff1f", "\u061f")
+
+
+def side(aff):
+    """1: the rep's side (Internal), 2: the customer's (External), 0: neither."""
+    a = aff.lower() if isinstance(aff, str) and aff.isascii() else None
+    return 1 if a == "internal" else 2 if a == "external" else 0
+
+
+def call_metrics(db, cid, lines):
+    """The call_metrics row of one transcript: lines are (start, end, speaker, text)."""
+    sides, uids = {}, {}
+    for spk, aff, uid in db.execute(
+            "SELECT speaker_id, affiliation, user_id FROM parties WHERE call_id = ? AND "
+            "speaker_id IS NOT NULL AND speaker_id <> '' ORDER BY ord", (cid,)):
+        if spk not in sides:  # the first party with the speaker id decides
+            sides[spk], uids[spk] = side(aff), uid
+    turns, cur = [], None
+    for start, end, spk, txt in lines:  # a turn: one speaker while pauses stay under 1 s
+        if cur is None or cur["spk"] != spk or start - cur["end"] >= 1000:
+            cur = {"spk": spk, "start": start, "end": end, "talk": 0, "n": 0, "q": 0}
+            turns.append(cur)
+        cur["end"] = max(cur["end"], end)
+        cur["talk"] += end - start
+        cur["n"] += 1
+        cur["q"] += txt.rstrip(" \t\r\n").endswith(QUESTION_ENDS)
+    speakers, last_side, last_end = {}, 0, 0
+    for t in turns:
+        t_side = sides.get(t["spk"], 0)
+        s = speakers.setdefault(t["spk"], {"side": t_side, "talk": 0, "n": 0, "q": 0,
+                                           "first": t["start"], "last": 0, "switches": 0,
+                                           "reply": 0, "longest": t["end"] - t["start"]})
+        s["talk"] += t["talk"]
+        s["n"] += t["n"]
+        s["q"] += t["q"]
+        s["longest"] = max(s["longest"], t["end"] - t["start"])
+        s["last"] = max(s["last"], t["end"])
+        if t_side and last_side and last_side != t_side:
+            s["switches"] += 1
+            s["reply"] += t["start"] - last_end
+        if t_side:
+            last_side, last_end = t_side, t["end"]
+    row = {"sentences": 0, "rep_talk": 0, "cust_talk": 0, "other_talk": 0, "rep_q": 0,
+           "cust_q": 0, "rep_longest": None, "cust_longest": None, "switches": 0,
+           "rep_replies": 0, "rep_reply_ms": 0, "first": None, "last": None}
+    rep = None
+    for spk, s in speakers.items():
+        row["sentences"] += s["n"]
+        row["first"] = s["first"] if row["first"] is None else min(row["first"], s["first"])
+        row["last"] = s["last"] if row["last"] is None else max(row["last"], s["last"])
+        if not s["side"]:
+            row["other_talk"] += s["talk"]
+            continue
+        row["switches"] += s["switches"]
+        who = "rep" if s["side"] == 1 else "cust"
+        row[who + "_talk"] += s["talk"]
+        row[who + "_q"] += s["q"]
+        longest = row[who + "_longest"]
+        row[who + "_longest"] = s["longest"] if longest is None else max(longest, s["longest"])
+        if who == "rep":
+            row["rep_replies"] += s["switches"]
+            row["rep_reply_ms"] += s["reply"]
+            if rep is None or s["talk"] > speakers[rep]["talk"] or \
+                    (s["talk"] == speakers[rep]["talk"] and spk < rep):
+                rep = spk
+    db.execute("INSERT OR REPLACE INTO call_metrics(call_id, sentences, rep_speaker_id, "
+               "rep_user_id, rep_talk_ms, customer_talk_ms, other_talk_ms, rep_questions, "
+               "customer_questions, rep_longest_ms, customer_longest_ms, switches, rep_replies, "
+               "rep_reply_ms, first_ms, last_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+               (cid, row["sentences"], rep, uids.get(rep) if rep else None, row["rep_talk"],
+                row["cust_talk"], row["other_talk"], row["rep_q"], row["cust_q"],
+                row["rep_longest"], row["cust_longest"], row["switches"], row["rep_replies"],
+                row["rep_reply_ms"], row["first"], row["last"]))
+
+
+def index_sentences(db, cid, lines):
+    """The transcript's sentences in the search index (a replaced one's removed first)."""
+    got = db.execute("SELECT num FROM search_calls WHERE call_id = ?", (cid,)).fetchone()
+    if got:
+        num = got[0]
+        old = db.execute("SELECT size, body FROM transcripts WHERE call_id = ?", (cid,)).fetchone()
+        if old:
+            body = zlib.decompress(old[1]) if len(old[1]) < old[0] else old[1]
+            db.executemany(
+                "INSERT INTO search_sentences(search_sentences, rowid, text) "
+                "VALUES ('delete', ?, ?)",
+                [(num << 20 | i, unescape(ln.split("\t", 3)[3]))
+                 for i, ln in enumerate(body.decode().split("\n")[:-1])
+                 if ln.count("\t") >= 3 and ln.split("\t", 3)[3]])
+    else:
+        num = db.execute("INSERT INTO search_calls(call_id) VALUES (?)", (cid,)).lastrowid
+    db.executemany("INSERT INTO search_sentences(rowid, text) VALUES (?, ?)",
+                   [(num << 20 | i, ln[3]) for i, ln in enumerate(lines) if ln[3]])
+
+
+def unescape(s):
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "r": "\r"}.get(m[1], m[1]), s)
 
 
 def fetch_transcripts(gong, db, ids):
@@ -418,8 +526,10 @@ def fetch_transcripts(gong, db, ids):
             cid = text(item.get("callId"))
             if not cid:
                 continue
-            txt, n, mono = encode_transcript(item.get("transcript"))
+            txt, n, mono, parsed = encode_transcript(item.get("transcript"))
             data = txt.encode()
+            index_sentences(db, cid, parsed)
+            call_metrics(db, cid, parsed)
             db.execute("INSERT OR REPLACE INTO transcripts(call_id, size, body, sentences, "
                        "monologues, fetched) VALUES (?,?,?,?,?,?)",
                        (cid, len(data), sqlar(data), n, mono, now))

@@ -1,7 +1,8 @@
 /* test_bulk: the indexes a first load defers (ingest/bulk.h). The list is the migrated
  * schema's own text, a mirror with calls keeps them, an empty one drops them, and building
  * them gives back exactly the schema the migrations made (and is a no-op when none are
- * missing). */
+ * missing); the search index's merges are held back in between and automerge comes back
+ * with the build. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,10 +97,12 @@ int main(void)
     /* nothing missing: building is a no-op */
     CHECK(bulk_build(db, &n, &e) == ERR_OK && n == 0);
 
-    /* a mirror with calls keeps its indexes */
+    /* a mirror with calls keeps its indexes and the search index's merge settings */
     CHECK(db_exec(db, "INSERT INTO calls(id) VALUES ('c1')", &e) == ERR_OK);
     CHECK(bulk_defer(db, &n, &e) == ERR_OK && n == 0);
     CHECK(has_index(db, "crm_fields_call"));
+    CHECK(q_int(db, "SELECT count(*) FROM search_sentences_config WHERE k IN "
+                    "('automerge', 'crisismerge')") == 0);
 
     /* an empty one drops them all, in a committed transaction */
     CHECK(db_exec(db, "DELETE FROM calls", &e) == ERR_OK);
@@ -108,6 +111,20 @@ int main(void)
     for (unsigned i = 0; i < bulk_n_deferred; i++)
         CHECK(!has_index(db, bulk_deferred[i].name));
     CHECK(has_index(db, "interaction_stats_call") && has_index(db, "deals_call"));
+    /* and holds back the search index's merges */
+    CHECK(q_int(db, "SELECT v FROM search_sentences_config WHERE k = 'automerge'") == 0);
+    CHECK(q_int(db, "SELECT v FROM search_sentences_config WHERE k = 'crisismerge'") ==
+          BULK_FTS_CRISISMERGE);
+    /* sentences written meanwhile stay searchable, one segment per transaction */
+    for (int i = 1; i <= 3; i++) {
+        char sql[160];
+
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO search_sentences(rowid, text) VALUES (%d, 'pricing talk %d')", i, i);
+        CHECK(db_exec(db, sql, &e) == ERR_OK);
+    }
+    CHECK(q_int(db, "SELECT count(*) FROM search_sentences "
+                    "WHERE search_sentences MATCH 'pricing'") == 3);
 
     /* rows written meanwhile; then the same schema as the migrations made */
     CHECK(db_exec(db,
@@ -118,6 +135,13 @@ int main(void)
                   &e) == ERR_OK);
     CHECK(bulk_build(db, &n, &e) == ERR_OK && n == (int)bulk_n_deferred);
     CHECK(sqlite3_get_autocommit(db));
+    /* automerge on again, crisismerge kept; the sentences are still found */
+    CHECK(q_int(db, "SELECT v FROM search_sentences_config WHERE k = 'automerge'") ==
+          BULK_FTS_AUTOMERGE);
+    CHECK(q_int(db, "SELECT v FROM search_sentences_config WHERE k = 'crisismerge'") ==
+          BULK_FTS_CRISISMERGE);
+    CHECK(q_int(db, "SELECT count(*) FROM search_sentences "
+                    "WHERE search_sentences MATCH 'pricing'") == 3);
     after = index_schema(db);
     CHECK(before && after && strcmp(before, after) == 0);
     CHECK(q_int(db, "SELECT count(*) FROM key_points INDEXED BY key_points_call "

@@ -8,6 +8,7 @@ has exited but before it is reaped, so nothing it did is missed), write amplific
 (bytes written / the file's size), and peak RSS.
 
     /usr/bin/python3 tools/dev/ingest_cost.py 3000 20000 --runs 3 [--bin DIR] [--keep DIR]
+        [--init-sql "INSERT INTO search_sentences(search_sentences, rank) VALUES ('automerge', 8)"]
 """
 import argparse
 import json
@@ -53,9 +54,17 @@ def read_io(pid):
     return out
 
 
-def run_once(binary, url, db, extra):
+def run_once(binary, url, db, extra, init_sql=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GONG_", "CALLMINE_"))}
     env.update(GONG_ACCESS_KEY="demo-key", GONG_ACCESS_KEY_SECRET="demo-secret", GONG_BASE_URL=url)
+    if init_sql:  # an empty mirror (a window without calls) set up before the measured run
+        subprocess.run([str(binary), "--db", str(db), "--rate", "0", "--quiet", "--from",
+                        "2020-01-01", "--to", "2020-01-02"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        import sqlite3
+        con = sqlite3.connect(db)
+        con.executescript(init_sql)
+        con.close()
     post(url + "/_fake/reset")
     cmd = [str(binary), "--db", str(db), "--rate", "0", "--quiet", *WINDOW, *extra]
     t0 = time.monotonic()
@@ -92,6 +101,8 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the last mirror of each size")
     ap.add_argument("--json", help="append the rows to this file (JSON lines)")
     ap.add_argument("--label", default="")
+    ap.add_argument("--init-sql", help="SQL run on an empty mirror before each measured run "
+                    "(e.g. FTS5 settings of search_sentences)")
     ap.add_argument("extra", nargs="*", default=[], help="after --: more ingest arguments")
     a = ap.parse_args()
     binary = pathlib.Path(a.bin) / "callmine-ingest"
@@ -107,7 +118,7 @@ def main():
                 db = pathlib.Path(tmp) / f"cost-{n}-{i}.db"
                 for s in ("", "-wal", "-shm", ".lock"):
                     pathlib.Path(str(db) + s).unlink(missing_ok=True)
-                r = run_once(binary, url, db, a.extra)
+                r = run_once(binary, url, db, a.extra, a.init_sql)
                 r["calls"] = count_calls(db)
                 res.append(r)
                 print(f"  run {i}: wall {r['wall']:.1f} s cpu {r['cpu']:.1f} s written "
