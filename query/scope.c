@@ -66,10 +66,14 @@ static const char start_sql[] =
 /* The outcome of the Now deal row dn: the stages file's word for its stage, else won or lost
  * for closedwon/closedlost spelled any way (as call_facts), else open; NULL without one.
  * Without a stages file (temp.stage_outcomes empty) the lookup is left out: an analysis
- * grouped by outcome evaluates the expression twice a call. */
+ * grouped by outcome evaluates the expression twice a call. A stage whose letters do not
+ * hold c, l, o, s, e, d in that order (LIKE and lower() both fold ASCII only) cannot spell
+ * closedwon or closedlost once ' ', '_' and '-' are dropped, so it is open without the five
+ * string functions (over the deals of 100,000 calls: 0.06 s instead of 0.16 s). */
 #define OUTCOME_SPELLED                                                                            \
-    "CASE replace(replace(replace(lower(trim(ifnull(dn.stage, ''))), ' ', ''), '_', ''), '-', "    \
-    "'') WHEN 'closedwon' THEN 'won' WHEN 'closedlost' THEN 'lost' ELSE 'open' END"
+    "CASE WHEN dn.stage NOT LIKE '%c%l%o%s%e%d%' THEN 'open' ELSE CASE "                            \
+    "replace(replace(replace(lower(trim(ifnull(dn.stage, ''))), ' ', ''), '_', ''), '-', '') "      \
+    "WHEN 'closedwon' THEN 'won' WHEN 'closedlost' THEN 'lost' ELSE 'open' END END"
 #define OUTCOME_OF_DN                                                                              \
     "CASE WHEN dn.rowid IS NULL THEN NULL ELSE coalesce((SELECT so.outcome FROM "                  \
     "temp.stage_outcomes so WHERE so.stage = dn.stage), " OUTCOME_SPELLED ") END"

@@ -11,6 +11,7 @@
 #include "ext.h"
 #include "filter.h"
 #include "isotime.h"
+#include "scope.h"
 #include "stages.h"
 
 #include "banned.h"
@@ -266,6 +267,31 @@ static int outcome_agrees(const char *word)
     return ok;
 }
 
+/* The scope the analyses and the report read (scope.h) gives every call call_facts'
+ * outcome, its deals joined (deals 1) or looked up per column (deals 0). */
+static int scope_outcome_agrees(int deals)
+{
+    struct filter f;
+    struct err e = {0};
+    sqlite3_stmt *st = NULL;
+    int ok = 0;
+
+    filter_init(&f);
+    if (scope_build(db, &f, deals, &e) == 0 &&
+        sqlite3_prepare_v2(db,
+                           "SELECT count(*), count(f.call_id), sum(s.outcome IS NOT f.outcome) "
+                           "FROM temp.scope_calls s LEFT JOIN call_facts f ON f.call_id = "
+                           "s.call_id",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        ok = sqlite3_column_int(st, 0) > 0 &&
+             sqlite3_column_int(st, 0) == sqlite3_column_int(st, 1) &&
+             sqlite3_column_int(st, 2) == 0;
+    sqlite3_finalize(st);
+    filter_release(&f);
+    return ok;
+}
+
 /* Names and stages beyond ASCII: calls c6..c9 added to the fixture. */
 static void unicode_checks(void)
 {
@@ -307,8 +333,10 @@ static void unicode_checks(void)
     CHECK(selects("c1,c6", FILTER_OPT_OUTCOME, "won", 0));
     CHECK(selects("c2,c7", FILTER_OPT_OUTCOME, "lost", 0));
     CHECK(outcome_agrees("won") && outcome_agrees("lost") && outcome_agrees("open"));
+    CHECK(scope_outcome_agrees(1) && scope_outcome_agrees(0));
     CHECK(with_stages("open = CLOSED LOST\nlost = cloſedwon\n"));
     CHECK(outcome_agrees("won") && outcome_agrees("lost") && outcome_agrees("open"));
+    CHECK(scope_outcome_agrees(1) && scope_outcome_agrees(0));
     CHECK(selects("c2,c9", FILTER_OPT_OUTCOME, "lost", 0));
     CHECK(with_stages(NULL));
 }
