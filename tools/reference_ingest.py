@@ -7,7 +7,7 @@ urllib, json, zlib and sqlite3 -- sequential, unpaced, one transaction per API p
 threads, no caching, no cleverness. It is neither a strawman nor an optimised rival.
 
 What it writes, as callmine-ingest does (schema from sql/001-init.sql, 002-semantic.sql and
-003-Q.sql):
+003-layout.sql):
 users; calls, calls_raw (the call's JSON, zlib), parties, crm_fields, deals (each CRM's
 property names: HubSpot dealname/dealstage/amount/closedate/hubspot_owner_id with the
 company's name/numberofemployees, Salesforce Name/StageName/Amount/CloseDate/OwnerId with
@@ -47,7 +47,7 @@ import urllib.request
 import zlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-MIGRATIONS = ["001-init.sql", "002-semantic.sql", "003-Q.sql"]
+MIGRATIONS = ["001-init.sql", "002-semantic.sql", "003-layout.sql"]
 SELECTOR = {
     "context": "Extended", "contextTiming": ["Now", "TimeOfCall"],
     "exposedFields": {
