@@ -291,7 +291,8 @@ static void check_first_store(sqlite3 *db)
                "Intro:120.0,Demo:900.5"));
     CHECK(q_is(db,
                "SELECT group_concat(tracker_id || ':' || name || ':' || type || ':' || "
-               "count, ',') FROM trackers WHERE call_id = '" CALL1 "'",
+               "count, ',') FROM (SELECT * FROM trackers WHERE call_id = '" CALL1 "' "
+               "ORDER BY rowid)",
                "888:Competitors:KEYWORD:2,889:Budget:SMART:0"));
     CHECK(q_is(db,
                "SELECT group_concat(tracker_id || '@' || start_s || '/' || speaker_id, ',') "
