@@ -29,6 +29,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -107,28 +108,31 @@ def _proc_io(pid):
         return None
 
 
-def measure(cmd, env=None, timeout=None, stdout=None, poll_s=0.1):
+def measure(cmd, env=None, timeout=None, stdout=None):
     """Run cmd and return its costs: wall_s, cpu_s, rss_kib, write_bytes (/proc, final),
     oublock_bytes (rusage), rc, stderr (its last 2,000 characters), timed_out.
-    stdout: None discards it, a path writes it there. The process is polled every
-    millisecond at first, the interval doubling up to poll_s, so short runs are timed to the
-    millisecond and long ones cost nothing."""
+    stdout: None discards it, a path writes it there. The wait blocks until the process
+    exits (a timer kills it after timeout s), so wall time is exact at any length; its
+    /proc counters are read while it is a zombie, before it is reaped, so they are final.
+    rss_kib is the kernel's ru_maxrss, which keeps the peak across exec: it is never below
+    the ~22 MB of this Python process the child began as, so small peaks read as that."""
     with tempfile.TemporaryFile("w+") as err, \
             open(stdout or os.devnull, "wb") as out:
         t0 = time.monotonic()
         p = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        io, timed_out, wait = None, False, 0.001
-        while True:
-            got = os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG)
-            io = _proc_io(p.pid) or io  # a zombie's counters are final: read them once more
-            if got is not None:
-                break
-            if timeout is not None and time.monotonic() - t0 > timeout:
-                timed_out = True
-                p.kill()
-            time.sleep(wait)
-            wait = min(wait * 2, poll_s)
+        killed = threading.Event()
+
+        def stop():
+            killed.set()
+            p.kill()
+        timer = threading.Timer(timeout, stop) if timeout is not None else None
+        if timer:
+            timer.start()
+        os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
         wall = time.monotonic() - t0
+        io = _proc_io(p.pid)
+        if timer:
+            timer.cancel()
         _, status, ru = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
@@ -137,7 +141,7 @@ def measure(cmd, env=None, timeout=None, stdout=None, poll_s=0.1):
                 write_bytes=(io or {}).get("write_bytes"),
                 cancelled_write_bytes=(io or {}).get("cancelled_write_bytes"),
                 oublock_bytes=ru.ru_oublock * 512, rc=p.returncode, stderr=text,
-                timed_out=timed_out)
+                timed_out=killed.is_set())
 
 
 def measure_output(cmd, env=None, timeout=300):
