@@ -103,11 +103,14 @@ static int user_version(sqlite3 *db, int *v, struct err *e)
     return ERR_OK;
 }
 
-/* Apply each embedded migration whose number is above the file's user_version, each in its
- * own transaction together with the version bump. */
+/* Apply every embedded migration whose number is above the file's user_version, all in one
+ * transaction with the version bump: a reader (WAL) sees the file as it was or as a whole
+ * mirror of this version, never a half-made one (a new file's first ingest used to commit
+ * version 1, then 2, then 3, and a query in between was told to upgrade). */
 static int migrate(sqlite3 *db, struct err *e)
 {
-    int have, rc;
+    int have, to, rc;
+    char bump[64];
 
     if ((rc = user_version(db, &have, e)))
         return rc;
@@ -116,23 +119,28 @@ static int migrate(sqlite3 *db, struct err *e)
                        "database schema version %d is newer than this callmine knows (%d): "
                        "upgrade callmine",
                        have, DB_SCHEMA_VERSION);
+    if (have == DB_SCHEMA_VERSION)
+        return ERR_OK;
+    if ((rc = db_begin(db, e)))
+        return rc;
+    to = have;
     for (const struct embedded_file *m = embedded_migrations; m->name; m++) {
         int num = atoi(m->name);
-        char bump[64];
 
         if (num <= have || num > DB_SCHEMA_VERSION)
             continue;
-        if ((rc = db_begin(db, e)))
-            return rc;
-        snprintf(bump, sizeof bump, "PRAGMA user_version = %d", num);
-        if ((rc = db_exec(db, m->text, e)) || (rc = db_exec(db, bump, e))) {
+        if ((rc = db_exec(db, m->text, e))) {
             db_rollback(db);
             return err_wrap(e, "migrate to schema %s", m->name);
         }
-        if ((rc = db_commit(db, e)))
-            return rc;
+        to = num;
     }
-    return ERR_OK;
+    snprintf(bump, sizeof bump, "PRAGMA user_version = %d", to);
+    if ((rc = db_exec(db, bump, e))) {
+        db_rollback(db);
+        return err_wrap(e, "migrate to schema %d", to);
+    }
+    return db_commit(db, e);
 }
 
 static int check_mirror(sqlite3 *db, const char *path, struct err *e);

@@ -219,5 +219,7 @@ SELECT c.id AS call_id, c.started, c.title, c.duration, c.url, c.scope, c.is_pri
   LEFT JOIN crm_users cu ON cu.crm_id = d.owner;
 
 -- The per-transcript parts above are filled by the ingest's backfill (C): call_metrics for
--- every stored transcript, the search index, then this row is deleted.
-INSERT OR REPLACE INTO meta(key, value) VALUES ('backfill', 'call_metrics search');
+-- every stored transcript, the search index, then this row is deleted. A file with no
+-- transcript (a new one) has nothing to fill.
+INSERT OR REPLACE INTO meta(key, value)
+  SELECT 'backfill', 'call_metrics search' WHERE EXISTS (SELECT 1 FROM transcripts);

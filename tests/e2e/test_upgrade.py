@@ -146,6 +146,25 @@ def test_query_on_a_version_1_file_says_what_to_run(tmp_path):
     assert db.read_bytes() == before
 
 
+def test_migrations_are_one_transaction(tmp_path):
+    # A version 1 file whose last migration cannot apply (a table already holds the name it
+    # builds in) stays a whole version 1 file: version 2's changes are rolled back with it,
+    # so a reader never meets a file between versions.
+    db = tmp_path / "v1.db"
+    shutil.copy(FIXTURE, db)
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE tracker_occurrences_v3(x)")
+    con.commit()
+    con.close()
+    p = upgrade(db, "http://127.0.0.1:9")
+    assert p.returncode != 0 and "migrate to schema 003" in p.stderr, p.stderr
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert not con.execute("SELECT 1 FROM sqlite_schema WHERE name = 'call_metrics'").fetchone()
+    assert not con.execute("SELECT 1 FROM meta WHERE key = 'backfill'").fetchone()
+    con.close()
+
+
 def test_upgrade_sends_nothing_and_equals_a_fresh_v2_ingest(tmp_path, fakegong):
     db = tmp_path / "up.db"
     shutil.copy(FIXTURE, db)

@@ -69,6 +69,10 @@ int main(void)
     if (!db)
         return CHECK_DONE("test_bulk");
     before = index_schema(db);
+    /* a new mirror: every migration applied, and nothing for the backfill to fill (a query
+     * opening it before the first page must not be told it is being upgraded) */
+    CHECK(q_int(db, "PRAGMA user_version") == DB_SCHEMA_VERSION);
+    CHECK(q_int(db, "SELECT count(*) FROM meta WHERE key = 'backfill'") == 0);
 
     /* the list is exactly what the migrations create */
     CHECK(bulk_n_deferred >= 10);
