@@ -140,10 +140,7 @@ int bulk_defer(sqlite3 *db, int *dropped, struct err *e)
     }
 done:
     sqlite3_finalize(st);
-    if (!rc)
-        rc = db_commit(db, e);
-    if (rc) {
-        db_rollback(db);
+    if ((rc = db_end(db, rc, e))) {
         *dropped = 0;
         return err_wrap(e, "defer indexes");
     }
@@ -180,10 +177,7 @@ int bulk_build(sqlite3 *db, int *built, struct err *e)
     }
 done:
     sqlite3_finalize(st);
-    if (!rc)
-        rc = db_commit(db, e);
-    if (rc) {
-        db_rollback(db);
+    if ((rc = db_end(db, rc, e))) {
         *built = 0;
         return err_wrap(e, "build indexes");
     }

@@ -120,11 +120,7 @@ static int page_commit(struct run *r, page_fn fn, void *arg, int save_cp, struct
         rc = checkpoint_save(r->db, &r->cp, e);
     if (!rc)
         rc = save_budget(r, &sent, e);
-    if (!rc)
-        rc = db_commit(r->db, e);
-    if (rc)
-        db_rollback(r->db);
-    else
+    if (!(rc = db_end(r->db, rc, e)))
         r->budget_saved = sent;
     return rc;
 }

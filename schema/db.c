@@ -74,6 +74,15 @@ void db_rollback(sqlite3 *db)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int db_end(sqlite3 *db, int rc, struct err *e)
+{
+    if (!rc)
+        rc = db_commit(db, e);
+    if (rc)
+        db_rollback(db);
+    return rc;
+}
+
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e)
 {
     if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
@@ -129,18 +138,14 @@ static int migrate(sqlite3 *db, struct err *e)
 
         if (num <= have || num > DB_SCHEMA_VERSION)
             continue;
-        if ((rc = db_exec(db, m->text, e))) {
-            db_rollback(db);
-            return err_wrap(e, "migrate to schema %s", m->name);
-        }
+        if ((rc = db_exec(db, m->text, e)))
+            return db_end(db, err_wrap(e, "migrate to schema %s", m->name), e);
         to = num;
     }
     snprintf(bump, sizeof bump, "PRAGMA user_version = %d", to);
-    if ((rc = db_exec(db, bump, e))) {
-        db_rollback(db);
-        return err_wrap(e, "migrate to schema %d", to);
-    }
-    return db_commit(db, e);
+    if ((rc = db_exec(db, bump, e)))
+        rc = err_wrap(e, "migrate to schema %d", to);
+    return db_end(db, rc, e);
 }
 
 static int check_mirror(sqlite3 *db, const char *path, struct err *e);

@@ -48,6 +48,10 @@ int db_begin(sqlite3 *db, struct err *e);
 int db_commit(sqlite3 *db, struct err *e);
 void db_rollback(sqlite3 *db);
 
+/* End the open transaction by how the work in it went: COMMIT when rc is ERR_OK, else
+ * ROLLBACK. Returns rc, or the commit's failure (the transaction then rolled back). */
+int db_end(sqlite3 *db, int rc, struct err *e);
+
 /* Prepare a statement; ERR_DB naming the SQL on failure. */
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e);
 
