@@ -431,16 +431,36 @@ static int read_window(struct run *r, sqlite3_stmt *st, struct search_rank *w,
     return ERR_OK;
 }
 
+/* The next slice's width in calls, after `read` calls (the newest) gave `have` matches of
+ * the `cap` the window holds: enough to fill the rest at the density seen so far, plus a
+ * quarter, within 2x and 16x the last slice `span` (16x when nothing matched yet). */
+static int64_t next_span(int64_t span, int64_t read, size_t have, size_t cap)
+{
+    int64_t lo = span * 2, hi = span * 16;
+    double want;
+
+    if (cap == SIZE_MAX || have == 0)
+        return hi;
+    want = (double)read * (double)(cap - have) / (double)have * 1.25;
+    if (want >= (double)hi)
+        return hi;
+    return want > (double)lo ? (int64_t)want : lo;
+}
+
 /* Phase 1 for a query with a phrase of several tokens, which FTS5 reads backwards at about
  * half the speed it reads forwards: the same window, read forwards in slices of calls from
- * the newest back, each slice twice the last (the first 1/256 of the calls), the oldest
- * rows of the last slice dropped when the window overflows. */
+ * the newest back, the oldest rows of the last slice dropped when the window overflows.
+ * The first slice is the newest 1/256 of the calls; each next one is sized from the matches
+ * seen so far to fill what the window still lacks (a quarter more, for luck), and grows by 2x
+ * to 16x: every slice costs FTS5 a seek per token in each segment of the index, so a phrase
+ * that few sentences hold is read in three slices rather than nine, and a common one still
+ * stops within about twice the window. */
 static int read_window_sliced(struct run *r, sqlite3_stmt *st, struct search_rank *w,
                               struct search_totals *t, struct err *e)
 {
     size_t cap = r->o->limit ? SEARCH_RANK_WINDOW : SIZE_MAX;
     sqlite3_stmt *top = NULL;
-    int64_t hi, span;
+    int64_t hi, span, top_hi;
     int rc = ERR_OK, step;
 
     if ((rc = cmd_prepare(r->db, "SELECT ifnull(max(num), -1) + 1 FROM search_calls", &top, e)))
@@ -448,6 +468,7 @@ static int read_window_sliced(struct run *r, sqlite3_stmt *st, struct search_ran
     hi = sqlite3_step(top) == SQLITE_ROW ? sqlite3_column_int64(top, 0) : 0;
     sqlite3_finalize(top);
     span = hi / 256 > 0 ? hi / 256 : 1;
+    top_hi = hi;
     while (hi > 0 && w->n < cap) {
         int64_t lo = hi - span > 0 ? hi - span : 0;
         size_t first = w->n;
@@ -473,7 +494,7 @@ static int read_window_sliced(struct run *r, sqlite3_stmt *st, struct search_ran
                 return err_set(e, ERR_DB, "search: %s", sqlite3_errmsg(r->db));
         }
         hi = lo;
-        span *= 2;
+        span = next_span(span, top_hi - hi, w->n, cap);
     }
     t->matches = w->n;
     return ERR_OK;
