@@ -6,6 +6,7 @@
  * outcome, its length (m:ss) and, with a transcript, the rep's talk ratio and questions. */
 #include "report_calls.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,16 +93,17 @@ int report_calls_rep_index(const struct report *r, const char *label)
 
 int report_calls_reps(struct report *r, struct err *e)
 {
-    /* the window sorts narrow rows (rowid, rep, date); only the calls listed are read whole */
+    /* the window sorts narrow rows (rowid, rep, date); only the calls listed are read whole.
+     * A rep's number of calls is activity's (r->act_rep), not a second window. */
     static const char sql[] =
-        "SELECT r.rep_label, r.n, " CALL_COLS " FROM (SELECT rowid AS rid, rep_label, "
-        "row_number() OVER (PARTITION BY rep_label ORDER BY started DESC, call_id) AS rn, "
-        "count(*) OVER (PARTITION BY rep_label) AS n FROM temp.scope_rows) r "
+        "SELECT r.rep_label, " CALL_COLS " FROM (SELECT rowid AS rid, rep_label, "
+        "row_number() OVER (PARTITION BY rep_label ORDER BY started DESC, call_id) AS rn "
+        "FROM temp.scope_rows) r "
         "JOIN temp.scope_rows s ON s.rowid = r.rid WHERE r.rn <= ?1 "
         "ORDER BY CASE WHEN r.rep_label = '(unknown)' THEN '~' ELSE lower(r.rep_label) END, "
         "r.rep_label, r.rn";
     sqlite3_stmt *st = NULL;
-    int rc, cur = -2, open = 0, step;
+    int rc, cur = -2, open = 0, step, calls = html_rs_col(&r->act_rep, "calls");
 
     if ((rc = rpage_section(r, "reps", "Each rep's latest calls",
                             "The newest calls of each rep, with the number of all their calls "
@@ -113,7 +115,8 @@ int report_calls_reps(struct report *r, struct err *e)
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *label = (const char *)sqlite3_column_text(st, 0);
         int idx = report_calls_rep_index(r, label);
-        long long n = sqlite3_column_int64(st, 1);
+        double nc = idx < 0 ? NAN : html_rs_num(&r->act_rep, (size_t)idx, calls);
+        long long n = isnan(nc) ? 0 : (long long)nc;
 
         if (idx < 0) /* past the reps the page lists */
             continue;
@@ -132,7 +135,7 @@ int report_calls_reps(struct report *r, struct err *e)
             cur = idx;
             open = 1;
         }
-        rc = call_row(r, st, 2, e);
+        rc = call_row(r, st, 1, e);
     }
     if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = err_set(e, ERR_DB, "report: list the reps' calls: %s", sqlite3_errmsg(r->db));
@@ -146,8 +149,10 @@ int report_calls_reps(struct report *r, struct err *e)
 
 int report_calls_newest(struct report *r, struct err *e)
 {
+    /* the newest ids found over narrow rows first: only the calls listed are read whole */
     static const char sql[] =
-        "SELECT " CALL_COLS " FROM scope s ORDER BY s.started DESC, s.call_id LIMIT ?1";
+        "SELECT " CALL_COLS " FROM scope s WHERE s.call_id IN (SELECT call_id FROM scope "
+        "ORDER BY started DESC, call_id LIMIT ?1) ORDER BY s.started DESC, s.call_id";
     sqlite3_stmt *st = NULL;
     long long n = 0, total = r->n_calls;
     char t[32];
