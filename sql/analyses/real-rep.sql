@@ -24,6 +24,8 @@ WITH x AS (  -- with rep_source 'speech', rep_id is the top speaker's user id
          max(rep_name) AS rep_name, max(rep_email) AS rep_email,
          max(rep_talk_ms) AS rep_ms, max(title) AS title, max(url) AS url
     FROM x WHERE :by <> 'call' OR handed_off GROUP BY grp
+), o AS MATERIALIZED (  -- in order before the share is computed (it reads the transcript):
+  SELECT * FROM g ORDER BY k, grp  -- for the rows a caller reads, not for every row sorted
 )
 SELECT grp AS "group", calls, handed_off, round(share, 4) AS share,
        CASE WHEN :by = 'call' THEN primary_rep END AS primary_user,
@@ -37,4 +39,4 @@ SELECT grp AS "group", calls, handed_off, round(share, 4) AS share,
          AS real_rep_share,
        CASE WHEN :by = 'call' THEN title END AS title,
        CASE WHEN :by = 'call' THEN url END AS url
-  FROM g ORDER BY k, grp;
+  FROM o g;
