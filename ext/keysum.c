@@ -34,8 +34,8 @@ struct sum {
 };
 
 struct entry {
-    int cls;          /* KEY_* */
-    int is_int;       /* KEY_NUM: the number is the integer i (else the double d) */
+    int cls;    /* KEY_* */
+    int is_int; /* KEY_NUM: the number is the integer i (else the double d) */
     sqlite3_int64 i;
     double d;
     char *bytes; /* KEY_TEXT, KEY_BLOB: sqlite3_malloc'd */
@@ -75,7 +75,8 @@ static int entry_same(const struct entry *a, const struct entry *b)
         return 0;
     if (a->cls == KEY_NUM)
         return a->is_int == b->is_int && (a->is_int ? a->i == b->i : a->d == b->d);
-    return a->cls == KEY_NULL || (a->len == b->len && memcmp(a->bytes, b->bytes, (size_t)a->len) == 0);
+    return a->cls == KEY_NULL ||
+           (a->len == b->len && memcmp(a->bytes, b->bytes, (size_t)a->len) == 0);
 }
 
 /* The key of v into x (x->bytes borrowed from v until copied). A double that holds an

@@ -183,8 +183,8 @@ int report_calls_newest(struct report *r, struct err *e)
 
 int report_calls_handoffs(struct report *r, struct err *e)
 {
-    static const char *const cols[] = {"title", "primary_user", "real_rep", "real_rep_share",
-                                       "url", NULL};
+    static const char *const cols[] = {"title",          "primary_user", "real_rep",
+                                       "real_rep_share", "url",          NULL};
     struct html_rs rs;
     double total = 0;
     int rc;
