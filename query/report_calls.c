@@ -91,59 +91,136 @@ int report_calls_rep_index(const struct report *r, const char *label)
     return -1;
 }
 
+/* A call of a rep's list: its row in temp.scope_rows and its sort key. */
+struct pick {
+    sqlite3_int64 rid;
+    char *started; /* NULL: no start time (listed last, as ORDER BY started DESC puts it) */
+    char *call_id;
+};
+
+/* 1 when call a comes before call b in a rep's list: ORDER BY started DESC, call_id. */
+static int before(const struct pick *a, const struct pick *b)
+{
+    int c;
+
+    if (!a->started || !b->started) {
+        if (a->started != b->started)
+            return a->started != NULL;
+    } else if ((c = strcmp(a->started, b->started)) != 0) {
+        return c > 0;
+    }
+    return strcmp(a->call_id, b->call_id) < 0;
+}
+
+/* Offer call x to a rep's list top (n of them, newest first, at most REPORT_CALLS_PER_REP):
+ * kept when it is among the newest, the list's last call dropped when full. x's strings are
+ * copied. ERR_NOMEM. */
+static int offer(struct pick *top, size_t *n, const struct pick *x, struct err *e)
+{
+    size_t at = *n;
+    struct pick c = {x->rid, NULL, NULL};
+
+    while (at > 0 && before(x, &top[at - 1]))
+        at--;
+    if (at == REPORT_CALLS_PER_REP)
+        return ERR_OK;
+    if ((x->started && !(c.started = strdup(x->started))) || !(c.call_id = strdup(x->call_id))) {
+        free(c.started);
+        return err_set(e, ERR_NOMEM, "report: out of memory");
+    }
+    if (*n == REPORT_CALLS_PER_REP) { /* the last one leaves */
+        free(top[*n - 1].started);
+        free(top[*n - 1].call_id);
+        (*n)--;
+    }
+    memmove(&top[at + 1], &top[at], (*n - at) * sizeof *top);
+    top[at] = c;
+    (*n)++;
+    return ERR_OK;
+}
+
+/* Each listed rep's newest calls, in one pass over narrow rows (no sort of the scope):
+ * top[i * REPORT_CALLS_PER_REP ...] and n[i] for the rep r->reps[i]. */
+static int pick_newest(struct report *r, struct pick *top, size_t *n, struct err *e)
+{
+    static const char sql[] = "SELECT rowid, rep_label, started, call_id FROM temp.scope_rows";
+    sqlite3_stmt *st = NULL;
+    int rc, step;
+
+    if ((rc = rpage_prepare(r, sql, &st, e)))
+        return rc;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int idx = report_calls_rep_index(r, (const char *)sqlite3_column_text(st, 1));
+        const char *id = (const char *)sqlite3_column_text(st, 3);
+        struct pick x = {sqlite3_column_int64(st, 0), (char *)sqlite3_column_text(st, 2),
+                         (char *)(id ? id : "")};
+
+        if (idx >= 0) /* else past the reps the page lists */
+            rc = offer(&top[(size_t)idx * REPORT_CALLS_PER_REP], &n[idx], &x, e);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = err_set(e, ERR_DB, "report: list the reps' calls: %s", sqlite3_errmsg(r->db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int report_calls_reps(struct report *r, struct err *e)
 {
-    /* the window sorts narrow rows (rowid, rep, date); only the calls listed are read whole.
-     * A rep's number of calls is activity's (r->act_rep), not a second window. */
-    static const char sql[] =
-        "SELECT r.rep_label, " CALL_COLS " FROM (SELECT rowid AS rid, rep_label, "
-        "row_number() OVER (PARTITION BY rep_label ORDER BY started DESC, call_id) AS rn "
-        "FROM temp.scope_rows) r "
-        "JOIN temp.scope_rows s ON s.rowid = r.rid WHERE r.rn <= ?1 "
-        "ORDER BY CASE WHEN r.rep_label = '(unknown)' THEN '~' ELSE lower(r.rep_label) END, "
-        "r.rep_label, r.rn";
+    /* the calls listed are read whole by their rowid; a rep's number of calls is activity's
+     * (r->act_rep) */
+    static const char sql[] = "SELECT " CALL_COLS " FROM temp.scope_rows s WHERE s.rowid = ?1";
+    struct pick *top = calloc(r->n_reps * REPORT_CALLS_PER_REP + 1, sizeof *top);
+    size_t *n = calloc(r->n_reps + 1, sizeof *n);
     sqlite3_stmt *st = NULL;
-    int rc, cur = -2, open = 0, step, calls = html_rs_col(&r->act_rep, "calls");
+    int rc, calls = html_rs_col(&r->act_rep, "calls");
 
+    if (!top || !n) {
+        rc = err_set(e, ERR_NOMEM, "report: out of memory");
+        goto done;
+    }
     if ((rc = rpage_section(r, "reps", "Each rep's latest calls",
                             "The newest calls of each rep, with the number of all their calls "
                             "here; a title opens the call in Gong.",
                             e)) ||
-        (rc = rpage_prepare(r, sql, &st, e)))
-        return rc;
-    sqlite3_bind_int(st, 1, REPORT_CALLS_PER_REP);
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *label = (const char *)sqlite3_column_text(st, 0);
-        int idx = report_calls_rep_index(r, label);
-        double nc = idx < 0 ? NAN : html_rs_num(&r->act_rep, (size_t)idx, calls);
-        long long n = isnan(nc) ? 0 : (long long)nc;
+        (rc = pick_newest(r, top, n, e)) || (rc = rpage_prepare(r, sql, &st, e)))
+        goto done;
+    for (size_t i = 0; i < r->n_reps && !rc; i++) {
+        double nc = html_rs_num(&r->act_rep, i, calls);
+        long long all = isnan(nc) ? 0 : (long long)nc;
+        char f[32];
 
-        if (idx < 0) /* past the reps the page lists */
+        if (!n[i])
             continue;
-        if (idx != cur) {
-            char f[32];
-
-            html_fmt_count(n, f);
-            if ((open && (rc = rpage_put(r, "</tbody></table></div>\n", e))) ||
-                (rc = buf_printf(&r->h, e, "<h3 id=\"rep-%d\"><bdi>", idx)) ||
-                (rc = rpage_text(r, label, e)) ||
-                (rc = buf_printf(&r->h, e, "</bdi></h3>\n<p class=\"meta\">%s call%s%s</p>\n", f,
-                                 n == 1 ? "" : "s",
-                                 n > REPORT_CALLS_PER_REP ? "; the newest 10 below" : "")) ||
-                (rc = rpage_put(r, call_head, e)))
-                break;
-            cur = idx;
-            open = 1;
+        html_fmt_count(all, f);
+        if ((rc = buf_printf(&r->h, e, "<h3 id=\"rep-%zu\"><bdi>", i)) ||
+            (rc = rpage_text(r, r->reps[i], e)) ||
+            (rc = buf_printf(&r->h, e, "</bdi></h3>\n<p class=\"meta\">%s call%s%s</p>\n", f,
+                             all == 1 ? "" : "s",
+                             all > REPORT_CALLS_PER_REP ? "; the newest 10 below" : "")) ||
+            (rc = rpage_put(r, call_head, e)))
+            break;
+        for (size_t k = 0; k < n[i] && !rc; k++) {
+            sqlite3_reset(st);
+            sqlite3_bind_int64(st, 1, top[i * REPORT_CALLS_PER_REP + k].rid);
+            if (sqlite3_step(st) != SQLITE_ROW)
+                rc = err_set(e, ERR_DB, "report: read a rep's call: %s", sqlite3_errmsg(r->db));
+            else
+                rc = call_row(r, st, 0, e);
         }
-        rc = call_row(r, st, 1, e);
+        if (!rc)
+            rc = rpage_put(r, "</tbody></table></div>\n", e);
     }
-    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
-        rc = err_set(e, ERR_DB, "report: list the reps' calls: %s", sqlite3_errmsg(r->db));
-    sqlite3_finalize(st);
-    if (!rc && open)
-        rc = rpage_put(r, "</tbody></table></div>\n", e);
     if (!rc && r->n_reps == RPAGE_MAX_ROWS)
         rc = rpage_put(r, "<p class=\"meta\">Only the first reps are listed.</p>\n", e);
+done:
+    sqlite3_finalize(st);
+    for (size_t i = 0; top && n && i < r->n_reps; i++)
+        for (size_t k = 0; k < n[i]; k++) {
+            free(top[i * REPORT_CALLS_PER_REP + k].started);
+            free(top[i * REPORT_CALLS_PER_REP + k].call_id);
+        }
+    free(top);
+    free(n);
     return rc;
 }
 
