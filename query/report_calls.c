@@ -139,18 +139,57 @@ static int offer(struct pick *top, size_t *n, const struct pick *x, struct err *
     return ERR_OK;
 }
 
+/* A listed rep's label and position in r->reps, for finding it by label. */
+struct rep_at {
+    const char *label;
+    size_t idx;
+};
+
+static int by_label(const void *a, const void *b)
+{
+    return strcmp(((const struct rep_at *)a)->label, ((const struct rep_at *)b)->label);
+}
+
+/* The position in r->reps of label, through the n reps of sorted (ordered by label), or -1:
+ * report_calls_rep_index's answer in log(reps) for each call in scope. */
+static int find_rep(const struct rep_at *sorted, size_t n, const char *label)
+{
+    size_t lo = 0, hi = n;
+
+    while (label && lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(sorted[mid].label, label);
+
+        if (c == 0)
+            return (int)sorted[mid].idx;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
 /* Each listed rep's newest calls, in one pass over narrow rows (no sort of the scope):
  * top[i * REPORT_CALLS_PER_REP ...] and n[i] for the rep r->reps[i]. */
 static int pick_newest(struct report *r, struct pick *top, size_t *n, struct err *e)
 {
     static const char sql[] = "SELECT rowid, rep_label, started, call_id FROM temp.scope_rows";
     sqlite3_stmt *st = NULL;
+    struct rep_at *sorted = calloc(r->n_reps + 1, sizeof *sorted);
     int rc, step;
 
-    if ((rc = rpage_prepare(r, sql, &st, e)))
+    if (!sorted)
+        return err_set(e, ERR_NOMEM, "report: out of memory");
+    for (size_t i = 0; i < r->n_reps; i++)
+        sorted[i] = (struct rep_at){r->reps[i], i};
+    qsort(sorted, r->n_reps, sizeof *sorted, by_label);
+    if ((rc = rpage_prepare(r, sql, &st, e))) {
+        free(sorted);
         return rc;
+    }
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        int idx = report_calls_rep_index(r, (const char *)sqlite3_column_text(st, 1));
+        int idx = find_rep(sorted, r->n_reps, (const char *)sqlite3_column_text(st, 1));
         const char *id = (const char *)sqlite3_column_text(st, 3);
         struct pick x = {sqlite3_column_int64(st, 0), (char *)sqlite3_column_text(st, 2),
                          (char *)(id ? id : "")};
@@ -161,6 +200,7 @@ static int pick_newest(struct report *r, struct pick *top, size_t *n, struct err
     if (!rc && step != SQLITE_DONE)
         rc = err_set(e, ERR_DB, "report: list the reps' calls: %s", sqlite3_errmsg(r->db));
     sqlite3_finalize(st);
+    free(sorted);
     return rc;
 }
 
