@@ -223,7 +223,7 @@ FUZZ_SRC_parse  := ingest/parse.c ingest/jsonwalk.c ingest/deals.c ingest/store.
 FUZZ_SRC_regex  := ext/re.c
 FUZZ_SRC_out    := query/out.c
 FUZZ_SRC_filter := query/filter.c query/stages.c ext/ext.c ext/re.c ext/analysis_fn.c \
-                   ext/convo.c ext/mention.c
+                   ext/convo.c ext/mention.c ext/keysum.c
 # the filter's SQL calls casefold() and regexp(): the extension, linked in as callmine-query has it
 FUZZ_DEFS_filter := -DSQLITE_CORE
 FUZZ_DEPS    := tests/fuzz/fuzz.h $(FUZZ_COMMON) $(FUZZ_SRC_parse) $(FUZZ_SRC_regex) \

@@ -15,6 +15,7 @@ SQLITE_EXTENSION_INIT3
 #include "analysis_fn.h"
 #include "convo.h"
 #include "err.h"
+#include "keysum.h"
 #include "mention.h"
 
 #include "banned.h"
@@ -358,5 +359,7 @@ int analysis_fn_register(sqlite3 *db)
                                       NULL);
     if (rc == SQLITE_OK)
         rc = mention_register(db);
+    if (rc == SQLITE_OK)
+        rc = keysum_register(db);
     return rc;
 }

@@ -6,6 +6,7 @@
  *   mention_count(call_id, pattern[, flags[, speaker]])
  *                                           hits of pattern in the call's sentences, or NULL
  *                                           when the call has no transcript
+ *   key_sums(key, v1[, ...])                aggregate: sums per distinct key (keysum.h)
  *
  * A turn is one speaker's consecutive sentences, a sentence joining the turn when it starts
  * less than gap_ms (default 1000) after the turn's end. A speaker's side comes from the
@@ -38,7 +39,7 @@
 
 #define ANALYSIS_FN_GAP_MS 1000 /* default gap that still joins a speaker's sentences */
 
-/* Register the three functions on db. SQLITE_OK or an SQLite error code. */
+/* Register the functions above on db. SQLITE_OK or an SQLite error code. */
 int analysis_fn_register(sqlite3 *db);
 
 #endif

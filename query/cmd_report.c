@@ -17,6 +17,7 @@
 #include "filter.h"
 #include "re.h"
 #include "report.h"
+#include "rpage.h"
 #include "scope.h"
 
 #include "banned.h"
@@ -206,11 +207,16 @@ int cmd_report(struct cmd_ctx *c, int argc, char **argv, struct err *e)
         goto done;
     }
     r.filters = o.filters.data ? o.filters.data : "";
+    rpage_mark("start"); /* CALLMINE_REPORT_TIMES: the time of each part on stderr */
     if ((rc = analysis_set_load(&set, o.dir, e)) || (rc = cmd_open_db(c, &r.db, e)) ||
         (rc = scope_connect(r.db, e)) || (rc = filter_validate(&o.f, r.db, e)) ||
-        (rc = analysis_stages(r.db, o.stages, e)) ||
-        (rc = scope_build(r.db, &o.f, 1, e)) || (rc = scope_materialize(r.db, e)) ||
-        (rc = report_page(&r, e)))
+        (rc = analysis_stages(r.db, o.stages, e)) || (rc = scope_build(r.db, &o.f, 1, e)))
+        goto done;
+    rpage_mark("open the mirror, select the calls");
+    if ((rc = scope_materialize(r.db, e)))
+        goto done;
+    rpage_mark("the scope's table (scope_materialize)");
+    if ((rc = report_page(&r, e)))
         goto done;
     if ((rc = write_page(&r.h, o.out, e)))
         goto done;

@@ -90,8 +90,7 @@ static int text(struct report *r, const char *s, struct err *e)
 /* One summary tile: a figure (already formatted) over what it counts. */
 static int kpi(struct report *r, const char *figure, const char *what, struct err *e)
 {
-    return buf_printf(&r->h, e, "<div class=\"kpi\"><b>%s</b><span>%s</span></div>", figure,
-                      what);
+    return buf_printf(&r->h, e, "<div class=\"kpi\"><b>%s</b><span>%s</span></div>", figure, what);
 }
 
 static int head(struct report *r, struct err *e)
@@ -133,8 +132,7 @@ static int head(struct report *r, struct err *e)
 /* The summary tiles; *n_calls is the scope's size (0: the page says so and ends). */
 static int summary(struct report *r, long long *n_calls, struct err *e)
 {
-    static const char sql[] =
-        DEALS_SQL
+    static const char sql[] = DEALS_SQL
         ", s AS (SELECT count(*) AS n, total(external) AS ext, total(has_transcript) AS tr, "
         "count(DISTINCT rep_key) AS reps, min(started) AS lo, max(started) AS hi FROM scope) "
         "SELECT s.n, s.ext, s.tr, s.reps, s.lo, s.hi, (SELECT count(*) FROM calls), "
@@ -217,12 +215,10 @@ done:
  * latest call in scope reads it). */
 static int pipeline(struct report *r, struct err *e)
 {
-    static const char by_stage[] =
-        DEALS_SQL
+    static const char by_stage[] = DEALS_SQL
         "SELECT ifnull(stage, '(no stage)') AS stage, count(*) AS deals, total(amount) AS amount "
         "FROM d GROUP BY stage ORDER BY total(amount) DESC, stage";
-    static const char by_outcome[] =
-        DEALS_SQL
+    static const char by_outcome[] = DEALS_SQL
         "SELECT outcome, count(*) AS deals, total(amount) AS amount FROM d GROUP BY outcome "
         "ORDER BY CASE outcome WHEN 'won' THEN 1 WHEN 'lost' THEN 2 ELSE 3 END";
     struct svg_chart c = {.title = "Deal amounts by stage", .n_series = 1, .money = 1};
@@ -262,8 +258,7 @@ struct measure {
 
 static const struct measure measures[] = {
     {"talk-ratio", "talk_ratio", "Talk ratio (30-65%)", 0.30, 0.65},
-    {"questions", "discovery_rep_questions_per_call", "Questions a discovery call (11-14)",
-     11, 14},
+    {"questions", "discovery_rep_questions_per_call", "Questions a discovery call (11-14)", 11, 14},
     {"questions", "customer_questions_per_call", "Customer questions", 1, 0},
     {"monologues", "longest_monologue_s", "Monologue (under 2:30)", 0, 150},
     {"patience", "patience_s", "Patience (0.6 s+)", 0.6, 1e9},
@@ -273,8 +268,8 @@ static const struct measure measures[] = {
 
 /* The table of measures by by; with talk and q, the results of talk-ratio and questions are
  * handed over (for the charts) instead of freed. Each analysis runs once. */
-static int measures_table(struct report *r, const char *by, struct html_rs *talk,
-                          struct html_rs *q, struct err *e)
+static int measures_table(struct report *r, const char *by, struct html_rs *talk, struct html_rs *q,
+                          struct err *e)
 {
     struct html_rs groups, rs[N_MEASURES];
     const struct html_rs *grp = &groups;
@@ -287,9 +282,8 @@ static int measures_table(struct report *r, const char *by, struct html_rs *talk
     else if ((rc = rpage_run(r, "activity", by, NULL, RPAGE_MAX_ROWS, &groups, e)))
         return rc;
     for (size_t m = 0; m < N_MEASURES && !rc; m++) {
-        same[m] = m && strcmp(measures[m].analysis, measures[m - 1].analysis) == 0
-                      ? same[m - 1]
-                      : (int)m;
+        same[m] =
+            m && strcmp(measures[m].analysis, measures[m - 1].analysis) == 0 ? same[m - 1] : (int)m;
         if (same[m] == (int)m)
             rc = rpage_run(r, measures[m].analysis, by, NULL, RPAGE_MAX_ROWS * 2, &rs[m], e);
     }
@@ -346,9 +340,9 @@ static int measures_table(struct report *r, const char *by, struct html_rs *talk
         rc = buf_printf(&r->h, e, "<p class=\"meta\">%zu more not shown.</p>\n", grp->more);
     html_rs_free(&groups);
     for (size_t m = 0; m < N_MEASURES; m++) {
-        struct html_rs *out = strcmp(measures[m].analysis, "talk-ratio") == 0 ? talk
+        struct html_rs *out = strcmp(measures[m].analysis, "talk-ratio") == 0  ? talk
                               : strcmp(measures[m].analysis, "questions") == 0 ? q
-                                                                              : NULL;
+                                                                               : NULL;
 
         if (out && same[m] == (int)m && !rc) {
             *out = rs[m]; /* ownership moves to the caller */
@@ -425,8 +419,8 @@ static int won_lost(struct report *r, struct err *e)
 
 static int activity(struct report *r, struct err *e)
 {
-    static const char *const tcols[] = {"group",     "calls",     "external_calls",
-                                        "calls_per_week", "first_call", "last_call", NULL};
+    static const char *const tcols[] = {
+        "group", "calls", "external_calls", "calls_per_week", "first_call", "last_call", NULL};
     struct svg_chart c = {.title = "Calls per week", .n_series = 1};
     struct html_rs rs;
     const char **labels = NULL;
@@ -467,8 +461,8 @@ static int data(struct report *r, struct err *e)
 {
     static const char *const cov[] = {"group",   "calls",   "transcripts", "coverage",
                                       "waiting", "private", NULL};
-    static const char *const fresh[] = {"newest_call", "last_sync", "synced_to",
-                                        "last_run_outcome", "waiting", NULL};
+    static const char *const fresh[] = {"newest_call",      "last_sync", "synced_to",
+                                        "last_run_outcome", "waiting",   NULL};
     struct html_rs rs;
     int rc;
 
@@ -500,17 +494,34 @@ void report_release(struct report *r)
 
 int report_page(struct report *r, struct err *e)
 {
+    /* the sections after the summary, in the page's order (each marked: rpage_mark) */
+    static const struct {
+        const char *name;
+        int (*fn)(struct report *r, struct err *e);
+    } sections[] = {
+        {"pipeline", pipeline},
+        {"the reps (activity by rep)", report_calls_load_reps},
+        {"coaching", coaching},
+        {"won against lost", won_lost},
+        {"what was said", report_talk},
+        {"activity", activity},
+        {"the data behind the page", data},
+        {"each rep's latest calls", report_calls_reps},
+        {"the newest calls", report_calls_newest},
+    };
     long long n = 0;
     int rc;
 
     if ((rc = head(r, e)) || (rc = summary(r, &n, e)))
         return rc;
+    rpage_mark("summary");
     r->n_calls = n;
     if (n == 0)
         return put(r, "</body></html>\n", e);
-    if ((rc = pipeline(r, e)) || (rc = report_calls_load_reps(r, e)) || (rc = coaching(r, e)) ||
-        (rc = won_lost(r, e)) || (rc = report_talk(r, e)) || (rc = activity(r, e)) ||
-        (rc = data(r, e)) || (rc = report_calls_reps(r, e)) || (rc = report_calls_newest(r, e)))
-        return rc;
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+        if ((rc = sections[i].fn(r, e)))
+            return rc;
+        rpage_mark(sections[i].name);
+    }
     return put(r, "</body></html>\n", e);
 }

@@ -6,8 +6,10 @@
 #include "rpage.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "scope.h"
 
@@ -32,8 +34,8 @@ int rpage_prepare(struct report *r, const char *sql, sqlite3_stmt **st, struct e
     return ERR_OK;
 }
 
-static int run(struct report *r, const char *name, const char *by, const char *pattern,
-               size_t max, int count_rest, struct html_rs *rs, struct err *e)
+static int run(struct report *r, const char *name, const char *by, const char *pattern, size_t max,
+               int count_rest, struct html_rs *rs, struct err *e)
 {
     const struct analysis *a = analysis_find(r->set, name);
     struct analysis_params p = {pattern, r->caseless ? "i" : "", r->speaker, by, NULL};
@@ -48,11 +50,17 @@ static int run(struct report *r, const char *name, const char *by, const char *p
     if ((rc = html_rs_load_max(rs, st, max, count_rest, e)) == ERR_DB)
         err_wrap(e, "report: analysis '%s'", name);
     sqlite3_finalize(st);
+    if (getenv("CALLMINE_REPORT_TIMES")) {
+        char what[96];
+
+        snprintf(what, sizeof what, "  analyze %s --by %s%s", name, by, pattern ? " PATTERN" : "");
+        rpage_mark(what);
+    }
     return rc;
 }
 
-int rpage_run(struct report *r, const char *name, const char *by, const char *pattern,
-              size_t max, struct html_rs *rs, struct err *e)
+int rpage_run(struct report *r, const char *name, const char *by, const char *pattern, size_t max,
+              struct html_rs *rs, struct err *e)
 {
     return run(r, name, by, pattern, max, 1, rs, e);
 }
@@ -111,6 +119,29 @@ int rpage_bars(struct report *r, const struct html_rs *rs, const char *label_col
     free(labels);
     free(v);
     return rc;
+}
+
+static double seconds(clockid_t clock)
+{
+    struct timespec t;
+
+    clock_gettime(clock, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+void rpage_mark(const char *what)
+{
+    static double wall, cpu; /* at the previous mark */
+    double w, c;
+
+    if (!getenv("CALLMINE_REPORT_TIMES"))
+        return;
+    w = seconds(CLOCK_MONOTONIC);
+    c = seconds(CLOCK_PROCESS_CPUTIME_ID);
+    if (wall > 0)
+        fprintf(stderr, "report: %-44s %7.3f s wall %7.3f s CPU\n", what, w - wall, c - cpu);
+    wall = w;
+    cpu = c;
 }
 
 void rpage_keep(struct html_rs *rs, const char *col)

@@ -27,8 +27,8 @@ int rpage_prepare(struct report *r, const char *sql, sqlite3_stmt **st, struct e
 /* Run the analysis name grouped by by (with pattern for the pattern analyses) into rs: its
  * first max rows, the rest counted in rs->more (see html_rs_load_max). ERR_USAGE when the
  * analysis is missing, ERR_DB naming it. rs is initialised here; free it with html_rs_free. */
-int rpage_run(struct report *r, const char *name, const char *by, const char *pattern,
-              size_t max, struct html_rs *rs, struct err *e);
+int rpage_run(struct report *r, const char *name, const char *by, const char *pattern, size_t max,
+              struct html_rs *rs, struct err *e);
 
 /* The same without counting the rows past max (rs->more is 1 when there was one): for an
  * analysis whose rows are costly (real-rep --by call reads a transcript per row). */
@@ -51,5 +51,10 @@ int rpage_bars(struct report *r, const struct html_rs *rs, const char *label_col
 
 /* Drop the rows of rs whose column col is NULL, not a number, or not above 0. */
 void rpage_keep(struct html_rs *rs, const char *col);
+
+/* A measuring aid: when the environment sets CALLMINE_REPORT_TIMES, print on stderr the wall
+ * and CPU seconds spent since the previous mark (the first mark starts the clock), labelled
+ * what; otherwise nothing. rpage_run marks each analysis it runs. */
+void rpage_mark(const char *what);
 
 #endif

@@ -6,10 +6,10 @@
 -- transcript_status), private (calls marked private, whose transcripts are mirrored only
 -- with --include-private), newest_call.
 -- @by: month
-WITH x AS (
+WITH x AS (  -- the waiting calls listed once (by the state index), not looked up per call
   SELECT s.grp, s.grp_key, s.started, s.has_metrics AS has_t, s.has_transcript,
-         ifnull((SELECT ts.state IN ('pending', 'waiting') FROM transcript_status ts
-                  WHERE ts.call_id = s.call_id), 0) AS waiting,
+         s.call_id IN (SELECT ts.call_id FROM transcript_status ts
+                        WHERE ts.state IN ('pending', 'waiting')) AS waiting,
          ifnull(s.is_private, 0) AS private
     FROM scope s
 )

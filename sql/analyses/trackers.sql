@@ -5,18 +5,25 @@
 -- (one row per group and tracker): calls_with_hit (count above 0), share = calls_with_hit
 -- / calls, hits (the counts summed) and hits_per_call = hits / calls.
 -- @by: outcome
-WITH s AS MATERIALIZED (  -- each call's group, computed once (not once per tracker row)
-  SELECT call_id, grp, grp_key FROM scope
-), t AS (  -- one pass over the trackers of the calls in scope
-  SELECT s.grp, min(s.grp_key) AS k, tr.name AS name, sum(tr.count > 0) AS with_hit,
-         sum(tr.count) AS hits, total(tr.count) AS th
-    FROM s JOIN trackers tr ON tr.call_id = s.call_id GROUP BY s.grp, tr.name
-), g AS (  -- the calls with tracker data
-  SELECT s.grp, count(*) AS calls FROM s
-   WHERE EXISTS (SELECT 1 FROM trackers tr WHERE tr.call_id = s.call_id) GROUP BY s.grp
+
+-- each call's group, computed once and indexed, so the trackers are read group by group in
+-- order (no sort) and each group's trackers are summed by key_sums (keysum.h) rather than
+-- sorted by (group, tracker); the same table serves topics.sql
+DROP TABLE IF EXISTS temp.calls_by_group;
+CREATE TEMP TABLE calls_by_group(grp, k, call_id);
+INSERT INTO temp.calls_by_group SELECT grp, grp_key, call_id FROM scope;
+CREATE INDEX temp.calls_by_group_grp ON calls_by_group(grp, k, call_id);
+WITH t AS (  -- one pass over the trackers of the calls in scope
+  SELECT s.grp, min(s.k) AS k, count(DISTINCT s.call_id) AS calls,
+         key_sums(tr.name, tr.count > 0, tr.count) AS j
+    FROM temp.calls_by_group s JOIN trackers tr ON tr.call_id = s.call_id GROUP BY s.grp
+), x AS (  -- one row per group and tracker: [tracker, calls with a hit, hits]
+  SELECT t.grp, t.k, t.calls, e.value ->> 0 AS name, e.value ->> 1 AS with_hit,
+         e.value ->> 2 AS hits
+    FROM t, json_each(t.j) e
 )
-SELECT t.grp AS "group", g.calls AS calls, t.name AS tracker, t.with_hit AS calls_with_hit,
-       round(t.with_hit * 1.0 / g.calls, 4) AS share, t.hits AS hits,
-       round(t.th / g.calls, 4) AS hits_per_call
-  FROM t JOIN g ON g.grp = t.grp
- ORDER BY t.k, t.grp, t.name;
+SELECT grp AS "group", calls, name AS tracker, with_hit AS calls_with_hit,
+       round(with_hit * 1.0 / calls, 4) AS share, hits,
+       round(ifnull(hits, 0) * 1.0 / calls, 4) AS hits_per_call
+  FROM x
+ ORDER BY k, grp, name;

@@ -234,6 +234,13 @@ def test_real_rep_finds_the_handoffs(pm):
         assert r["url"].endswith(r["group"])
     per_rep = analyze(pm["db"], "real-rep", "--by", "rep")
     assert sum(r["handed_off"] for r in per_rep) == len(rows)
+    # the calls in order of their start, then id (the rows are ordered before the share is
+    # read from each transcript)
+    started = {c["call_id"]: c["started"] for c in map(json.loads, q(
+        pm["db"], "sql", "--format", "jsonl", "SELECT call_id, started FROM call_facts"
+    ).stdout.splitlines())}
+    keys = [(started[r["group"]], r["group"]) for r in rows]
+    assert len(keys) > 3 and keys == sorted(keys)
 
 
 def test_trackers_and_topics_by_outcome(pm):

@@ -102,6 +102,28 @@ def test_newest_calls_link_to_gong_with_the_total(pm):
         assert links[c["url"]] == shown, c
 
 
+def test_each_reps_latest_calls_are_their_newest_ten(pm):
+    # per rep: their newest 10 calls (ORDER BY started DESC, id), in that order, and the
+    # number of all their calls; a rep is one person (call_facts.rep_id)
+    rows = q(pm["db"], "sql", "--format", "jsonl",
+             "SELECT call_id, started, url, rep_id FROM call_facts").stdout
+    calls = {c["url"]: c for c in map(json.loads, rows.splitlines())}
+    text = section(pm["html"], "reps")
+    blocks = re.findall(r'<h3 id="rep-(\d+)">.*?</h3>\n<p class="meta">([\d,]+) calls?'
+                        r'(?:; the newest 10 below)?</p>\n(.*?)</table>', text, re.S)
+    assert len(blocks) >= 5
+    for _, count, table in blocks:
+        listed = [calls[u] for u in re.findall(r'<a href="([^"]+)"', table)]
+        rep = {c["rep_id"] for c in listed}
+        assert len(rep) == 1, rep
+        rep_id = rep.pop()
+        mine = [c for c in calls.values() if c["rep_id"] == rep_id]
+        mine.sort(key=lambda c: c["call_id"])
+        mine.sort(key=lambda c: c["started"], reverse=True)
+        assert int(count.replace(",", "")) == len(mine)
+        assert listed == mine[:10]
+
+
 def test_filters_and_counts_are_shown(pm, tmp_path):
     out = tmp_path / "f.html"
     q(pm["db"], "report", "--from", "2024-02-01", "--rep", "a'b", "-o", out)

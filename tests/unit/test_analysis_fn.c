@@ -185,6 +185,41 @@ int main(void)
     CHECK(is("SELECT mention_count('B', 'costs') IS 0", "1"));
     CHECK(is("SELECT mention_count('B', 'How'), mention_count('B', 'How', '', 'rep')", "1|0"));
 
+    /* key_sums: per key, what GROUP BY g, k with sum() gives, over keys of every type (NULL,
+     * 2 and 2.0 as one key, text with '"', '\\' and a newline) and values mixing integers,
+     * reals and NULLs */
+    CHECK(sqlite3_exec(
+              db,
+              "CREATE TABLE ks(g, k, v, w); INSERT INTO ks WITH RECURSIVE n(i) AS (SELECT 1 "
+              "UNION ALL SELECT i + 1 FROM n WHERE i < 2000) SELECT i % 7, CASE i % 5 WHEN 0 "
+              "THEN NULL WHEN 1 THEN 'a' || (i % 13) WHEN 2 THEN i % 3 WHEN 3 THEN (i % 3) * 1.0 "
+              "ELSE 'b\"\\' || char(10) END, CASE WHEN i % 11 = 0 THEN NULL WHEN i % 4 = 0 THEN "
+              "(i + 1) * 0.5 ELSE i END, CASE WHEN i % 2 = 1 OR i % 7 = 3 THEN NULL ELSE i END "
+              "FROM n",
+              NULL, NULL, NULL) == SQLITE_OK);
+#define KS_BY                                                                                      \
+    "(SELECT group_concat(r, ';') FROM (SELECT quote(g) || ',' || quote(CASE WHEN typeof(k) IN "   \
+    "('integer', 'real') THEN k * 1.0 ELSE k END) || ',' || quote(s1) || ',' || quote(s2) AS r "   \
+    "FROM (SELECT g, k, sum(v) AS s1, sum(w) AS s2 FROM ks GROUP BY g, k ORDER BY g, k)))"
+#define KS_SUMS                                                                                    \
+    "(SELECT group_concat(r, ';') FROM (SELECT quote(t.g) || ',' || quote(CASE WHEN "              \
+    "typeof(e.value ->> 0) IN ('integer', 'real') THEN (e.value ->> 0) * 1.0 ELSE e.value ->> 0 "  \
+    "END) || ',' || quote(e.value ->> 1) || ',' || quote(e.value ->> 2) AS r FROM (SELECT g, "     \
+    "key_sums(k, v, w) AS j FROM ks GROUP BY g ORDER BY g) t, json_each(t.j) e "                   \
+    "ORDER BY t.g, e.key))"
+    CHECK(is("SELECT length(" KS_BY ") > 2000, " KS_BY " LIKE '%NULL%', " KS_BY
+             " LIKE '%.5,%', " KS_BY " IS " KS_SUMS,
+             "1|1|1|1"));
+    CHECK(is("SELECT key_sums(k, v) FROM ks WHERE 0", "[]"));
+    CHECK(is("SELECT key_sums(NULL, 1.5, NULL, 2)", "[[null,1.5,null,2]]"));
+    CHECK(is("SELECT key_sums(k, 1) FROM (SELECT 'b' AS k UNION ALL SELECT x'61' UNION ALL "
+             "SELECT 'a' UNION ALL SELECT 3 UNION ALL SELECT 2.5 UNION ALL SELECT NULL)",
+             "[[null,1],[2.5,1],[3,1],[\"a\",1],[\"b\",1],[\"a\",1]]"));
+    CHECK(strncmp(row("SELECT key_sums('x', v) FROM (SELECT 9223372036854775807 AS v UNION "
+                      "ALL SELECT 1)"),
+                  "error: integer overflow", 23) == 0);
+    CHECK(strncmp(row("SELECT key_sums('x')"), "error: wrong number of arguments", 32) == 0);
+
     CHECK(sqlite3_close(db) == SQLITE_OK);
     return CHECK_DONE("test_analysis_fn");
 }
