@@ -4,10 +4,11 @@
  * one fixed width, so comparing the text compares the instants) or a non-correlated
  * `calls.id IN (SELECT call_id FROM ...)` that SQLite evaluates once into a lookup table:
  * never a subquery run per call and driven by an index on another column, which at 100,000
- * calls without statistics made stage filters quadratic. The call's rep and outcome are read
- * from call_facts; the deal terms from the call's deal row (deals.ord = 0) in the snapshot
- * that --deal-timing names, which is what call_facts' stage/amount (Now) and
- * stage_at_call/amount_at_call (call) show. */
+ * calls without statistics made stage filters quadratic. The call's rep, its deal as it
+ * stands and outcome are read from call_facts (the binary's TEMP view over the stored facts,
+ * stages.h); with --deal-timing call the deal terms read the call's deal row (deals.ord = 0)
+ * in the snapshot taken at the call, which is what call_facts' stage_at_call/amount_at_call
+ * show. */
 #include "filter.h"
 
 #include <ctype.h>
@@ -503,6 +504,13 @@ static const char outcome_of_x[] =
     "WHEN regexp('" RE_CLOSED_WON "', x.stage) THEN 'won' "
     "WHEN regexp('" RE_CLOSED_LOST "', x.stage) THEN 'lost' ELSE 'open' END";
 
+/* The calls' deals as they stand, as x: the stored facts (call_facts, stages.h), whose deal
+ * columns (stage, amount, owner, company_size) are the Now row with ord 0's, and one row per
+ * call that has one (outcome is NULL without). One pass over them costs less than over deals
+ * (two snapshots, every deal of a call): at 100,000 calls --stage closedlost's selection
+ * 0.17 -> 0.12 s. */
+#define NOW_DEALS "call_facts x WHERE x.outcome IS NOT NULL"
+
 /* " AND" the outcome of deals row x is one of --outcome's words. */
 static int outcome_cond(const struct filter *f, struct buf *b, struct err *e)
 {
@@ -534,10 +542,7 @@ static int outcome_term(const struct filter *f, struct buf *b, struct err *e)
 {
     int rc;
 
-    if ((rc = buf_puts(b,
-                       "calls.id IN (SELECT x.call_id FROM deals x WHERE x.timing = 'Now' AND "
-                       "x.ord = 0",
-                       e)) ||
+    if ((rc = buf_puts(b, "calls.id IN (SELECT x.call_id FROM " NOW_DEALS, e)) ||
         (rc = outcome_cond(f, b, e)))
         return rc;
     return buf_putc(b, ')', e);
@@ -549,8 +554,11 @@ static int deal_terms(const struct filter *f, struct buf *b, struct err *e)
 {
     int rc;
 
-    if ((rc = buf_puts(b, "calls.id IN (SELECT x.call_id FROM deals x WHERE ", e)) ||
-        (rc = call_deal_row(f, b, e)))
+    if (f->timing == FILTER_TIMING_NOW)
+        rc = buf_puts(b, "calls.id IN (SELECT x.call_id FROM " NOW_DEALS, e);
+    else if (!(rc = buf_puts(b, "calls.id IN (SELECT x.call_id FROM deals x WHERE ", e)))
+        rc = call_deal_row(f, b, e);
+    if (rc)
         return rc;
     if (f->n_stages) {
         if ((rc = buf_puts(b, " AND x.stage COLLATE NOCASE IN (", e)))
