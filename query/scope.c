@@ -48,10 +48,18 @@ static const char start_sql[] =
     "WHERE lower(name) IN (SELECT lower(name) FROM scope_people WHERE name IS NOT NULL "
     "GROUP BY lower(name) HAVING count(*) > 1);";
 
-/* The call's rep, its deal as it stands (Now), outcome and transcript flag are read from
- * call_facts (temp.call_facts: the stored facts, with the stages file's outcome; stages.h),
- * joined as f on its primary key, so the scope never recomputes them; a test checks scope
- * against call_facts call by call. SQLite drops the join when a query reads none of them. */
+/* The call's deal as it stands (Now) and outcome are read from call_facts (temp.call_facts:
+ * the stored facts, with the stages file's outcome; stages.h), joined as f on its primary
+ * key: one lookup instead of the deals row's two (its index, then the row). The rep's id
+ * and source come from call_metrics m, which every scope reads anyway, and its name and
+ * e-mail from the Gong user (temp.scope_people ru), with call_facts' party fallback read
+ * from f only when the user has none (coalesce stops at the first value): f's lookups are
+ * random by call id, so reading every rep through f made per-rep analyses a quarter slower
+ * at 100,000 calls. A test checks scope against call_facts call by call; SQLite drops the
+ * join when a query reads none of f's columns. */
+#define SPEECH "(m.rep_speaker_id IS NOT NULL)"
+#define FACT(col) "(SELECT fr." col " FROM temp.call_facts fr WHERE fr.call_id = c.id)"
+#define REP_ID "(CASE WHEN " SPEECH " THEN m.rep_user_id ELSE c.primary_user_id END)"
 /* A discovery call: Gong's purpose says Discovery, or the title names a discovery or an
  * intro(duction) call, the words reps give first meetings (see scope.h). */
 #define DISCOVERY                                                                                  \
@@ -92,6 +100,15 @@ static int lazy_from(struct buf *q, const struct deal_src *d, struct err *e)
                     e);
 }
 
+/* Append call_facts' column col: f's when the scope joins it (it reads deal columns), else a
+ * lookup of its own, evaluated only when a query reads the column. */
+static int fact_col(struct buf *q, const struct deal_src *d, const char *col, struct err *e)
+{
+    if (d->joined)
+        return buf_printf(q, e, "f.%s", col);
+    return buf_printf(q, e, "(SELECT f.%s FROM temp.call_facts f WHERE f.call_id = c.id)", col);
+}
+
 /* Append the expression of deal column col as the scope reads it: the Now row, or with
  * --deal-timing call the TimeOfCall row when the call has one, else the Now row. */
 static int deal_col(struct buf *q, const struct deal_src *d, const char *col, struct err *e)
@@ -99,7 +116,7 @@ static int deal_col(struct buf *q, const struct deal_src *d, const char *col, st
     int rc;
 
     if (!d->call_timing)
-        return buf_printf(q, e, "f.%s", col);
+        return fact_col(q, d, col, e);
     if (!d->joined)
         return (rc = buf_printf(q, e, "(SELECT x.%s", col)) ? rc : lazy_from(q, d, e);
     if (d->call_timing)
@@ -130,8 +147,10 @@ static int deal_columns(struct buf *q, const struct deal_src *d, struct err *e)
                                             "company_name", "company_size"};
     int rc;
 
-    if (!d->call_timing)
-        rc = buf_puts(q, "(f.outcome IS NOT NULL) AS has_deal", e);
+    if (!d->call_timing) {
+        if (!(rc = buf_putc(q, '(', e)) && !(rc = fact_col(q, d, "outcome", e)))
+            rc = buf_puts(q, " IS NOT NULL) AS has_deal", e);
+    }
     else if (d->joined)
         rc = buf_puts(q, "(dn.rowid IS NOT NULL OR dt.rowid IS NOT NULL) AS has_deal", e);
     else if (!(rc = buf_puts(q, "EXISTS (SELECT 1", e)) && !(rc = lazy_from(q, d, e)))
@@ -139,17 +158,27 @@ static int deal_columns(struct buf *q, const struct deal_src *d, struct err *e)
     for (size_t i = 0; i < sizeof deal_cols / sizeof deal_cols[0] && !rc; i++)
         if (!(rc = buf_puts(q, ", ", e)) && !(rc = deal_col(q, d, deal_cols[i], e)))
             rc = buf_printf(q, e, " AS %s", deal_cols[i]);
-    if (rc || (rc = buf_puts(q, ", f.owner AS owner, f.close_date AS close_date, "
-                                "f.outcome AS outcome, ",
-                             e)))
+    if (rc || (rc = buf_puts(q, ", ", e)) || (rc = fact_col(q, d, "owner", e)) ||
+        (rc = buf_puts(q, " AS owner, ", e)) || (rc = fact_col(q, d, "close_date", e)) ||
+        (rc = buf_puts(q, " AS close_date, ", e)) || (rc = fact_col(q, d, "outcome", e)) ||
+        (rc = buf_puts(q, " AS outcome, ", e)))
         return rc;
-    if (!d->call_timing) {
+    if (!d->call_timing && d->joined) {
         if ((rc = buf_puts(q, "CASE WHEN f.outcome IS NULL THEN 'no deal' WHEN f.company_size ",
                            e)) ||
             (rc = bands(q, "f.company_size", e)))
             return rc;
         return buf_puts(q, " AS size_band", e);
     }
+    if (!d->call_timing) /* one lookup for the band, as the Now row's */
+        return buf_printf(q, e,
+                          "ifnull((SELECT CASE WHEN f.outcome IS NULL THEN 'no deal' WHEN "
+                          "f.company_size %s FROM temp.call_facts f WHERE f.call_id = c.id), "
+                          "'no deal') AS size_band",
+                          "IS NULL THEN 'unknown' WHEN f.company_size < 50 THEN '1-49' WHEN "
+                          "f.company_size < 200 THEN '50-199' WHEN f.company_size < 1000 THEN "
+                          "'200-999' WHEN f.company_size < 5000 THEN '1000-4999' ELSE '5000+' "
+                          "END");
     if (d->joined) {
         if ((rc = buf_puts(q,
                            "CASE WHEN dn.rowid IS NULL AND dt.rowid IS NULL THEN 'no deal' "
@@ -184,12 +213,16 @@ static int base_view(struct buf *q, const struct deal_src *d, struct err *e)
              "CASE WHEN ifnull(c.scope, '') = 'External' COLLATE NOCASE THEN 1 ELSE EXISTS ("
              "SELECT 1 FROM parties p WHERE p.call_id = c.id AND p.affiliation = 'External' "
              "COLLATE NOCASE) END AS external, "
-             "f.has_transcript AS has_transcript, f.rep_id AS rep_id, f.rep_name AS rep_name, "
-             "f.rep_email AS rep_email, f.rep_source AS rep_source, "
+             "ifnull(m.sentences > 0, 0) AS has_transcript, " REP_ID " AS rep_id, "
+             "coalesce(ru.name, " FACT("rep_name") ") AS rep_name, "
+             "coalesce(ru.email, " FACT("rep_email") ") AS rep_email, "
+             "CASE WHEN " SPEECH " THEN 'speech' WHEN c.primary_user_id IS NOT NULL "
+             "THEN 'primary' END AS rep_source, "
              /* without a user id the name is the party's (call_facts' fallback) */
-             "coalesce(f.rep_id, f.rep_name) AS rep_key, "
-             "coalesce(ru.label, f.rep_name, f.rep_email, f.rep_id, '(unknown)') AS rep_label, "
-             "f.rep_id AS rep_user_id, f.rep_name AS rep, c.primary_user_id AS primary_user_id, "
+             "coalesce(" REP_ID ", " FACT("rep_name") ") AS rep_key, "
+             "coalesce(ru.label, " FACT("rep_name") ", " FACT("rep_email") ", " REP_ID ", '(unknown)') AS rep_label, "
+             REP_ID " AS rep_user_id, coalesce(ru.name, " FACT("rep_name") ") AS rep, "
+             "c.primary_user_id AS primary_user_id, "
              "coalesce(pu.name, "
              "(SELECT p.name FROM parties p WHERE p.call_id = c.id "
              "AND p.user_id = c.primary_user_id AND p.name IS NOT NULL ORDER BY p.ord LIMIT 1)) "
@@ -210,10 +243,11 @@ static int base_view(struct buf *q, const struct deal_src *d, struct err *e)
              "c.questions_company AS gong_questions "
              "FROM temp.scope_ids s JOIN calls c ON c.rowid = s.rid "
              "LEFT JOIN call_metrics m ON m.call_id = c.id "
-             "LEFT JOIN temp.call_facts f ON f.call_id = c.id "
-             "LEFT JOIN temp.scope_people ru ON ru.id = f.rep_id "
+             "LEFT JOIN temp.scope_people ru ON ru.id = " REP_ID " "
              "LEFT JOIN temp.scope_people pu ON pu.id = c.primary_user_id",
              e)))
+        return rc;
+    if (d->joined && (rc = buf_puts(q, " LEFT JOIN temp.call_facts f ON f.call_id = c.id", e)))
         return rc;
     if (d->joined && d->call_timing &&
         (rc = buf_puts(q,
