@@ -1,7 +1,10 @@
 /* stages: the stages config -> temp.stage_outcomes and TEMP VIEW call_facts (see stages.h).
  *
  * call_facts is always this binary's own definition, as a TEMP view (a shared file's view
- * is not trusted); with a stages file, only outcome is replaced, by the file's word for
+ * is not trusted): the stored facts (main.call_facts_stored, which db_check_mirror made sure
+ * is a plain table) read with this binary's column list, or, while a first load has not
+ * built them yet (meta 'facts'), call_facts_live as this binary defines it
+ * (sql/004-facts.sql). With a stages file, only outcome is replaced, by the file's word for
  * the Now stage when it names that stage. */
 #include "stages.h"
 
