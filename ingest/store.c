@@ -216,13 +216,12 @@ static const char *const sql[S_COUNT] = {
     /* the calls whose stored facts name a person or CRM owner in temp.facts_people: as
      * their rep (by user id), or as their deal's owner (the owner value, or the CRM user it
      * names, matched to an e-mail or a CRM id) */
-    [S_DIRTY_PEOPLE] =
-        "INSERT OR IGNORE INTO temp.facts_dirty(call_id) SELECT f.call_id FROM "
-        "call_facts_stored f WHERE f.rep_id IN (SELECT k FROM temp.facts_people) "
-        "OR f.owner IN (SELECT k FROM temp.facts_people) "
-        "OR lower(f.owner) IN (SELECT lower(k) FROM temp.facts_people) "
-        "OR f.owner IN (SELECT cu.crm_id FROM crm_users cu WHERE lower(cu.email) IN "
-        "(SELECT lower(k) FROM temp.facts_people))",
+    [S_DIRTY_PEOPLE] = "INSERT OR IGNORE INTO temp.facts_dirty(call_id) SELECT f.call_id FROM "
+                       "call_facts_stored f WHERE f.rep_id IN (SELECT k FROM temp.facts_people) "
+                       "OR f.owner IN (SELECT k FROM temp.facts_people) "
+                       "OR lower(f.owner) IN (SELECT lower(k) FROM temp.facts_people) "
+                       "OR f.owner IN (SELECT cu.crm_id FROM crm_users cu WHERE lower(cu.email) IN "
+                       "(SELECT lower(k) FROM temp.facts_people))",
     [S_PERSON_ADD] = "INSERT OR IGNORE INTO temp.facts_people(k) VALUES (?1)",
 };
 

@@ -13,10 +13,10 @@
  * the copy from the transcripts it holds, so after --redact it knows only the redacted
  * words; --no-search-index drops its tables instead (a smaller file; `search` then says
  * there is none). call_facts_stored is not copied but computed in the copy from what it
- * holds (facts_rebuild), so the copy's call_facts equal its call_facts_live. The copy is switched to
- * journal_mode=DELETE (one self-contained file), synced, and moved into place: link() when
- * OUT must not be overwritten, rename() with --force. A failure or a signal removes the
- * temporary file, so OUT is either complete or absent. */
+ * holds (facts_rebuild), so the copy's call_facts equal its call_facts_live. The copy is switched
+ * to journal_mode=DELETE (one self-contained file), synced, and moved into place: link() when OUT
+ * must not be overwritten, rename() with --force. A failure or a signal removes the temporary file,
+ * so OUT is either complete or absent. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -452,7 +452,7 @@ static int copy_all(struct export *x, size_t *n_transcripts, struct err *e)
             (x->no_transcripts && strcmp(t, "transcript_status") == 0) ||
             (x->no_transcripts && strcmp(t, "call_metrics") == 0) || /* measured from them */
             ((x->redact || x->no_transcripts) && strcmp(t, "transcript_grams") == 0) ||
-            strcmp(t, "search_calls") == 0 || /* the index is rebuilt below */
+            strcmp(t, "search_calls") == 0 ||    /* the index is rebuilt below */
             strcmp(t, "call_facts_stored") == 0) /* computed from the copy below */
             continue;
         if ((rc = copy_table(x, t, in_sel, e)))

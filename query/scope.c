@@ -150,8 +150,7 @@ static int deal_columns(struct buf *q, const struct deal_src *d, struct err *e)
     if (!d->call_timing) {
         if (!(rc = buf_putc(q, '(', e)) && !(rc = fact_col(q, d, "outcome", e)))
             rc = buf_puts(q, " IS NOT NULL) AS has_deal", e);
-    }
-    else if (d->joined)
+    } else if (d->joined)
         rc = buf_puts(q, "(dn.rowid IS NOT NULL OR dt.rowid IS NOT NULL) AS has_deal", e);
     else if (!(rc = buf_puts(q, "EXISTS (SELECT 1", e)) && !(rc = lazy_from(q, d, e)))
         rc = buf_puts(q, " AS has_deal", e);
@@ -220,7 +219,8 @@ static int base_view(struct buf *q, const struct deal_src *d, struct err *e)
              "THEN 'primary' END AS rep_source, "
              /* without a user id the name is the party's (call_facts' fallback) */
              "coalesce(" REP_ID ", " FACT("rep_name") ") AS rep_key, "
-             "coalesce(ru.label, " FACT("rep_name") ", " FACT("rep_email") ", " REP_ID ", '(unknown)') AS rep_label, "
+             "coalesce(ru.label, " FACT("rep_name") ", " FACT("rep_email") ", " REP_ID
+             ", '(unknown)') AS rep_label, "
              REP_ID " AS rep_user_id, coalesce(ru.name, " FACT("rep_name") ") AS rep, "
              "c.primary_user_id AS primary_user_id, "
              "coalesce(pu.name, "

@@ -295,9 +295,9 @@ static int facts_table_is_table(sqlite3 *db, const char *path, struct err *e)
                          "'%s' is not a callmine mirror: 'call_facts_stored' is %s, not a plain "
                          "table",
                          path,
-                         !type                     ? "missing"
-                         : strcmp(type, "table")   ? "a view"
-                                                   : "a table with a trigger");
+                         !type                   ? "missing"
+                         : strcmp(type, "table") ? "a view"
+                                                 : "a table with a trigger");
         else
             rc = ERR_OK;
     }
