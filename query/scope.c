@@ -119,12 +119,8 @@ static int deal_col(struct buf *q, const struct deal_src *d, const char *col, st
         return fact_col(q, d, col, e);
     if (!d->joined)
         return (rc = buf_printf(q, e, "(SELECT x.%s", col)) ? rc : lazy_from(q, d, e);
-    if (d->call_timing)
-        return buf_printf(q, e, "CASE WHEN dt.rowid IS NOT NULL THEN dt.%s ELSE dn.%s END", col,
-                          col);
-    return buf_printf(q, e, "dn.%s", col);
+    return buf_printf(q, e, "CASE WHEN dt.rowid IS NOT NULL THEN dt.%s ELSE dn.%s END", col, col);
 }
-
 
 /* The rest of "CASE WHEN size ..." for size_band: the bands of employees. */
 static int bands(struct buf *q, const char *size, struct err *e)
