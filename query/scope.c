@@ -4,8 +4,8 @@
  * (filter.h) selects, in a temporary file. The rest are views over it and the mirror's
  * semantic layer (call_facts, call_metrics), so a query over scope streams the mirror call
  * by call, reading only the columns it uses: SQLite flattens the views into the query, and
- * call_facts' correlated lookups (the rep's name, the owner's) run only for the columns
- * asked for. scope_calls has every column but the grouping; scope adds grp and grp_key, and
+ * the lookups into the stored facts (the deal, outcome, the rep's party fallback) run only
+ * for the columns asked for. scope_calls has every column but the grouping; scope adds grp and grp_key, and
  * is re-created for each grouping. The main database is never written: the connection is
  * read-only, and TEMP objects live in the temporary database. */
 #include "scope.h"
