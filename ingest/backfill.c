@@ -7,7 +7,7 @@
  * the call (the file stays usable; its call simply has no measures); a database error
  * stops the run. */
 #include "backfill.h"
-
+#include "bulk.h"
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
@@ -277,7 +277,7 @@ int backfill_upgrade(const char *path, struct progress *p, volatile int *stop, F
     struct backfill_summary s;
     sqlite3 *db = NULL;
     double t0;
-    int before = 0, rc;
+    int before = 0, built = 0, rc;
 
     if (access(path, F_OK) != 0)
         return err_set(e, ERR_USAGE, "--upgrade: no mirror at '%s' (give --db FILE)", path);
@@ -289,7 +289,11 @@ int backfill_upgrade(const char *path, struct progress *p, volatile int *stop, F
     else
         say(out, "callmine-ingest: '%s' is at schema version %d: no migration needed\n", path,
             DB_SCHEMA_VERSION);
-    rc = backfill_run(db, p, stop, &s, e);
+    /* what a killed first load left undone: its deferred indexes and call facts (bulk.h) */
+    if (!(rc = bulk_build(db, &built, e)) && built)
+        say(out, "callmine-ingest: built %d indexes an earlier first load went without\n", built);
+    if (!rc)
+        rc = backfill_run(db, p, stop, &s, e);
     if (!rc && s.ran)
         say(out,
             "callmine-ingest: computed the derived rows of %ld transcripts (%ld skipped) in "

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "db.h"
+#include "facts.h"
 
 #include "banned.h"
 
@@ -129,6 +130,10 @@ int bulk_defer(sqlite3 *db, int *dropped, struct err *e)
     st = NULL;
     if (rc || !empty)
         goto done;
+    /* call_facts_stored is built once at the load's end; the mark makes a killed load's
+     * next run (or --upgrade) build it */
+    if ((rc = facts_mark_rebuild(db, e)))
+        goto done;
     if ((rc = defer_merges(db, e)) || (rc = db_prepare(db, has_sql, &st, e)))
         goto done;
     for (unsigned i = 0; i < bulk_n_deferred && !rc; i++) {
@@ -151,11 +156,13 @@ int bulk_build(sqlite3 *db, int *built, struct err *e)
 {
     sqlite3_stmt *st = NULL;
     char sql[96];
-    int rc, yes, stats = 0;
+    int rc, yes, stats = 0, facts = 0;
 
     *built = 0;
     if ((rc = db_begin(db, e)))
         return err_wrap(e, "build indexes");
+    if ((rc = facts_pending(db, &facts, e)) || (facts && (rc = facts_rebuild(db, e))))
+        goto done;
     if ((rc = restore_merges(db, e)) ||
         (rc = db_prepare(db, "SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'", &st, e)))
         goto done;

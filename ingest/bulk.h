@@ -49,11 +49,13 @@ extern const struct bulk_index bulk_deferred[];
 extern const unsigned bulk_n_deferred;
 
 /* Drop the deferred indexes that exist, in one transaction, when the calls table is empty,
- * and turn the search index's automerge off (above). *dropped is how many indexes were
+ * turn the search index's automerge off (above) and mark call_facts_stored for a rebuild
+ * (facts_mark_rebuild: the load's pages do not refresh it). *dropped is how many indexes were
  * dropped (0: calls not empty, or none there). ERR_DB on failure, with nothing changed. */
 int bulk_defer(sqlite3 *db, int *dropped, struct err *e);
 
-/* Create the deferred indexes that are missing, in one transaction, and give them
+/* Build call_facts_stored when it is marked for a rebuild (facts_rebuild, in call_id order),
+ * create the deferred indexes that are missing, in one transaction, and give them
  * planner statistics when the file has some; turn the search index's automerge on again
  * when a first load left it off. *built is how many indexes (0: none missing).
  * ERR_DB (ERR_IO when the disk is full) on failure, with nothing changed. */

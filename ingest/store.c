@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "facts.h"
 #include "grams.h"
 #include "isotime.h"
 #include "metrics.h"
@@ -73,11 +74,14 @@ enum {
     S_TR_BODY,
     S_METRICS_PUT,
     S_CRM_USER_PUT,
+    S_FACTS_PUT,
+    S_DIRTY_PEOPLE,
+    S_PERSON_ADD,
     S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
-    [S_USER_GET] = "SELECT raw FROM users WHERE id = ?1",
+    [S_USER_GET] = "SELECT raw, email FROM users WHERE id = ?1",
     [S_USER_PUT] =
         "INSERT INTO users(id, email, first_name, last_name, title, manager_id, active, "
         "created, phone_number, extension, trusted_email, email_aliases, raw) "
@@ -208,6 +212,17 @@ static const char *const sql[S_COUNT] = {
                        "name = excluded.name, email = excluded.email "
                        "WHERE system IS NOT excluded.system OR name IS NOT excluded.name "
                        "OR email IS NOT excluded.email",
+    [S_FACTS_PUT] = facts_refresh_sql,
+    /* the calls whose stored facts name a person or CRM owner in temp.facts_people: as
+     * their rep (by user id), or as their deal's owner (the owner value, or the CRM user it
+     * names, matched to an e-mail or a CRM id) */
+    [S_DIRTY_PEOPLE] = "INSERT OR IGNORE INTO temp.facts_dirty(call_id) SELECT f.call_id FROM "
+                       "call_facts_stored f WHERE f.rep_id IN (SELECT k FROM temp.facts_people) "
+                       "OR f.owner IN (SELECT k FROM temp.facts_people) "
+                       "OR lower(f.owner) IN (SELECT lower(k) FROM temp.facts_people) "
+                       "OR f.owner IN (SELECT cu.crm_id FROM crm_users cu WHERE lower(cu.email) IN "
+                       "(SELECT lower(k) FROM temp.facts_people))",
+    [S_PERSON_ADD] = "INSERT OR IGNORE INTO temp.facts_people(k) VALUES (?1)",
 };
 
 struct store {
@@ -225,6 +240,8 @@ struct store {
     struct search_index *search;      /* the FTS5 sentence index (search_index.h) */
     unsigned char *deal_dup;          /* per deals row of the call being written: skipped */
     size_t deal_cap;
+    int facts_deferred; /* a first load: call_facts_stored is built at its end (facts.h) */
+    int people_changed; /* temp.facts_people has rows: a user or CRM user changed */
 };
 
 /* ---- statement helpers ------------------------------------------------------------------- */
@@ -380,6 +397,14 @@ int store_open(sqlite3 *db, struct store **out, struct err *e)
         store_free(s);
         return err_set(e, ERR_NOMEM, "open store: out of memory");
     }
+    if ((rc = facts_dirty_create(db, e)) ||
+        (rc = db_exec(db,
+                      "CREATE TEMP TABLE IF NOT EXISTS facts_people(k TEXT PRIMARY KEY) "
+                      "WITHOUT ROWID",
+                      e))) {
+        store_free(s);
+        return err_wrap(e, "open store");
+    }
     for (int i = 0; i < S_COUNT; i++) {
         if ((rc = db_prepare(db, sql[i], &s->st[i], e))) {
             store_free(s);
@@ -421,6 +446,58 @@ static int retry_time(const char *now_iso, char out[ISOTIME_MAX], struct err *e)
     return ERR_OK;
 }
 
+/* ---- call facts (facts.h) ---------------------------------------------------------------- */
+
+void store_defer_facts(struct store *s, int deferred)
+{
+    s->facts_deferred = deferred;
+}
+
+/* Refresh call_id's stored facts from call_facts_live, unless a first load defers them. */
+static int refresh_facts(struct store *s, const char *call_id, struct err *e)
+{
+    sqlite3_stmt *st = s->st[S_FACTS_PUT];
+
+    if (s->facts_deferred)
+        return ERR_OK;
+    b_text(s, st, 1, call_id);
+    if (run(s, st))
+        return fail(s, e, "store call '%.40s': call facts", call_id);
+    return ERR_OK;
+}
+
+/* A person the stored facts may name changed: a Gong user (its id, and its e-mail before
+ * and after) or a CRM user (its id). NULL and empty keys are ignored. */
+static int person_changed(struct store *s, const char *key, struct err *e)
+{
+    sqlite3_stmt *st = s->st[S_PERSON_ADD];
+
+    if (s->facts_deferred || !key || !*key)
+        return ERR_OK;
+    b_text(s, st, 1, key);
+    if (run(s, st))
+        return fail(s, e, "store: note a changed person");
+    s->people_changed = 1;
+    return ERR_OK;
+}
+
+/* Refresh the facts of every call whose stored facts name a changed person (as rep or as
+ * deal owner), once per page: the invariant holds for the other calls before the page, so
+ * their stored rep_id and owner say which calls can name them. */
+static int refresh_people(struct store *s, struct err *e)
+{
+    int rc;
+
+    if (!s->people_changed)
+        return ERR_OK;
+    s->people_changed = 0;
+    if (run(s, s->st[S_DIRTY_PEOPLE]))
+        return fail(s, e, "store: calls naming changed people");
+    if ((rc = db_exec(s->db, "DELETE FROM temp.facts_people", e)))
+        return err_wrap(e, "store: calls naming changed people");
+    return facts_refresh_dirty(s->db, e);
+}
+
 /* ---- users ------------------------------------------------------------------------------- */
 
 static int put_user(struct store *s, const struct parse_user *u, struct store_counts *c,
@@ -438,7 +515,11 @@ static int put_user(struct store *s, const struct parse_user *u, struct store_co
 
         exists = 1;
         same = old && n == u->raw_len && memcmp(old, u->raw, n) == 0;
+        /* the e-mail it had may have resolved a deal owner's name */
+        rc = same ? ERR_OK : person_changed(s, (const char *)sqlite3_column_text(st, 1), e);
         sqlite3_reset(st);
+        if (rc)
+            return rc;
     }
     if (same) {
         c->n_unchanged++;
@@ -460,6 +541,8 @@ static int put_user(struct store *s, const struct parse_user *u, struct store_co
     b_textn(s, st, 13, u->raw, u->raw_len);
     if ((rc = run(s, st)))
         return fail(s, e, "store user '%.40s'", u->id);
+    if ((rc = person_changed(s, u->id, e)) || (rc = person_changed(s, u->email, e)))
+        return rc;
     if (exists)
         c->n_updated++;
     else
@@ -475,7 +558,7 @@ int store_put_users(struct store *s, const struct parse_users_page *p, struct st
     for (size_t i = 0; i < p->n_users; i++)
         if ((rc = put_user(s, &p->users[i], c, e)))
             return rc;
-    return ERR_OK;
+    return refresh_people(s, e);
 }
 
 /* ---- call_metrics ------------------------------------------------------------------------ */
@@ -570,9 +653,10 @@ int store_put_metrics(struct store *s, const char *call_id, const char *text, si
 {
     int rc;
 
-    if ((rc = load_parties(s, call_id, &s->mc, e)))
+    if ((rc = load_parties(s, call_id, &s->mc, e)) ||
+        (rc = put_metrics_row(s, call_id, text, len, e)))
         return rc;
-    return put_metrics_row(s, call_id, text, len, e);
+    return refresh_facts(s, call_id, e);
 }
 
 /* The call's parties (as loaded in s->mc) changed: measure its stored transcript again,
@@ -768,6 +852,9 @@ static int put_crm_users(struct store *s, const struct parse_call *c, const char
         b_value(s, st, 4, field_named(o, email_keys, 1));
         if ((rc = run(s, st)))
             return rc;
+        /* a new or renamed CRM user names the owner of other calls' deals too */
+        if (sqlite3_changes(s->db) > 0 && (rc = person_changed(s, o->object_id, NULL)))
+            return rc;
     }
     return ERR_OK;
 }
@@ -941,9 +1028,9 @@ static int put_call(struct store *s, const struct parse_call *c, int exists, con
      * again with these */
     if ((rc = load_parties(s, c->id, &s->mc, e)))
         return rc;
-    if (!same_parties(&s->mc, &s->mc_old))
-        return remeasure(s, c->id, e);
-    return ERR_OK;
+    if (!same_parties(&s->mc, &s->mc_old) && (rc = remeasure(s, c->id, e)))
+        return rc;
+    return refresh_facts(s, c->id, e);
 db_fail:
     return fail(s, e, "store call '%.40s': %s", c->id, what);
 }
@@ -993,7 +1080,7 @@ int store_put_calls(struct store *s, const struct parse_calls_page *p, int inclu
         if ((rc = queue_transcript(s, call, include_private, e)))
             return rc;
     }
-    return ERR_OK;
+    return refresh_people(s, e);
 }
 
 /* ---- transcripts ------------------------------------------------------------------------- */

@@ -96,6 +96,13 @@ int store_put_metrics(struct store *s, const char *call_id, const char *text, si
 int store_mark_waiting(struct store *s, const char *const *ids, size_t n, int64_t now_ms,
                        struct err *e);
 
+/* Keep call_facts_stored equal to call_facts_live (schema/facts.h): every put refreshes the
+ * stored facts of the calls it changed (a call page's calls, and those naming a CRM user it
+ * renamed; a transcript's call; the calls naming a changed user), in the caller's
+ * transaction. With deferred 1 (a first load, bulk.h) nothing is refreshed: bulk_build
+ * builds the table once. Starts at 0. */
+void store_defer_facts(struct store *s, int deferred);
+
 /* How many transcripts store_due_transcripts() would return without a limit. */
 int store_pending_count(struct store *s, const char *now_iso, int64_t *n, struct err *e);
 

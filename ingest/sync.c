@@ -396,6 +396,7 @@ static int build_indexes(struct run *r, struct err *e)
     if ((rc = bulk_build(r->db, &built, e)))
         return rc;
     r->deferred = 0;
+    store_defer_facts(r->st, 0);
     progress_message(r->p, 0, "built %d indexes in %.1f s", built,
                      (double)(isotime_now_ms() - t0) / 1000.0);
     return ERR_OK;
@@ -640,6 +641,8 @@ static int pump(struct run *r, int calls, struct err *e)
         return ERR_OK;
     if (calls && (rc = bulk_defer(r->db, &r->deferred, e))) /* a first load: see bulk.h */
         return rc;
+    if (r->deferred)
+        store_defer_facts(r->st, 1);
     rc = calls ? ask_calls(r, &pp, e) : ask_next(r, &pp, NULL, e);
     while (!rc && pp.flight != ASK_NONE)
         rc = pp.flight == ASK_CALLS ? on_calls(r, &pp, &restarts, &moved, e)

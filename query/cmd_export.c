@@ -12,10 +12,11 @@
  * and private calls are left out entirely. The search index (search_index.h) is rebuilt in
  * the copy from the transcripts it holds, so after --redact it knows only the redacted
  * words; --no-search-index drops its tables instead (a smaller file; `search` then says
- * there is none). The copy is switched to
- * journal_mode=DELETE (one self-contained file), synced, and moved into place: link() when
- * OUT must not be overwritten, rename() with --force. A failure or a signal removes the
- * temporary file, so OUT is either complete or absent. */
+ * there is none). call_facts_stored is not copied but computed in the copy from what it
+ * holds (facts_rebuild), so the copy's call_facts equal its call_facts_live. The copy is switched
+ * to journal_mode=DELETE (one self-contained file), synced, and moved into place: link() when OUT
+ * must not be overwritten, rename() with --force. A failure or a signal removes the temporary file,
+ * so OUT is either complete or absent. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "cmd.h"
+#include "facts.h"
 #include "filter.h"
 #include "grams.h"
 #include "redact.h"
@@ -450,7 +452,8 @@ static int copy_all(struct export *x, size_t *n_transcripts, struct err *e)
             (x->no_transcripts && strcmp(t, "transcript_status") == 0) ||
             (x->no_transcripts && strcmp(t, "call_metrics") == 0) || /* measured from them */
             ((x->redact || x->no_transcripts) && strcmp(t, "transcript_grams") == 0) ||
-            strcmp(t, "search_calls") == 0) /* the index is rebuilt below */
+            strcmp(t, "search_calls") == 0 ||    /* the index is rebuilt below */
+            strcmp(t, "call_facts_stored") == 0) /* computed from the copy below */
             continue;
         if ((rc = copy_table(x, t, in_sel, e)))
             goto done;
@@ -467,7 +470,9 @@ static int copy_all(struct export *x, size_t *n_transcripts, struct err *e)
         if (rc)
             goto done;
     }
-    if ((rc = copy_search_index(x, e)))
+    /* the copy's facts from the copy's own rows (redacted names and e-mails, measures
+     * left out with --no-transcripts), by this binary's definition */
+    if ((rc = copy_search_index(x, e)) || (rc = facts_rebuild(x->dst, e)))
         goto done;
     rc = db_exec(x->dst, "COMMIT", e);
 done:

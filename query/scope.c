@@ -4,8 +4,8 @@
  * (filter.h) selects, in a temporary file. The rest are views over it and the mirror's
  * semantic layer (call_facts, call_metrics), so a query over scope streams the mirror call
  * by call, reading only the columns it uses: SQLite flattens the views into the query, and
- * call_facts' correlated lookups (the rep's name, the owner's) run only for the columns
- * asked for. scope_calls has every column but the grouping; scope adds grp and grp_key, and
+ * the lookups into the stored facts (the deal, outcome, the rep's party fallback) run only
+ * for the columns asked for. scope_calls has every column but the grouping; scope adds grp and grp_key, and
  * is re-created for each grouping. The main database is never written: the connection is
  * read-only, and TEMP objects live in the temporary database. */
 #include "scope.h"
@@ -48,37 +48,18 @@ static const char start_sql[] =
     "WHERE lower(name) IN (SELECT lower(name) FROM scope_people WHERE name IS NOT NULL "
     "GROUP BY lower(name) HAVING count(*) > 1);";
 
-/* The call's rep, spelled as call_facts spells it (sql/002-semantic.sql), each column a
- * lookup of its own so a query pays only for the columns it reads: the internal speaker
- * with the most talk (call_metrics m), else the primary user; named from users, else from
- * the call's party. A test checks scope against call_facts call by call. */
+/* The call's deal as it stands (Now) and outcome are read from call_facts (temp.call_facts:
+ * the stored facts, with the stages file's outcome; stages.h), joined as f on its primary
+ * key: one lookup instead of the deals row's two (its index, then the row). The rep's id
+ * and source come from call_metrics m, which every scope reads anyway, and its name and
+ * e-mail from the Gong user (temp.scope_people ru), with call_facts' party fallback read
+ * from f only when the user has none (coalesce stops at the first value): f's lookups are
+ * random by call id, so reading every rep through f made per-rep analyses a quarter slower
+ * at 100,000 calls. A test checks scope against call_facts call by call; SQLite drops the
+ * join when a query reads none of f's columns. */
 #define SPEECH "(m.rep_speaker_id IS NOT NULL)"
+#define FACT(col) "(SELECT fr." col " FROM temp.call_facts fr WHERE fr.call_id = c.id)"
 #define REP_ID "(CASE WHEN " SPEECH " THEN m.rep_user_id ELSE c.primary_user_id END)"
-#define REP_PARTY(col)                                                                             \
-    "(CASE WHEN " SPEECH " THEN (SELECT p." col " FROM parties p WHERE p.call_id = c.id "    \
-    "AND p.speaker_id = m.rep_speaker_id ORDER BY p.ord LIMIT 1) "                                 \
-    "ELSE (SELECT p." col " FROM parties p WHERE p.call_id = c.id "                                \
-    "AND p.user_id = c.primary_user_id ORDER BY p.ord LIMIT 1) END)"
-#define REP_USER(col) "ru." col
-#define REP_NAME "coalesce(" REP_USER("name") ", " REP_PARTY("name") ")"
-#define REP_EMAIL "coalesce(" REP_USER("email") ", " REP_PARTY("email") ")"
-
-/* The outcome of the Now deal row dn: the stages file's word for its stage, else won or lost
- * for closedwon/closedlost spelled any way (as call_facts), else open; NULL without one.
- * Without a stages file (temp.stage_outcomes empty) the lookup is left out: an analysis
- * grouped by outcome evaluates the expression twice a call. A stage whose letters do not
- * hold c, l, o, s, e, d in that order (LIKE and lower() both fold ASCII only) cannot spell
- * closedwon or closedlost once ' ', '_' and '-' are dropped, so it is open without the five
- * string functions (over the deals of 100,000 calls: 0.06 s instead of 0.16 s). */
-#define OUTCOME_SPELLED                                                                            \
-    "CASE WHEN dn.stage NOT LIKE '%c%l%o%s%e%d%' THEN 'open' ELSE CASE "                            \
-    "replace(replace(replace(lower(trim(ifnull(dn.stage, ''))), ' ', ''), '_', ''), '-', '') "      \
-    "WHEN 'closedwon' THEN 'won' WHEN 'closedlost' THEN 'lost' ELSE 'open' END END"
-#define OUTCOME_OF_DN                                                                              \
-    "CASE WHEN dn.rowid IS NULL THEN NULL ELSE coalesce((SELECT so.outcome FROM "                  \
-    "temp.stage_outcomes so WHERE so.stage = dn.stage), " OUTCOME_SPELLED ") END"
-#define OUTCOME_OF_DN_UNSTAGED "CASE WHEN dn.rowid IS NULL THEN NULL ELSE " OUTCOME_SPELLED " END"
-
 /* A discovery call: Gong's purpose says Discovery, or the title names a discovery or an
  * intro(duction) call, the words reps give first meetings (see scope.h). */
 #define DISCOVERY                                                                                  \
@@ -102,9 +83,8 @@ static const struct gong_stat {
  * reads deal columns), or looked up in a subquery per column read, so that a question that
  * reads none (most per-rep analyses) pays no lookup at all. */
 struct deal_src {
-    int call_timing; /* --deal-timing call */
-    int joined;      /* the LEFT JOINs dn (and dt); else subqueries over x */
-    int staged;      /* temp.stage_outcomes names a stage */
+    int call_timing; /* --deal-timing call (else every deal column comes from call_facts) */
+    int joined;      /* the LEFT JOINs dn and dt; else subqueries over x */
 };
 
 /* The deal row a subquery reads, as x: the Now row, or with --deal-timing call the
@@ -120,29 +100,26 @@ static int lazy_from(struct buf *q, const struct deal_src *d, struct err *e)
                     e);
 }
 
+/* Append call_facts' column col: f's when the scope joins it (it reads deal columns), else a
+ * lookup of its own, evaluated only when a query reads the column. */
+static int fact_col(struct buf *q, const struct deal_src *d, const char *col, struct err *e)
+{
+    if (d->joined)
+        return buf_printf(q, e, "f.%s", col);
+    return buf_printf(q, e, "(SELECT f.%s FROM temp.call_facts f WHERE f.call_id = c.id)", col);
+}
+
 /* Append the expression of deal column col as the scope reads it: the Now row, or with
  * --deal-timing call the TimeOfCall row when the call has one, else the Now row. */
 static int deal_col(struct buf *q, const struct deal_src *d, const char *col, struct err *e)
 {
     int rc;
 
+    if (!d->call_timing)
+        return fact_col(q, d, col, e);
     if (!d->joined)
         return (rc = buf_printf(q, e, "(SELECT x.%s", col)) ? rc : lazy_from(q, d, e);
-    if (d->call_timing)
-        return buf_printf(q, e, "CASE WHEN dt.rowid IS NOT NULL THEN dt.%s ELSE dn.%s END", col,
-                          col);
-    return buf_printf(q, e, "dn.%s", col);
-}
-
-/* Append a column of the Now row whatever the timing (owner, close_date). */
-static int now_col(struct buf *q, const struct deal_src *d, const char *col, struct err *e)
-{
-    if (d->joined)
-        return buf_printf(q, e, "dn.%s", col);
-    return buf_printf(q, e,
-                      "(SELECT dn.%s FROM deals dn WHERE dn.call_id = c.id AND dn.timing = 'Now' "
-                      "AND dn.ord = 0)",
-                      col);
+    return buf_printf(q, e, "CASE WHEN dt.rowid IS NOT NULL THEN dt.%s ELSE dn.%s END", col, col);
 }
 
 /* The rest of "CASE WHEN size ..." for size_band: the bands of employees. */
@@ -155,53 +132,62 @@ static int bands(struct buf *q, const char *size, struct err *e)
                       size, size, size, size);
 }
 
-/* The columns has_deal .. size_band of scope_base. */
+/* The columns has_deal .. size_band of scope_base. In the Now timing, all from call_facts
+ * (a call has a deal when its outcome is not NULL); with --deal-timing call, the
+ * TimeOfCall row when the call has one, else the Now row, joined once (the report, a
+ * question that reads deal columns) or looked up per column read. owner, close_date and
+ * outcome are the Now deal's whatever the timing, as call_facts has them. */
 static int deal_columns(struct buf *q, const struct deal_src *d, struct err *e)
 {
     static const char *const deal_cols[] = {"deal_id", "deal_name", "stage", "amount",
                                             "company_name", "company_size"};
-    const char *has = d->call_timing ? "(dn.rowid IS NOT NULL OR dt.rowid IS NOT NULL)"
-                                     : "(dn.rowid IS NOT NULL)";
-    const char *outcome = d->staged ? OUTCOME_OF_DN : OUTCOME_OF_DN_UNSTAGED;
     int rc;
 
-    if (d->joined)
-        rc = buf_printf(q, e, "%s AS has_deal", has);
-    else if (!(rc = buf_puts(q, "EXISTS (SELECT 1", e)))
-        rc = lazy_from(q, d, e);
-    if (!rc && !d->joined)
+    if (!d->call_timing) {
+        if (!(rc = buf_putc(q, '(', e)) && !(rc = fact_col(q, d, "outcome", e)))
+            rc = buf_puts(q, " IS NOT NULL) AS has_deal", e);
+    } else if (d->joined)
+        rc = buf_puts(q, "(dn.rowid IS NOT NULL OR dt.rowid IS NOT NULL) AS has_deal", e);
+    else if (!(rc = buf_puts(q, "EXISTS (SELECT 1", e)) && !(rc = lazy_from(q, d, e)))
         rc = buf_puts(q, " AS has_deal", e);
     for (size_t i = 0; i < sizeof deal_cols / sizeof deal_cols[0] && !rc; i++)
         if (!(rc = buf_puts(q, ", ", e)) && !(rc = deal_col(q, d, deal_cols[i], e)))
             rc = buf_printf(q, e, " AS %s", deal_cols[i]);
-    if (rc || (rc = buf_puts(q, ", ", e)) || (rc = now_col(q, d, "owner", e)) ||
-        (rc = buf_puts(q, " AS owner, ", e)) || (rc = now_col(q, d, "close_date", e)) ||
-        (rc = buf_puts(q, " AS close_date, ", e)))
+    if (rc || (rc = buf_puts(q, ", ", e)) || (rc = fact_col(q, d, "owner", e)) ||
+        (rc = buf_puts(q, " AS owner, ", e)) || (rc = fact_col(q, d, "close_date", e)) ||
+        (rc = buf_puts(q, " AS close_date, ", e)) || (rc = fact_col(q, d, "outcome", e)) ||
+        (rc = buf_puts(q, " AS outcome, ", e)))
         return rc;
-    if (d->joined) {
-        char *size = NULL;
-        struct buf col;
-
-        buf_init(&col, 0);
-        if ((rc = deal_col(&col, d, "company_size", e)) ||
-            !(size = sqlite3_mprintf("(%s)", col.data))) {
-            buf_release(&col);
-            return rc ? rc : err_set(e, ERR_NOMEM, "build the scope: out of memory");
-        }
-        buf_release(&col);
-        if (!(rc = buf_printf(q, e,
-                              "%s AS outcome, CASE WHEN NOT %s THEN 'no deal' ELSE CASE WHEN %s ",
-                              outcome, has, size)))
-            rc = bands(q, size, e);
-        sqlite3_free(size);
-        return rc ? rc : buf_puts(q, " END AS size_band", e);
+    if (!d->call_timing && d->joined) {
+        if ((rc = buf_puts(q, "CASE WHEN f.outcome IS NULL THEN 'no deal' WHEN f.company_size ",
+                           e)) ||
+            (rc = bands(q, "f.company_size", e)))
+            return rc;
+        return buf_puts(q, " AS size_band", e);
     }
-    /* one subquery per column, the expressions written over the Now row as dn or the picked
-     * row as x */
-    if ((rc = buf_printf(q, e,
-                         "(SELECT %s FROM deals dn WHERE dn.call_id = c.id AND dn.timing = 'Now' "
-                         "AND dn.ord = 0) AS outcome, ifnull((SELECT CASE WHEN x.company_size ",
-                         outcome)) ||
+    if (!d->call_timing) /* one lookup for the band, as the Now row's */
+        return buf_printf(q, e,
+                          "ifnull((SELECT CASE WHEN f.outcome IS NULL THEN 'no deal' WHEN "
+                          "f.company_size %s FROM temp.call_facts f WHERE f.call_id = c.id), "
+                          "'no deal') AS size_band",
+                          "IS NULL THEN 'unknown' WHEN f.company_size < 50 THEN '1-49' WHEN "
+                          "f.company_size < 200 THEN '50-199' WHEN f.company_size < 1000 THEN "
+                          "'200-999' WHEN f.company_size < 5000 THEN '1000-4999' ELSE '5000+' "
+                          "END");
+    if (d->joined) {
+        if ((rc = buf_puts(q,
+                           "CASE WHEN dn.rowid IS NULL AND dt.rowid IS NULL THEN 'no deal' "
+                           "WHEN CASE WHEN dt.rowid IS NOT NULL THEN dt.company_size ELSE "
+                           "dn.company_size END ",
+                           e)) ||
+            (rc = bands(q,
+                        "(CASE WHEN dt.rowid IS NOT NULL THEN dt.company_size ELSE "
+                        "dn.company_size END)",
+                        e)))
+            return rc;
+        return buf_puts(q, " AS size_band", e);
+    }
+    if ((rc = buf_puts(q, "ifnull((SELECT CASE WHEN x.company_size ", e)) ||
         (rc = bands(q, "x.company_size", e)) || (rc = lazy_from(q, d, e)))
         return rc;
     return buf_puts(q, ", 'no deal') AS size_band", e);
@@ -222,13 +208,17 @@ static int base_view(struct buf *q, const struct deal_src *d, struct err *e)
              "CASE WHEN ifnull(c.scope, '') = 'External' COLLATE NOCASE THEN 1 ELSE EXISTS ("
              "SELECT 1 FROM parties p WHERE p.call_id = c.id AND p.affiliation = 'External' "
              "COLLATE NOCASE) END AS external, "
-             "ifnull(m.sentences > 0, 0) AS has_transcript, " REP_ID " AS rep_id, " REP_NAME
-             " AS rep_name, " REP_EMAIL " AS rep_email, "
+             "ifnull(m.sentences > 0, 0) AS has_transcript, " REP_ID " AS rep_id, "
+             "coalesce(ru.name, " FACT("rep_name") ") AS rep_name, "
+             "coalesce(ru.email, " FACT("rep_email") ") AS rep_email, "
              "CASE WHEN " SPEECH " THEN 'speech' WHEN c.primary_user_id IS NOT NULL "
-             "THEN 'primary' END AS rep_source, coalesce(" REP_ID ", " REP_PARTY("name") ") AS rep_key, "
-             "coalesce(ru.label, "
-             REP_PARTY("name") ", " REP_EMAIL ", " REP_ID ", '(unknown)') AS rep_label, "
-             REP_ID " AS rep_user_id, " REP_NAME " AS rep, c.primary_user_id AS primary_user_id, "
+             "THEN 'primary' END AS rep_source, "
+             /* without a user id the name is the party's (call_facts' fallback) */
+             "coalesce(" REP_ID ", " FACT("rep_name") ") AS rep_key, "
+             "coalesce(ru.label, " FACT("rep_name") ", " FACT("rep_email") ", " REP_ID
+             ", '(unknown)') AS rep_label, "
+             REP_ID " AS rep_user_id, coalesce(ru.name, " FACT("rep_name") ") AS rep, "
+             "c.primary_user_id AS primary_user_id, "
              "coalesce(pu.name, "
              "(SELECT p.name FROM parties p WHERE p.call_id = c.id "
              "AND p.user_id = c.primary_user_id AND p.name IS NOT NULL ORDER BY p.ord LIMIT 1)) "
@@ -253,10 +243,13 @@ static int base_view(struct buf *q, const struct deal_src *d, struct err *e)
              "LEFT JOIN temp.scope_people pu ON pu.id = c.primary_user_id",
              e)))
         return rc;
-    if (d->joined && (rc = buf_puts(q,
-                                    " LEFT JOIN deals dn ON dn.call_id = c.id AND "
-                                    "dn.timing = 'Now' AND dn.ord = 0",
-                                    e)))
+    if (d->joined && (rc = buf_puts(q, " LEFT JOIN temp.call_facts f ON f.call_id = c.id", e)))
+        return rc;
+    if (d->joined && d->call_timing &&
+        (rc = buf_puts(q,
+                       " LEFT JOIN deals dn ON dn.call_id = c.id AND "
+                       "dn.timing = 'Now' AND dn.ord = 0",
+                       e)))
         return rc;
     if (d->joined && d->call_timing &&
         (rc = buf_puts(q,
@@ -306,24 +299,6 @@ int scope_connect(sqlite3 *db, struct err *e)
     return exec(db, "PRAGMA mmap_size = 0; PRAGMA cache_size = -32768", e);
 }
 
-/* *staged: 1 when the stages file named a stage (temp.stage_outcomes has a row). */
-static int stages_named(sqlite3 *db, int *staged, struct err *e)
-{
-    sqlite3_stmt *st = NULL;
-    int step;
-
-    *staged = 0;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM temp.stage_outcomes LIMIT 1", -1, &st, NULL) !=
-        SQLITE_OK)
-        return err_set(e, ERR_DB, "build the scope: %s", sqlite3_errmsg(db));
-    step = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return err_set(e, ERR_DB, "build the scope: %s", sqlite3_errmsg(db));
-    *staged = step == SQLITE_ROW;
-    return ERR_OK;
-}
-
 int scope_build(sqlite3 *db, const struct filter *f, int deals, struct err *e)
 {
     struct deal_src d = {.call_timing = f->timing == FILTER_TIMING_CALL, .joined = deals};
@@ -353,7 +328,7 @@ int scope_build(sqlite3 *db, const struct filter *f, int deals, struct err *e)
     sqlite3_finalize(st);
     st = NULL;
     buf_reset(&q);
-    if ((rc = stages_named(db, &d.staged, e)) || (rc = base_view(&q, &d, e)) ||
+    if ((rc = base_view(&q, &d, e)) ||
         (rc = calls_view(&q, e)) ||
         (rc = buf_puts(&q, compat_sql, e)) || (rc = exec(db, q.data, e)) ||
         (rc = scope_group(db, "all", e)))

@@ -1,7 +1,10 @@
 /* stages: the stages config -> temp.stage_outcomes and TEMP VIEW call_facts (see stages.h).
  *
  * call_facts is always this binary's own definition, as a TEMP view (a shared file's view
- * is not trusted); with a stages file, only outcome is replaced, by the file's word for
+ * is not trusted): the stored facts (main.call_facts_stored, which db_check_mirror made sure
+ * is a plain table) read with this binary's column list, or, while a first load has not
+ * built them yet (meta 'facts'), call_facts_live as this binary defines it
+ * (sql/004-facts.sql). With a stages file, only outcome is replaced, by the file's word for
  * the Now stage when it names that stage. */
 #include "stages.h"
 
@@ -154,10 +157,10 @@ static int ident(struct buf *b, const char *name, struct err *e)
     return rc ? rc : buf_putc(b, '"', e);
 }
 
-/* The SELECT of call_facts as this binary defines it (sql/002-semantic.sql), into b. */
+/* The SELECT of call_facts_live as this binary defines it (sql/004-facts.sql), into b. */
 static int builtin_select(struct buf *b, struct err *e)
 {
-    static const char head[] = "CREATE VIEW call_facts AS";
+    static const char head[] = "CREATE VIEW call_facts_live AS";
 
     for (const struct embedded_file *m = embedded_migrations; m->name; m++) {
         const char *p = strstr(m->text, head), *end;
@@ -170,6 +173,55 @@ static int builtin_select(struct buf *b, struct err *e)
         return buf_append(b, p, (size_t)(end - p), e);
     }
     return err_set(e, ERR_DB, "stages: no call_facts definition is built in");
+}
+
+/* TEMP VIEW call_facts_src: the rows call_facts reads. The stored table (checked to be a
+ * plain table when the file was opened, db_check_mirror), with this binary's column list;
+ * while a first load builds it (meta 'facts', facts.h), the computing view instead. */
+static int source_view(sqlite3 *db, struct err *e)
+{
+    struct buf q;
+    sqlite3_stmt *st = NULL;
+    int rc = ERR_OK, n = 0, stored;
+
+    buf_init(&q, 0);
+    if (sqlite3_prepare_v2(db,
+                           "SELECT EXISTS (SELECT 1 FROM main.sqlite_schema WHERE "
+                           "name = 'call_facts_stored' AND type = 'table') AND NOT EXISTS "
+                           "(SELECT 1 FROM main.meta WHERE key = 'facts')",
+                           -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        rc = err_set(e, ERR_DB, "stages: %s", sqlite3_errmsg(db));
+        goto done;
+    }
+    stored = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!stored) {
+        rc = exec(db, "CREATE TEMP VIEW call_facts_src AS SELECT * FROM temp.call_facts_builtin",
+                  e);
+        goto done;
+    }
+    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info('call_facts_builtin', 'temp')",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = err_set(e, ERR_DB, "stages: %s", sqlite3_errmsg(db));
+        goto done;
+    }
+    rc = buf_puts(&q, "CREATE TEMP VIEW call_facts_src AS SELECT ", e);
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        const char *col = (const char *)sqlite3_column_text(st, 0);
+
+        if (!col)
+            continue;
+        if (!(rc = n++ ? buf_puts(&q, ", ", e) : ERR_OK))
+            rc = ident(&q, col, e);
+    }
+    if (!rc && !(rc = buf_puts(&q, " FROM main.call_facts_stored", e)))
+        rc = exec(db, q.data, e);
+done:
+    sqlite3_finalize(st);
+    buf_release(&q);
+    return rc;
 }
 
 /* CREATE TEMP VIEW call_facts from this binary's own definition, never the file's: a shared
@@ -195,12 +247,13 @@ static int create_view(sqlite3 *db, int override, struct err *e)
     sqlite3_finalize(st);
     st = NULL;
     if ((rc = buf_puts(&q, "CREATE TEMP VIEW call_facts_builtin AS ", e)) ||
-        (rc = builtin_select(&q, e)) || (rc = exec(db, q.data, e)))
+        (rc = builtin_select(&q, e)) || (rc = exec(db, q.data, e)) ||
+        (rc = source_view(db, e)))
         goto done;
     buf_release(&q);
     buf_init(&q, 0);
     if (!override) {
-        rc = exec(db, "CREATE TEMP VIEW call_facts AS SELECT * FROM temp.call_facts_builtin", e);
+        rc = exec(db, "CREATE TEMP VIEW call_facts AS SELECT * FROM temp.call_facts_src", e);
         goto done;
     }
     if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info('call_facts_builtin', 'temp')",
@@ -227,7 +280,7 @@ static int create_view(sqlite3 *db, int override, struct err *e)
             rc = ident(&q, col, e);
         }
     }
-    if (!rc && !(rc = buf_puts(&q, " FROM temp.call_facts_builtin f", e)))
+    if (!rc && !(rc = buf_puts(&q, " FROM temp.call_facts_src f", e)))
         rc = exec(db, q.data, e);
 done:
     sqlite3_finalize(st);
@@ -244,7 +297,8 @@ int stages_apply(sqlite3 *db, const char *path, struct err *e)
     buf_init(&file, 0);
     buf_init(&text, 0);
     if ((rc = exec(db,
-                   "DROP VIEW IF EXISTS temp.call_facts; DROP VIEW IF EXISTS temp.call_facts_builtin; "
+                   "DROP VIEW IF EXISTS temp.call_facts; DROP VIEW IF EXISTS temp.call_facts_src; "
+                   "DROP VIEW IF EXISTS temp.call_facts_builtin; "
                    "DROP TABLE IF EXISTS temp.stage_outcomes;"
                    "CREATE TEMP TABLE stage_outcomes(stage TEXT PRIMARY KEY COLLATE NOCASE, "
                    "outcome TEXT NOT NULL)",

@@ -11,8 +11,10 @@
  *     open = Closed Pending      # a stage may also be kept open
  *
  * stages compared ignoring case. stages_apply() loads the file into temp.stage_outcomes
- * (stage, outcome) and, when the file names any stage, creates TEMP VIEW call_facts: the
- * columns of main.call_facts in their order, outcome overridden by the file. An unqualified
+ * (stage, outcome) and creates TEMP VIEW call_facts over the stored facts
+ * (main.call_facts_stored; call_facts_live while a first load has not built them, see
+ * schema/facts.h), with this binary's columns in their order; when the file names any
+ * stage, outcome is overridden by the file. An unqualified
  * call_facts then resolves to the TEMP view (SQLite searches temp first), so `calls`, the
  * filters, the analyses and `sql` all see that one outcome. The main database is not
  * written: temp objects live in the connection. */

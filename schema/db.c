@@ -271,6 +271,40 @@ int db_check_file(sqlite3 *db, const char *path, struct err *e)
     return check_mirror(db, path, e);
 }
 
+/* The stored call facts are read as a table by every command: a shared file that holds
+ * call_facts_stored as a view (which could compute anything, or never end) or with a
+ * trigger on it is refused. */
+static int facts_table_is_table(sqlite3 *db, const char *path, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (db_prepare(db,
+                   "SELECT (SELECT type FROM sqlite_schema WHERE name = 'call_facts_stored'), "
+                   "EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'trigger' AND "
+                   "tbl_name = 'call_facts_stored' COLLATE NOCASE)",
+                   &st, e))
+        return err_wrap(e, "open '%s'", path);
+    if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+        rc = db_error(db, e, "read schema");
+    } else {
+        const char *type = (const char *)sqlite3_column_text(st, 0);
+
+        if (!type || strcmp(type, "table") != 0 || sqlite3_column_int(st, 1))
+            rc = err_set(e, ERR_DB,
+                         "'%s' is not a callmine mirror: 'call_facts_stored' is %s, not a plain "
+                         "table",
+                         path,
+                         !type                   ? "missing"
+                         : strcmp(type, "table") ? "a view"
+                                                 : "a table with a trigger");
+        else
+            rc = ERR_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int db_check_mirror(sqlite3 *db, const char *path, struct err *e)
 {
     sqlite3_stmt *st = NULL;
@@ -282,6 +316,8 @@ int db_check_mirror(sqlite3 *db, const char *path, struct err *e)
         return err_set(e, ERR_DB,
                        "%s is a version %d mirror: run callmine-ingest --db %s --upgrade", path,
                        version, path);
+    if ((rc = facts_table_is_table(db, path, e)))
+        return rc;
     if (db_prepare(db, "SELECT 1 FROM meta WHERE key = 'backfill'", &st, e))
         return err_wrap(e, "open '%s'", path);
     rc = sqlite3_step(st);

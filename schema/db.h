@@ -13,7 +13,7 @@
 
 #include "err.h"
 
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 #define DB_BUSY_TIMEOUT_MS 10000
 
 /* Open or create path for writing and migrate it. *out is NULL on failure. */

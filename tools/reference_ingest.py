@@ -6,8 +6,8 @@ data into the same tables, the way a competent engineer would write it in an aft
 urllib, json, zlib and sqlite3 -- sequential, unpaced, one transaction per API page, no
 threads, no caching, no cleverness. It is neither a strawman nor an optimised rival.
 
-What it writes, as callmine-ingest does (schema from sql/001-init.sql, 002-semantic.sql and
-003-layout.sql):
+What it writes, as callmine-ingest does (schema from sql/001-init.sql, 002-semantic.sql,
+003-layout.sql and 004-facts.sql):
 users; calls, calls_raw (the call's JSON, zlib), parties, crm_fields, deals (each CRM's
 property names: HubSpot dealname/dealstage/amount/closedate/hubspot_owner_id with the
 company's name/numberofemployees, Salesforce Name/StageName/Amount/CloseDate/OwnerId with
@@ -18,6 +18,8 @@ and transcript_status. Times are fixed-width UTC (2024-03-01T17:01:12.000Z). Wit
 transcript, as callmine-ingest does: its call_metrics row (sides from the call's parties,
 turns cut at pauses of 1 s, as schema/metrics.h defines them) and its sentences in the FTS5
 search index (search_calls numbers the call; rowid = num << 20 | the sentence's line).
+In every page's transaction, the stored call facts of the calls it wrote (call_facts_stored
+from call_facts_live, the same SQL refresh; a users page refreshes every stored call).
 What it leaves out: transcript_grams (grep's n-gram filter: a byte-level hash that a
 Python loop would make the reference several times slower, so leaving it out favours the
 reference), recomputing call_metrics when a stored call's parties change, checkpoints and
@@ -47,7 +49,7 @@ import urllib.request
 import zlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-MIGRATIONS = ["001-init.sql", "002-semantic.sql", "003-layout.sql"]
+MIGRATIONS = ["001-init.sql", "002-semantic.sql", "003-layout.sql", "004-facts.sql"]
 SELECTOR = {
     "context": "Extended", "contextTiming": ["Now", "TimeOfCall"],
     "exposedFields": {
@@ -247,6 +249,10 @@ def open_db(path):
     return db
 
 
+FACTS_REFRESH = ("INSERT OR REPLACE INTO call_facts_stored SELECT * FROM call_facts_live "
+                 "WHERE call_id = ?")
+
+
 def store_users(db, users):
     db.execute("BEGIN")
     db.executemany(
@@ -258,6 +264,8 @@ def store_users(db, users):
           boolean(u.get("active")), utc(u.get("created")), text(u.get("phoneNumber")),
           text(u.get("extension")), text(u.get("trustedEmailAddress")),
           json_array(u.get("emailAliases")), compact(u)) for u in users if text(u.get("id"))])
+    # users name the reps and owners of the stored calls
+    db.execute("INSERT OR REPLACE INTO call_facts_stored SELECT * FROM call_facts_live")
     db.execute("COMMIT")
 
 
@@ -535,6 +543,7 @@ def fetch_transcripts(gong, db, ids):
                        (cid, len(data), sqlar(data), n, mono, now))
             db.execute("UPDATE transcript_status SET state = 'done', next_try = NULL, "
                        "last_try = ? WHERE call_id = ?", (now, cid))
+            db.execute(FACTS_REFRESH, (cid,))
             got.add(cid)
         cursor = ((page or {}).get("records") or {}).get("cursor")
         if not cursor:  # Gong has no transcript yet for the rest: ask again in an hour
@@ -569,6 +578,7 @@ def mirror(gong, db, window_from, window_to, include_private):
         now = now_iso()
         db.execute("BEGIN")
         stored = [store_call(db, c, include_private, now) for c in (page or {}).get("calls") or []]
+        db.executemany(FACTS_REFRESH, [(s[0],) for s in stored if s])
         db.execute("COMMIT")
         stored = [s for s in stored if s]
         counts["calls"] += len(stored)

@@ -529,7 +529,7 @@ def test_export_filtered_copy(mirror, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["acme.db"]  # no -wal, -shm or temp file left
     con = open_ro(out)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 4
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     assert [r[0] for r in con.execute("SELECT id FROM calls ORDER BY id")] == [C1, C3, C4]
     assert con.execute("SELECT count(*) FROM parties").fetchone()[0] == 4

@@ -19,7 +19,8 @@ from conftest import ROOT, connect, ingest_env, run_ingest
 WINDOW = ["--from", "2023-01-01", "--to", "2026-01-01"]
 TABLES = ["users", "calls", "parties", "crm_fields", "deals", "crm_users", "topics",
           "call_structure", "trackers", "tracker_occurrences", "speakers", "interaction_stats",
-          "key_points", "action_items", "transcript_status"]
+          "key_points", "action_items", "transcript_status", "call_metrics",
+          "call_facts_stored"]
 NOT_DATA = {"first_mirrored", "last_changed", "raw", "last_try", "next_try", "fetched"}
 TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z$")
 

@@ -273,6 +273,8 @@ def test_owner_by_value_and_by_name(mirror, env, tmp_path):
         w = sqlite3.connect(db)
         w.execute("INSERT INTO crm_users VALUES (?, 'Salesforce', 'Quentin Zephyr', "
                   "'qz@example.com')", (owner,))
+        # what the ingest does with a changed CRM user: the facts naming it refreshed
+        w.execute("INSERT OR REPLACE INTO call_facts_stored SELECT * FROM call_facts_live")
         w.commit()
         w.close()
     con = connect(db)

@@ -1,4 +1,4 @@
-"""Upgrading a version 1 mirror to the current schema (3): `callmine-ingest --db FILE --upgrade`.
+"""Upgrading a version 1 mirror to the current schema (4): `callmine-ingest --db FILE --upgrade`.
 
 The fixture tests/e2e/fixtures/v1-mirror.db was written by the version-1 binaries (built
 from main before schema 2, kept in /work/cache/v1bin) against tools/fakegong.py with the
@@ -176,11 +176,11 @@ def test_upgrade_sends_nothing_and_equals_a_fresh_v2_ingest(tmp_path, fakegong):
         lis.close()
     assert p.returncode == 0, p.stderr
     assert lis.count == 0, "--upgrade connected to the base URL"
-    assert f"migrated '{db}' from schema version 1 to 3" in p.stderr
+    assert f"migrated '{db}' from schema version 1 to 4" in p.stderr
     assert "computed the derived rows of 54 transcripts (0 skipped)" in p.stderr
     assert "no request was sent" in p.stderr
     con = connect(db)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 4
     assert not con.execute("SELECT 1 FROM meta WHERE key = 'backfill'").fetchone()
     assert con.execute("SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat1'"
                        ).fetchone()[0] == 1  # the planner has statistics
@@ -218,7 +218,7 @@ def test_an_ordinary_ingest_migrates_a_version_1_file(tmp_path, fakegong):
     p = run_ingest(db, "--from", FROM, "--to", TO, server=srv, check=0)
     assert "backfill" in p.stderr, p.stderr
     con = connect(db)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 4
     assert con.execute("SELECT count(*) FROM call_metrics").fetchone()[0] == 54
     con.close()
     q = query(db, "calls", "--format", "jsonl")

@@ -105,6 +105,7 @@ int main(void)
     CHECK(db_exec(db, "INSERT INTO calls(id) VALUES ('c1')", &e) == ERR_OK);
     CHECK(bulk_defer(db, &n, &e) == ERR_OK && n == 0);
     CHECK(has_index(db, "crm_fields_call"));
+    CHECK(q_int(db, "SELECT count(*) FROM meta WHERE key = 'facts'") == 0);
     CHECK(q_int(db, "SELECT count(*) FROM search_sentences_config WHERE k IN "
                     "('automerge', 'crisismerge')") == 0);
 
@@ -115,6 +116,8 @@ int main(void)
     for (unsigned i = 0; i < bulk_n_deferred; i++)
         CHECK(!has_index(db, bulk_deferred[i].name));
     CHECK(has_index(db, "interaction_stats_call") && has_index(db, "deals_call"));
+    /* marks the stored call facts for a build at the load's end (facts.h) */
+    CHECK(q_int(db, "SELECT count(*) FROM meta WHERE key = 'facts' AND value = 'rebuild'") == 1);
     /* and holds back the search index's merges */
     CHECK(q_int(db, "SELECT v FROM search_sentences_config WHERE k = 'automerge'") == 0);
     CHECK(q_int(db, "SELECT v FROM search_sentences_config WHERE k = 'crisismerge'") ==
@@ -137,8 +140,15 @@ int main(void)
                   " ('c1', 'Now', NULL, 1), ('c2', 'Now', 'd1', 0);"
                   "INSERT INTO key_points(call_id, ord, text) VALUES ('c2', 0, 'k')",
                   &e) == ERR_OK);
+    CHECK(q_int(db, "SELECT count(*) FROM call_facts_stored") == 0);
     CHECK(bulk_build(db, &n, &e) == ERR_OK && n == (int)bulk_n_deferred);
     CHECK(sqlite3_get_autocommit(db));
+    /* the call facts built from the rows, the mark gone */
+    CHECK(q_int(db, "SELECT count(*) FROM meta WHERE key = 'facts'") == 0);
+    CHECK(q_int(db, "SELECT count(*) FROM call_facts_stored") == 2);
+    CHECK(q_int(db, "SELECT count(*) FROM (SELECT * FROM call_facts_stored EXCEPT "
+                    "SELECT * FROM call_facts_live)") == 0);
+    CHECK(q_int(db, "SELECT count(*) FROM call_facts WHERE deal_id = 'd1'") == 2);
     /* automerge on again, crisismerge kept; the sentences are still found */
     CHECK(q_int(db, "SELECT v FROM search_sentences_config WHERE k = 'automerge'") ==
           BULK_FTS_AUTOMERGE);
