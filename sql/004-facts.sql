@@ -118,3 +118,12 @@ INSERT INTO call_facts_stored SELECT * FROM call_facts_live ORDER BY call_id;
 CREATE VIEW call_facts AS
 SELECT call_id, started, title, duration, url, scope, is_private, rep_id, rep_name, rep_email, rep_source, deal_id, deal_name, stage, amount, close_date, owner, owner_name, company_name, company_size, stage_at_call, amount_at_call, outcome, has_transcript, talk_ratio, longest_monologue_s, questions_rep, questions_customer, patience_s, interactivity
   FROM call_facts_stored;
+
+-- The search index's leaf pages: 512 bytes instead of FTS5's 4,050 (issue 10). A phrase of
+-- common words ("reached out to us") seeks the doclists of "to" and "us" once for every
+-- sentence that holds "reached", and each seek scans its page from the page's first entry:
+-- smaller pages scan about 8x fewer entries. At 100,000 calls the phrase's FTS5 read took
+-- 24 ms instead of 35 forwards (38 instead of 70 backwards) for an index 2% larger; single
+-- words read as fast as before. Segments written from now on use it; an older file's
+-- existing segments keep their pages until merged.
+INSERT INTO search_sentences(search_sentences, rank) VALUES ('pgsz', 512);

@@ -16,6 +16,7 @@ it; the run must then leave facts equal to what the tables say.
 Also: callmine-query refuses a file whose call_facts_stored is a view or has a trigger, and
 says what to run on a version-3 file.
 """
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -33,7 +34,6 @@ COLUMNS = ["call_id", "started", "title", "duration", "url", "scope", "is_privat
            "close_date", "owner", "owner_name", "company_name", "company_size", "stage_at_call",
            "amount_at_call", "outcome", "has_transcript", "talk_ratio", "longest_monologue_s",
            "questions_rep", "questions_customer", "patience_s", "interactivity"]
-MAIN_BIN = "/work/main/bin"
 
 
 def assert_facts_equal(db):
@@ -307,15 +307,26 @@ def test_upgrade_of_the_version_1_fixture(tmp_path):
     assert_facts_equal(db)
 
 
-@pytest.mark.skipif(not (shutil.which("callmine-ingest", path=MAIN_BIN)),
-                    reason="no version-3 binaries at /work/main/bin")
+def as_version_3(db):
+    """Turn a fresh mirror back into what schema 3 left: call_facts the computing view of
+    sql/002-semantic.sql, no stored facts, FTS5's default page size, user_version 3."""
+    body = re.search(r"CREATE VIEW call_facts AS.*?;\n",
+                     (ROOT / "sql" / "002-semantic.sql").read_text(), re.S).group(0)
+    con = sqlite3.connect(db)
+    con.executescript("DROP VIEW call_facts; DROP VIEW call_facts_live; "
+                      "DROP TABLE call_facts_stored; DELETE FROM meta WHERE key = 'facts'; "
+                      "DELETE FROM search_sentences_config WHERE k = 'pgsz'; " + body +
+                      "PRAGMA user_version = 3;")
+    con.close()
+
+
 def test_version_3_file_is_refused_then_upgraded(server, tmp_path):
     db = tmp_path / "v3.db"
-    p = subprocess.run([f"{MAIN_BIN}/callmine-ingest", "--db", str(db), "--rate", "0",
+    p = subprocess.run([INGEST, "--db", str(db), "--rate", "0",
                         "--from", "2024-01-01", "--to", "2024-02-01"],
                        env=ingest_env(server), capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
-    assert connect(db).execute("PRAGMA user_version").fetchone()[0] == 3
+    as_version_3(db)
     q = run_query(db, "calls", check=None)
     assert q.returncode != 0
     assert q.stderr.strip() == (f"callmine-query: {db} is a version 3 mirror: run "
@@ -325,6 +336,10 @@ def test_version_3_file_is_refused_then_upgraded(server, tmp_path):
     assert p.returncode == 0, p.stderr
     assert "from schema version 3 to 4" in p.stderr
     assert_facts_equal(db)
+    con = connect(db)  # and the search index writes small pages from now on (issue 10)
+    assert con.execute("SELECT v FROM search_sentences_config WHERE k = 'pgsz'"
+                       ).fetchone()[0] == 512
+    con.close()
     run_query(db, "calls")
 
 
