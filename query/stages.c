@@ -175,53 +175,67 @@ static int builtin_select(struct buf *b, struct err *e)
     return err_set(e, ERR_DB, "stages: no call_facts definition is built in");
 }
 
+/* CREATE TEMP VIEW name AS SELECT f."col" AS "col", ... FROM src f, one column for each of
+ * the built-in view's (PRAGMA table_info: this binary's list, whatever the file holds);
+ * outcome_expr, when given, computes the outcome column instead (over f). */
+static int column_view(sqlite3 *db, const char *name, const char *src, const char *outcome_expr,
+                       struct err *e)
+{
+    struct buf q;
+    sqlite3_stmt *st = NULL;
+    int rc, n = 0;
+
+    buf_init(&q, 0);
+    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info('call_facts_builtin', 'temp')",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = err_set(e, ERR_DB, "stages: %s", sqlite3_errmsg(db));
+        goto done;
+    }
+    rc = buf_printf(&q, e, "CREATE TEMP VIEW %s AS SELECT ", name);
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        const char *col = (const char *)sqlite3_column_text(st, 0);
+
+        if (!col)
+            continue;
+        if (n++ && (rc = buf_puts(&q, ", ", e)))
+            break;
+        if (outcome_expr && strcmp(col, "outcome") == 0)
+            rc = buf_printf(&q, e, "%s AS outcome", outcome_expr);
+        else if (!(rc = buf_puts(&q, "f.", e)) && !(rc = ident(&q, col, e)) &&
+                 !(rc = buf_puts(&q, " AS ", e)))
+            rc = ident(&q, col, e);
+    }
+    if (!rc && !(rc = buf_printf(&q, e, " FROM %s f", src)))
+        rc = exec(db, q.data, e);
+done:
+    sqlite3_finalize(st);
+    buf_release(&q);
+    return rc;
+}
+
 /* TEMP VIEW call_facts_src: the rows call_facts reads. The stored table (checked to be a
  * plain table when the file was opened, db_check_mirror), with this binary's column list;
  * while a first load builds it (meta 'facts', facts.h), the computing view instead. */
 static int source_view(sqlite3 *db, struct err *e)
 {
-    struct buf q;
     sqlite3_stmt *st = NULL;
-    int rc = ERR_OK, n = 0, stored;
+    int stored;
 
-    buf_init(&q, 0);
     if (sqlite3_prepare_v2(db,
                            "SELECT EXISTS (SELECT 1 FROM main.sqlite_schema WHERE "
                            "name = 'call_facts_stored' AND type = 'table') AND NOT EXISTS "
                            "(SELECT 1 FROM main.meta WHERE key = 'facts')",
                            -1, &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW) {
-        rc = err_set(e, ERR_DB, "stages: %s", sqlite3_errmsg(db));
-        goto done;
+        sqlite3_finalize(st);
+        return err_set(e, ERR_DB, "stages: %s", sqlite3_errmsg(db));
     }
     stored = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
-    st = NULL;
-    if (!stored) {
-        rc = exec(db, "CREATE TEMP VIEW call_facts_src AS SELECT * FROM temp.call_facts_builtin",
-                  e);
-        goto done;
-    }
-    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info('call_facts_builtin', 'temp')",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = err_set(e, ERR_DB, "stages: %s", sqlite3_errmsg(db));
-        goto done;
-    }
-    rc = buf_puts(&q, "CREATE TEMP VIEW call_facts_src AS SELECT ", e);
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        const char *col = (const char *)sqlite3_column_text(st, 0);
-
-        if (!col)
-            continue;
-        if (!(rc = n++ ? buf_puts(&q, ", ", e) : ERR_OK))
-            rc = ident(&q, col, e);
-    }
-    if (!rc && !(rc = buf_puts(&q, " FROM main.call_facts_stored", e)))
-        rc = exec(db, q.data, e);
-done:
-    sqlite3_finalize(st);
-    buf_release(&q);
-    return rc;
+    if (!stored)
+        return exec(db, "CREATE TEMP VIEW call_facts_src AS SELECT * FROM temp.call_facts_builtin",
+                    e);
+    return column_view(db, "call_facts_src", "main.call_facts_stored", NULL, e);
 }
 
 /* CREATE TEMP VIEW call_facts from this binary's own definition, never the file's: a shared
@@ -232,7 +246,7 @@ static int create_view(sqlite3 *db, int override, struct err *e)
 {
     struct buf q;
     sqlite3_stmt *st = NULL;
-    int rc = ERR_OK, n = 0;
+    int rc = ERR_OK;
 
     buf_init(&q, 0);
     if (sqlite3_prepare_v2(db,
@@ -250,38 +264,13 @@ static int create_view(sqlite3 *db, int override, struct err *e)
         (rc = builtin_select(&q, e)) || (rc = exec(db, q.data, e)) ||
         (rc = source_view(db, e)))
         goto done;
-    buf_release(&q);
-    buf_init(&q, 0);
-    if (!override) {
-        rc = exec(db, "CREATE TEMP VIEW call_facts AS SELECT * FROM temp.call_facts_src", e);
-        goto done;
-    }
-    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info('call_facts_builtin', 'temp')",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = err_set(e, ERR_DB, "stages: %s", sqlite3_errmsg(db));
-        goto done;
-    }
-    rc = buf_puts(&q, "CREATE TEMP VIEW call_facts AS SELECT ", e);
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        const char *col = (const char *)sqlite3_column_text(st, 0);
-
-        if (!col)
-            continue;
-        if (n++ && (rc = buf_puts(&q, ", ", e)))
-            break;
-        if (strcmp(col, "outcome") == 0) {
-            rc = buf_puts(&q,
-                          "CASE WHEN f.outcome IS NULL THEN NULL ELSE coalesce((SELECT "
-                          "so.outcome FROM temp.stage_outcomes so WHERE so.stage = f.stage), "
-                          "f.outcome) END AS outcome",
-                          e);
-        } else if (!(rc = buf_puts(&q, "f.", e)) && !(rc = ident(&q, col, e)) &&
-                   !(rc = buf_puts(&q, " AS ", e))) {
-            rc = ident(&q, col, e);
-        }
-    }
-    if (!rc && !(rc = buf_puts(&q, " FROM temp.call_facts_src f", e)))
-        rc = exec(db, q.data, e);
+    rc = override ? column_view(db, "call_facts", "temp.call_facts_src",
+                                "CASE WHEN f.outcome IS NULL THEN NULL ELSE coalesce((SELECT "
+                                "so.outcome FROM temp.stage_outcomes so WHERE so.stage = "
+                                "f.stage), f.outcome) END",
+                                e)
+                  : exec(db, "CREATE TEMP VIEW call_facts AS SELECT * FROM temp.call_facts_src",
+                         e);
 done:
     sqlite3_finalize(st);
     buf_release(&q);
