@@ -144,6 +144,29 @@ def run_query(db, *args, env=None, timeout=300, check=0, input=None):
     return p
 
 
+def kill_first_load_at(db, server, window, calls, timeout=60):
+    """Start a first ingest of window into db, kill -9 it once `calls` calls are stored (a
+    few pages in), and return how many were; an ingest that ended first returns them all."""
+    proc = subprocess.Popen([INGEST, "--db", str(db), "--rate", "0", *window],
+                            env=ingest_env(server), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    stored = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+        try:
+            con = connect(db)
+            stored = con.execute("SELECT count(*) FROM calls").fetchone()[0]
+            con.close()
+        except sqlite3.Error:
+            continue
+        if stored >= calls:
+            break
+    proc.kill()
+    proc.wait(30)
+    return stored
+
+
 def connect(db):
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     con.row_factory = sqlite3.Row

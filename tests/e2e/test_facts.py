@@ -20,12 +20,11 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import time
 
 import pytest
 
 from conftest import (INGEST, QUERY, ROOT, FakeGong, connect, content_digest, ingest_env,
-                      run_ingest, run_query)
+                      kill_first_load_at, run_ingest, run_query)
 
 WINDOW = ("--from", "2024-01-01", "--to", "2024-05-01")
 DATA = dict(calls=400, seed=3, start="2024-01-01", days=120)
@@ -245,23 +244,7 @@ def test_killed_first_load_answers_then_is_repaired(server, base, tmp_path):
     srv = FakeGong(tmp_path, rate=0, latency_ms=60, **DATA)
     try:
         db = tmp_path / "k.db"
-        proc = subprocess.Popen([INGEST, "--db", str(db), "--rate", "0", *WINDOW],
-                                env=ingest_env(srv), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        calls = 0
-        while time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-            try:
-                con = connect(db)
-                calls = con.execute("SELECT count(*) FROM calls").fetchone()[0]
-                con.close()
-            except sqlite3.Error:
-                continue
-            if calls >= 150:
-                break
-        proc.kill()
-        proc.wait(30)
+        calls = kill_first_load_at(db, srv, WINDOW, 150)
         assert 0 < calls < DATA["calls"], calls
         con = connect(db)
         assert con.execute("SELECT value FROM meta WHERE key = 'facts'").fetchone()[0] == \

@@ -11,10 +11,8 @@
 """
 import json
 import sqlite3
-import subprocess
-import time
 
-from conftest import INGEST, ROOT, connect, content_digest, ingest_env, run_ingest, run_query
+from conftest import ROOT, connect, content_digest, kill_first_load_at, run_ingest, run_query
 
 WINDOW = ("--from", "2024-01-01", "--to", "2024-05-01")
 DATA = dict(calls=400, seed=3, start="2024-01-01", days=120)
@@ -78,21 +76,7 @@ def test_killed_first_load_is_queried_then_repaired(fakegong, tmp_path):
     reference = content_digest(ref)
 
     db = tmp_path / "k.db"
-    proc = subprocess.Popen([INGEST, "--db", str(db), "--rate", "0", *WINDOW],
-                            env=ingest_env(srv), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    calls = 0
-    while time.monotonic() < deadline and proc.poll() is None:  # a few pages in, then kill
-        time.sleep(0.05)
-        try:
-            calls = count(db, "SELECT count(*) FROM calls")
-        except sqlite3.Error:
-            continue
-        if calls >= 150:
-            break
-    proc.kill()
-    proc.wait(30)
+    calls = kill_first_load_at(db, srv, WINDOW, 150)  # a few pages in
     assert 0 < calls < DATA["calls"], calls
     missing = DEFERRED - set(indexes(db))
     assert missing == DEFERRED, missing  # killed while they were deferred
