@@ -321,7 +321,7 @@ def test_version_3_file_is_refused_then_upgraded(server, tmp_path):
     assert_facts_equal(db)
     con = connect(db)  # and the search index writes small pages from now on (issue 10)
     assert con.execute("SELECT v FROM search_sentences_config WHERE k = 'pgsz'"
-                       ).fetchone()[0] == 512
+                       ).fetchone()[0] == 1000
     con.close()
     run_query(db, "calls")
 

@@ -72,7 +72,7 @@ def test_the_ingest_indexes_every_transcript_once(tmp_path):
         assert first[0] == first[1] > 0
         con = sqlite3.connect(db)  # small leaf pages: a phrase's common words seek less
         assert con.execute("SELECT v FROM search_sentences_config WHERE k = 'pgsz'"
-                           ).fetchone() == (512,)
+                           ).fetchone() == (1000,)
         con.close()
         n_sentences = sum(1 for _c, _a, _s, t in sentences(db) if t)
         hits, _ = search(db, "the OR a OR to OR and OR we OR you OR i", "--limit", "0")
