@@ -1,9 +1,9 @@
 /* search: the ranked search over the FTS5 sentence index (see search.h).
  *
- * One statement yields the matching sentences the filters keep, newest first, with their
+ * search_window.c reads the matching sentences the filters keep, newest first, with their
  * phrase counts (search_rank.h scores them: bm25, at most SEARCH_RANK_WINDOW of them for a
  * top-N query); rowid >> 20 is the call's number in search_calls, rowid & 0xFFFFF the
- * sentence's line in the stored transcript. The window is then read back best first. The current
+ * sentence's line in the stored transcript. Here the window is read back best first. The current
  * call's transcript is inflated once and its line starts kept, with its parties, until a
  * hit in another call comes. Before anything is read the index tables are checked to be
  * exactly the ones callmine creates, so a crafted file cannot make the search run views or
@@ -16,8 +16,10 @@
 
 #include "buf.h"
 #include "cmd.h"
+#include "numset.h"
 #include "search_index.h"
 #include "search_rank.h"
+#include "search_window.h"
 #include "transcript.h"
 #include "zblob.h"
 
@@ -27,19 +29,11 @@ struct party {
     char *speaker_id, *name, *aff;
 };
 
-/* A set of call numbers (open addressing). */
-struct numset {
-    int64_t *v;
-    size_t n, cap;
-    int zero; /* 0 was added (kept apart: it marks free slots) */
-};
-
 struct run {
     sqlite3 *db;
     const struct search_opts *o;
     struct search_terms *terms;
     sqlite3_stmt *tr, *pa, *ca; /* a transcript; a call's parties; a call by number */
-    struct numset keep;         /* the calls the filters select (when any filter is set) */
     struct zblob_codec *z;
     /* the call at hand */
     struct buf call_id;
@@ -290,216 +284,6 @@ static int check_query(sqlite3 *db, const char *query, int *longest, struct err 
     return rc;
 }
 
-/* Add num; *added is 1 when it was not there. ERR_NOMEM on failure. */
-static int numset_add(struct numset *s, int64_t num, int *added, struct err *e)
-{
-    size_t i;
-
-    *added = 0;
-    if (num == 0) {
-        *added = !s->zero;
-        s->zero = 1;
-        return ERR_OK;
-    }
-    if ((s->n + 1) * 2 > s->cap) {
-        struct numset g = {.cap = s->cap ? s->cap * 2 : 64};
-
-        if (!(g.v = calloc(g.cap, sizeof *g.v)))
-            return err_set(e, ERR_NOMEM, "search: out of memory");
-        for (size_t k = 0; k < s->cap; k++)
-            if (s->v[k]) {
-                int ignored;
-
-                numset_add(&g, s->v[k], &ignored, e);
-            }
-        free(s->v);
-        *s = g;
-    }
-    for (i = (size_t)((uint64_t)num * 0x9E3779B97F4A7C15u % s->cap); s->v[i]; i = (i + 1) % s->cap)
-        if (s->v[i] == num)
-            return ERR_OK;
-    s->v[i] = num;
-    s->n++;
-    *added = 1;
-    return ERR_OK;
-}
-
-static int numset_has(const struct numset *s, int64_t num)
-{
-    if (num == 0)
-        return s->zero;
-    if (!s->cap)
-        return 0;
-    for (size_t i = (size_t)((uint64_t)num * 0x9E3779B97F4A7C15u % s->cap); s->v[i];
-         i = (i + 1) % s->cap)
-        if (s->v[i] == num)
-            return 1;
-    return 0;
-}
-
-/* callmine_keep(num): whether the call numbered num is one the filters select. */
-static void sql_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    sqlite3_result_int(ctx, numset_has(sqlite3_user_data(ctx), sqlite3_value_int64(argv[0])));
-}
-
-/* The numbers of the calls the filters select, into set. */
-static int select_calls(sqlite3 *db, const struct search_opts *o, const char *cond,
-                        struct numset *set, struct err *e)
-{
-    sqlite3_stmt *st = NULL;
-    struct buf q;
-    int rc, step, added;
-
-    buf_init(&q, 0);
-    if ((rc = buf_printf(&q, e,
-                         "SELECT search_calls.num FROM calls JOIN search_calls ON "
-                         "search_calls.call_id = calls.id WHERE %s",
-                         cond)) ||
-        (rc = cmd_prepare(db, q.data, &st, e)) || (rc = filter_bind(o->f, st, e)))
-        goto done;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW)
-        if ((rc = numset_add(set, sqlite3_column_int64(st, 0), &added, e)))
-            goto done;
-    if (step != SQLITE_DONE)
-        rc = err_set(e, ERR_DB, "search: select calls: %s", sqlite3_errmsg(db));
-done:
-    sqlite3_finalize(st);
-    buf_release(&q);
-    return rc;
-}
-
-/* The matching sentences the filters keep, newest first, or (sliced) oldest first within
- * the rowids bound to ?2 and ?3. The filters are evaluated once per call (into r->keep,
- * tested by callmine_keep in the scan), not once per matching sentence: a stage filter on
- * 'the' would otherwise run its subqueries millions of times. */
-static int prepare_main(struct run *r, int sliced, sqlite3_stmt **st, struct err *e)
-{
-    const struct search_opts *o = r->o;
-    struct buf cond, q;
-    int rc, all;
-
-    buf_init(&cond, 0);
-    buf_init(&q, 0);
-    if ((rc = filter_sql(o->f, &cond, e)))
-        goto done;
-    all = !filter_is_set(o->f);
-    if (!all) {
-        if ((rc = select_calls(r->db, o, cond.data, &r->keep, e)))
-            goto done;
-        if (sqlite3_create_function(r->db, "callmine_keep", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY,
-                                    &r->keep, sql_keep, NULL, NULL) != SQLITE_OK) {
-            rc = err_set(e, ERR_DB, "search: %s", sqlite3_errmsg(r->db));
-            goto done;
-        }
-    }
-    if ((rc = buf_printf(&q, e,
-                         "SELECT rowid, callmine_tf(search_sentences) FROM search_sentences "
-                         "WHERE search_sentences MATCH ?1%s%s",
-                         all ? "" : " AND callmine_keep(rowid >> 20)",
-                         sliced ? " AND rowid >= ?2 AND rowid < ?3 ORDER BY rowid"
-                                : " ORDER BY rowid DESC")) ||
-        (rc = cmd_prepare(r->db, q.data, st, e)))
-        goto done;
-    sqlite3_bind_text(*st, 1, o->query, -1, SQLITE_STATIC);
-done:
-    buf_release(&cond);
-    buf_release(&q);
-    return rc;
-}
-
-/* Phase 1: the matching sentences the filters keep, newest first, into the window. */
-static int read_window(struct run *r, sqlite3_stmt *st, struct search_rank *w,
-                       struct search_totals *t, struct err *e)
-{
-    size_t cap = r->o->limit ? SEARCH_RANK_WINDOW : SIZE_MAX;
-    int rc = ERR_OK, step;
-
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (w->n == cap) {
-            t->capped = 1;
-            break;
-        }
-        if ((rc = search_rank_add(w, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
-                                  (size_t)sqlite3_column_bytes(st, 1), e)))
-            return rc;
-    }
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return err_set(e, ERR_DB, "search: %s", sqlite3_errmsg(r->db));
-    t->matches = w->n;
-    return ERR_OK;
-}
-
-/* The next slice's width in calls, after `read` calls (the newest) gave `have` matches of
- * the `cap` the window holds: enough to fill the rest at the density seen so far, plus a
- * quarter, within 2x and 16x the last slice `span` (16x when nothing matched yet). */
-static int64_t next_span(int64_t span, int64_t read, size_t have, size_t cap)
-{
-    int64_t lo = span * 2, hi = span * 16;
-    double want;
-
-    if (cap == SIZE_MAX || have == 0)
-        return hi;
-    want = (double)read * (double)(cap - have) / (double)have * 1.25;
-    if (want >= (double)hi)
-        return hi;
-    return want > (double)lo ? (int64_t)want : lo;
-}
-
-/* Phase 1 for a query with a phrase of several tokens, which FTS5 reads backwards at about
- * half the speed it reads forwards: the same window, read forwards in slices of calls from
- * the newest back, the oldest rows of the last slice dropped when the window overflows.
- * The first slice is the newest 1/256 of the calls; each next one is sized from the matches
- * seen so far to fill what the window still lacks (a quarter more, for luck), and grows by 2x
- * to 16x: every slice costs FTS5 a seek per token in each segment of the index, so a phrase
- * that few sentences hold is read in three slices rather than nine, and a common one still
- * stops within about twice the window. */
-static int read_window_sliced(struct run *r, sqlite3_stmt *st, struct search_rank *w,
-                              struct search_totals *t, struct err *e)
-{
-    size_t cap = r->o->limit ? SEARCH_RANK_WINDOW : SIZE_MAX;
-    sqlite3_stmt *top = NULL;
-    int64_t hi, span, top_hi;
-    int rc = ERR_OK, step;
-
-    if ((rc = cmd_prepare(r->db, "SELECT ifnull(max(num), -1) + 1 FROM search_calls", &top, e)))
-        return rc;
-    hi = sqlite3_step(top) == SQLITE_ROW ? sqlite3_column_int64(top, 0) : 0;
-    sqlite3_finalize(top);
-    span = hi / 256 > 0 ? hi / 256 : 1;
-    top_hi = hi;
-    while (hi > 0 && w->n < cap) {
-        int64_t lo = hi - span > 0 ? hi - span : 0;
-        size_t first = w->n;
-
-        sqlite3_bind_int64(st, 2, lo << SEARCH_INDEX_SHIFT);
-        sqlite3_bind_int64(st, 3, hi << SEARCH_INDEX_SHIFT);
-        while ((step = sqlite3_step(st)) == SQLITE_ROW)
-            if ((rc = search_rank_add(w, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
-                                      (size_t)sqlite3_column_bytes(st, 1), e)))
-                return rc;
-        sqlite3_reset(st);
-        if (step != SQLITE_DONE)
-            return err_set(e, ERR_DB, "search: %s", sqlite3_errmsg(r->db));
-        if (w->n > cap) { /* this slice's oldest rows fall out of the window */
-            search_rank_drop(w, first, w->n - cap);
-            t->capped = 1;
-        } else if (w->n == cap && lo > 0) { /* full: did older calls match too? */
-            sqlite3_bind_int64(st, 2, 0);
-            sqlite3_bind_int64(st, 3, lo << SEARCH_INDEX_SHIFT);
-            t->capped = (step = sqlite3_step(st)) == SQLITE_ROW;
-            sqlite3_reset(st);
-            if (step != SQLITE_ROW && step != SQLITE_DONE)
-                return err_set(e, ERR_DB, "search: %s", sqlite3_errmsg(r->db));
-        }
-        hi = lo;
-        span = next_span(span, top_hi - hi, w->n, cap);
-    }
-    t->matches = w->n;
-    return ERR_OK;
-}
-
 /* Phase 2: the window best first, read back and given to fn until the limit. */
 static int give_hits(struct run *r, const struct search_rank *w, search_hit_fn fn, void *ctx,
                      struct search_totals *t, struct err *e)
@@ -544,7 +328,7 @@ static int give_hits(struct run *r, const struct search_rank *w, search_hit_fn f
         }
         sqlite3_reset(r->ca);
     }
-    free(calls.v);
+    numset_release(&calls);
     return rc;
 }
 
@@ -553,7 +337,6 @@ int search_run(sqlite3 *db, const struct search_opts *o, search_hit_fn fn, void 
 {
     struct run r = {.db = db, .o = o};
     struct search_rank w;
-    sqlite3_stmt *st = NULL;
     int rc, longest;
 
     memset(t, 0, sizeof *t);
@@ -582,19 +365,12 @@ int search_run(sqlite3 *db, const struct search_opts *o, search_hit_fn fn, void 
                           "FROM search_calls c JOIN calls ON calls.id = c.call_id "
                           "WHERE c.num = ?1",
                           &r.ca, e)) ||
-        (rc = prepare_main(&r, longest > 1, &st, e)) ||
-        (rc = longest > 1 ? read_window_sliced(&r, st, &w, t, e) : read_window(&r, st, &w, t, e)))
+        (rc = search_window_read(db, o, longest > 1, &w, t, e)))
         goto done;
-    sqlite3_finalize(st);
-    st = NULL;
     search_rank_sort(&w);
     rc = give_hits(&r, &w, fn, ctx, t, e);
 done:
     search_rank_release(&w);
-    sqlite3_finalize(st);
-    if (r.keep.cap || r.keep.zero) /* the function points at r.keep: gone with it */
-        sqlite3_create_function(db, "callmine_keep", 1, SQLITE_UTF8, NULL, NULL, NULL, NULL);
-    free(r.keep.v);
     sqlite3_finalize(r.ca);
     sqlite3_finalize(r.tr);
     sqlite3_finalize(r.pa);

@@ -50,6 +50,11 @@ struct search_opts {
     enum search_role speaker;
     size_t limit;         /* hits at most (0: no limit) */
     const char *on, *off; /* snippet markers, e.g. "**" and "**" */
+    /* Optional: open a second connection to the same mirror, set up as the first (read-only,
+     * the same pragmas and functions, a read transaction begun), on which a phrase's long
+     * slices are read half and half on two threads (search_window.h). NULL: one thread. */
+    int (*open_peer)(void *peer_ctx, sqlite3 **db, struct err *e);
+    void *peer_ctx;
 };
 
 struct search_totals {

@@ -87,26 +87,39 @@ void search_rank_release(struct search_rank *r)
     search_rank_init(r);
 }
 
+/* Room for `more` rows past r->n (r->phrases already known). ERR_NOMEM. */
+static int reserve(struct search_rank *r, size_t more, struct err *e)
+{
+    size_t cap = r->cap ? r->cap : 1024;
+    struct search_rank_cand *c;
+    uint16_t *t;
+
+    if (r->n + more <= r->cap)
+        return ERR_OK;
+    while (cap < r->n + more)
+        cap *= 2;
+    c = realloc(r->c, cap * sizeof *c);
+    if (c)
+        r->c = c;
+    t = c ? realloc(r->tf, cap * (size_t)(r->phrases > 0 ? r->phrases : 1) * 2) : NULL;
+    if (!t)
+        return err_set(e, ERR_NOMEM, "search: out of memory");
+    r->tf = t, r->cap = cap;
+    return ERR_OK;
+}
+
 int search_rank_add(struct search_rank *r, int64_t rowid, const void *tf, size_t n, struct err *e)
 {
     int np = n >= 8 ? (int)((n - 8) / 2) : 0;
+    int rc;
 
     if (r->phrases < 0) {
         r->phrases = np;
         if (n >= 8)
             memcpy(&r->rows, tf, 8);
     }
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 1024;
-        struct search_rank_cand *c = realloc(r->c, cap * sizeof *c);
-        uint16_t *t = c ? realloc(r->tf, cap * (size_t)(r->phrases ? r->phrases : 1) * 2) : NULL;
-
-        if (c)
-            r->c = c;
-        if (!t)
-            return err_set(e, ERR_NOMEM, "search: out of memory");
-        r->tf = t, r->cap = cap;
-    }
+    if ((rc = reserve(r, 1, e)))
+        return rc;
     r->c[r->n].rowid = rowid;
     r->c[r->n].score = 0;
     r->c[r->n].nth = 0;
@@ -118,6 +131,29 @@ int search_rank_add(struct search_rank *r, int64_t rowid, const void *tf, size_t
         r->tf[r->n * (size_t)r->phrases + (size_t)i] = v;
     }
     r->n++;
+    return ERR_OK;
+}
+
+int search_rank_append(struct search_rank *r, const struct search_rank *from, struct err *e)
+{
+    size_t np;
+    int rc;
+
+    if (from->n == 0)
+        return ERR_OK;
+    if (r->phrases < 0) {
+        r->phrases = from->phrases;
+        r->rows = from->rows;
+    }
+    if (from->phrases != r->phrases)
+        return err_set(e, ERR_DB, "search: two reads of one query counted different phrases");
+    if ((rc = reserve(r, from->n, e)))
+        return rc;
+    np = (size_t)r->phrases;
+    memcpy(r->c + r->n, from->c, from->n * sizeof *r->c);
+    if (np)
+        memcpy(r->tf + r->n * np, from->tf, from->n * np * 2);
+    r->n += from->n;
     return ERR_OK;
 }
 

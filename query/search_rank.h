@@ -53,6 +53,10 @@ void search_rank_release(struct search_rank *r);
 /* Add a matching row: its rowid and the callmine_tf blob of the row. ERR_NOMEM. */
 int search_rank_add(struct search_rank *r, int64_t rowid, const void *tf, size_t n, struct err *e);
 
+/* Add every row of from after r's own, in from's order (rows of the same query, read over
+ * another range of rowids, e.g. on another connection). ERR_NOMEM. */
+int search_rank_append(struct search_rank *r, const struct search_rank *from, struct err *e);
+
 /* Remove the k rows of the window from position from on (added order). */
 void search_rank_drop(struct search_rank *r, size_t from, size_t k);
 
