@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "strset.h"
 
 #include "banned.h"
 
@@ -43,8 +44,18 @@ struct rowkey {
     struct keypart start, id;
 };
 
+/* The TimeOfCall rows an at-call company size or owner term keeps, as keys of toc_key's
+ * form, behind the SQL function TOC_FN. */
+#define TOC_FN "calls_toc_match"
+
+struct toc {
+    struct strset keys;
+    struct buf key; /* scratch */
+};
+
 struct calls_rows {
     sqlite3 *db;
+    struct toc *toc;   /* registered as TOC_FN while not NULL */
     sqlite3_stmt *st;  /* the sorted statement being stepped; NULL when the rows are in memory */
     struct buf arena;  /* the records */
     struct rowkey *keys;
@@ -52,6 +63,93 @@ struct calls_rows {
     size_t max_bytes;
     int in_memory;
 };
+
+/* Into k: a call id and a deal id as one key: the call id's length and bytes, then the deal
+ * id's type (so NULL, text and a blob never meet) and bytes. */
+static int toc_key(struct buf *k, sqlite3_value *call, sqlite3_value *deal, struct err *e)
+{
+    const unsigned char *c = sqlite3_value_text(call), *d = NULL;
+    uint32_t nc = (uint32_t)sqlite3_value_bytes(call), nd = 0;
+    unsigned char type = (unsigned char)sqlite3_value_type(deal);
+    int rc;
+
+    if (type == SQLITE_BLOB) {
+        d = sqlite3_value_blob(deal);
+        nd = (uint32_t)sqlite3_value_bytes(deal);
+    } else if (type != SQLITE_NULL) {
+        d = sqlite3_value_text(deal);
+        nd = (uint32_t)sqlite3_value_bytes(deal);
+    }
+    buf_reset(k);
+    if ((rc = buf_append(k, &nc, sizeof nc, e)) || (nc && (rc = buf_append(k, c, nc, e))) ||
+        (rc = buf_append(k, &type, 1, e)))
+        return rc;
+    return nd ? buf_append(k, d, nd, e) : ERR_OK;
+}
+
+/* TOC_FN(call_id, deal_id): 1 when the set holds the pair, else 0. */
+static void toc_match(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    struct toc *t = sqlite3_user_data(ctx);
+    struct err e = {0};
+
+    (void)argc;
+    if (toc_key(&t->key, argv[0], argv[1], &e)) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    sqlite3_result_int(ctx, strset_has(&t->keys, t->key.data, t->key.len));
+}
+
+static void toc_free(struct toc *t)
+{
+    if (!t)
+        return;
+    strset_release(&t->keys);
+    buf_release(&t->key);
+    free(t);
+}
+
+/* Read the TimeOfCall rows the filter's at-call terms keep (filter_facts_toc_sql) into a
+ * hash set, one pass over deals, and register TOC_FN over it. */
+static int toc_open(struct calls_rows *r, const struct filter *f, struct err *e)
+{
+    struct buf q;
+    sqlite3_stmt *st = NULL;
+    int rc, step;
+
+    buf_init(&q, 0);
+    if (!(r->toc = calloc(1, sizeof *r->toc))) {
+        rc = err_set(e, ERR_NOMEM, "calls: out of memory");
+        goto done;
+    }
+    strset_init(&r->toc->keys);
+    buf_init(&r->toc->key, 0);
+    if ((rc = filter_facts_toc_sql(f, &q, e)))
+        goto done;
+    if (sqlite3_prepare_v2(r->db, q.data, (int)q.len, &st, NULL) != SQLITE_OK) {
+        rc = err_set(e, ERR_DB, "calls: %s", sqlite3_errmsg(r->db));
+        goto done;
+    }
+    if ((rc = filter_bind(f, st, e)))
+        goto done;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        if ((rc = toc_key(&r->toc->key, sqlite3_column_value(st, 0),
+                          sqlite3_column_value(st, 1), e)) ||
+            (rc = strset_add(&r->toc->keys, r->toc->key.data, r->toc->key.len, e)))
+            goto done;
+    if (step != SQLITE_DONE) {
+        rc = err_set(e, ERR_DB, "calls: %s", sqlite3_errmsg(r->db));
+        goto done;
+    }
+    if (sqlite3_create_function_v2(r->db, TOC_FN, 2, SQLITE_UTF8 | SQLITE_DIRECTONLY, r->toc,
+                                   toc_match, NULL, NULL, NULL) != SQLITE_OK)
+        rc = err_set(e, ERR_DB, "calls: %s", sqlite3_errmsg(r->db));
+done:
+    sqlite3_finalize(st);
+    buf_release(&q);
+    return rc;
+}
 
 /* The statement: every column from call_facts (stage and amount in the timing) and the
  * call's sentences, for the calls the filter selects; sorted adds the ORDER BY. */
@@ -71,7 +169,7 @@ static int prepare(struct calls_rows *r, const struct filter *f, int sorted, str
                          "FROM call_facts cf LEFT JOIN call_metrics m ON m.call_id = cf.call_id "
                          "WHERE ",
                          now ? "stage" : "stage_at_call", now ? "amount" : "amount_at_call")) ||
-        (rc = filter_facts_sql(f, &q, e)) ||
+        (rc = filter_facts_sql(f, r->toc ? TOC_FN : NULL, &q, e)) ||
         (sorted && (rc = buf_puts(&q, " ORDER BY cf.started, cf.call_id", e))))
         goto done;
     if (sqlite3_prepare_v2(r->db, q.data, (int)q.len, &r->st, NULL) != SQLITE_OK) {
@@ -85,25 +183,39 @@ done:
 }
 
 /* Append the current row of st to the arena as one record: the row's size is summed first,
- * so the arena grows once per row. */
+ * so the arena grows once per row. Each column is read through sqlite3_column_value, one
+ * call that takes the connection's mutex where sqlite3_column_type, _text and _bytes take it
+ * three times (the value is unprotected, which is safe here: this connection is used by
+ * this thread alone). */
 static int put_record(struct buf *a, sqlite3_stmt *st, struct err *e)
 {
     int types[CALLS_ROWS_COLUMNS], rc;
     uint32_t lens[CALLS_ROWS_COLUMNS];
+    const void *data[CALLS_ROWS_COLUMNS];
+    int64_t ints[CALLS_ROWS_COLUMNS];
+    double reals[CALLS_ROWS_COLUMNS];
     size_t need = 0;
     unsigned char *p;
 
     for (int i = 0; i < CALLS_ROWS_COLUMNS; i++) {
-        types[i] = sqlite3_column_type(st, i);
+        sqlite3_value *v = sqlite3_column_value(st, i);
+
+        types[i] = sqlite3_value_type(v);
         need += 1;
-        if (types[i] == SQLITE_INTEGER || types[i] == SQLITE_FLOAT) {
-            need += 8;
+        if (types[i] == SQLITE_INTEGER) {
+            ints[i] = sqlite3_value_int64(v);
+            need += sizeof ints[i];
+        } else if (types[i] == SQLITE_FLOAT) {
+            reals[i] = sqlite3_value_double(v);
+            need += sizeof reals[i];
         } else if (types[i] == SQLITE_TEXT || types[i] == SQLITE_BLOB) {
-            /* sqlite3_column_text first, so the length is the text's (the documented order) */
-            if (types[i] == SQLITE_TEXT)
-                sqlite3_column_text(st, i);
-            lens[i] = (uint32_t)sqlite3_column_bytes(st, i);
+            /* the text (or blob) first, then its length: the documented order */
+            data[i] = types[i] == SQLITE_TEXT ? (const void *)sqlite3_value_text(v)
+                                              : sqlite3_value_blob(v);
+            lens[i] = (uint32_t)sqlite3_value_bytes(v);
             need += sizeof lens[i] + lens[i] + 1;
+        } else {
+            types[i] = SQLITE_NULL;
         }
     }
     if ((rc = buf_reserve(a, need, e)))
@@ -112,23 +224,16 @@ static int put_record(struct buf *a, sqlite3_stmt *st, struct err *e)
     for (int i = 0; i < CALLS_ROWS_COLUMNS; i++) {
         *p++ = (unsigned char)types[i];
         if (types[i] == SQLITE_INTEGER) {
-            int64_t v = sqlite3_column_int64(st, i);
-
-            memcpy(p, &v, sizeof v);
-            p += sizeof v;
+            memcpy(p, &ints[i], sizeof ints[i]);
+            p += sizeof ints[i];
         } else if (types[i] == SQLITE_FLOAT) {
-            double v = sqlite3_column_double(st, i);
-
-            memcpy(p, &v, sizeof v);
-            p += sizeof v;
+            memcpy(p, &reals[i], sizeof reals[i]);
+            p += sizeof reals[i];
         } else if (types[i] == SQLITE_TEXT || types[i] == SQLITE_BLOB) {
-            const void *v = types[i] == SQLITE_TEXT ? (const void *)sqlite3_column_text(st, i)
-                                                    : sqlite3_column_blob(st, i);
-
             memcpy(p, &lens[i], sizeof lens[i]);
             p += sizeof lens[i];
             if (lens[i])
-                memcpy(p, v, lens[i]);
+                memcpy(p, data[i], lens[i]);
             p += lens[i];
             *p++ = '\0';
         }
@@ -278,7 +383,8 @@ int calls_rows_open(sqlite3 *db, const struct filter *f, size_t max_bytes, struc
     r->db = db;
     r->max_bytes = max_bytes;
     buf_init(&r->arena, SIZE_MAX);
-    if ((rc = prepare(r, f, 0, e)) || (rc = read_all(r, &fits, e)))
+    if ((filter_facts_needs_toc(f) && (rc = toc_open(r, f, e))) || (rc = prepare(r, f, 0, e)) ||
+        (rc = read_all(r, &fits, e)))
         goto done;
     sqlite3_finalize(r->st);
     r->st = NULL;
@@ -330,6 +436,11 @@ void calls_rows_free(struct calls_rows *r)
     if (!r)
         return;
     sqlite3_finalize(r->st);
+    if (r->toc) { /* no statement uses it any more: unregister, then free */
+        sqlite3_create_function_v2(r->db, TOC_FN, 2, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL, NULL,
+                                   NULL, NULL, NULL);
+        toc_free(r->toc);
+    }
     buf_release(&r->arena);
     free(r->keys);
     free(r);

@@ -693,7 +693,8 @@ static int size_owner_cond(const struct filter *f, const char *a, struct buf *b,
  * lookup in deals_call, last, so only for calls whose own deal meets the terms (the call_facts
  * are read in call id order, so the lookups walk the index forwards; a list of the 85,000
  * calls with a TimeOfCall row cost 0.1 s at 100,000 calls, the lookups 0.03 s). */
-static int facts_deal_terms(const struct filter *f, struct buf *b, struct err *e)
+static int facts_deal_terms(const struct filter *f, const char *toc_fn, struct buf *b,
+                            struct err *e)
 {
     int now = f->timing == FILTER_TIMING_NOW, rc;
 
@@ -704,28 +705,47 @@ static int facts_deal_terms(const struct filter *f, struct buf *b, struct err *e
         (f->has_max_amount && (rc = buf_printf(b, e, " AND cf.%s <= :f_max_amount",
                                                now ? "amount" : "amount_at_call"))))
         return rc;
-    if (now || !(f->has_size || f->owner)) {
+    if (!filter_facts_needs_toc(f)) {
         if (now && (rc = size_owner_cond(f, "cf", b, e)))
             return rc;
         return buf_putc(b, ')', e);
     }
-    if ((rc = buf_puts(b,
-                       " AND ((+cf.call_id, +cf.deal_id) IN (SELECT x.call_id, x.deal_id FROM "
-                       "deals x WHERE x.timing = 'TimeOfCall'",
-                       e)) ||
-        (rc = size_owner_cond(f, "x", b, e)) ||
-        (rc = buf_puts(b,
-                       ") OR (cf.deal_id IS NULL AND +cf.call_id IN (SELECT x.call_id FROM "
-                       "deals x WHERE x.timing = 'TimeOfCall' AND x.deal_id IS NULL",
-                       e)) ||
-        (rc = size_owner_cond(f, "x", b, e)) ||
-        (rc = buf_puts(b, ")) OR (cf.outcome IS NOT NULL", e)) ||
+    if (toc_fn)
+        rc = buf_printf(b, e, " AND (%s(cf.call_id, cf.deal_id)", toc_fn);
+    else if (!(rc = buf_puts(b,
+                             " AND ((+cf.call_id, +cf.deal_id) IN (SELECT x.call_id, x.deal_id "
+                             "FROM deals x WHERE x.timing = 'TimeOfCall'",
+                             e)) &&
+             !(rc = size_owner_cond(f, "x", b, e)) &&
+             !(rc = buf_puts(b,
+                             ") OR (cf.deal_id IS NULL AND +cf.call_id IN (SELECT x.call_id "
+                             "FROM deals x WHERE x.timing = 'TimeOfCall' AND x.deal_id IS NULL",
+                             e)) &&
+             !(rc = size_owner_cond(f, "x", b, e)))
+        rc = buf_puts(b, "))", e);
+    if (rc || (rc = buf_puts(b, " OR (cf.outcome IS NOT NULL", e)) ||
         (rc = size_owner_cond(f, "cf", b, e)))
         return rc;
     return buf_puts(b,
                     " AND NOT EXISTS (SELECT 1 FROM deals z WHERE z.call_id = cf.call_id AND "
                     "z.timing = 'TimeOfCall'))))",
                     e);
+}
+
+int filter_facts_needs_toc(const struct filter *f)
+{
+    return f->timing == FILTER_TIMING_CALL && (f->has_size || f->owner);
+}
+
+int filter_facts_toc_sql(const struct filter *f, struct buf *b, struct err *e)
+{
+    int rc;
+
+    if ((rc = buf_puts(b,
+                       "SELECT x.call_id, x.deal_id FROM deals x WHERE x.timing = 'TimeOfCall'",
+                       e)))
+        return rc;
+    return size_owner_cond(f, "x", b, e);
 }
 
 /* --participant over cf: participant_term's three lists of call ids as one (a call probed
@@ -750,7 +770,7 @@ static int facts_participant(struct buf *b, struct err *e)
     return buf_puts(b, "))", e);
 }
 
-int filter_facts_sql(const struct filter *f, struct buf *b, struct err *e)
+int filter_facts_sql(const struct filter *f, const char *toc_fn, struct buf *b, struct err *e)
 {
     int first = 1, rc;
 
@@ -770,7 +790,7 @@ int filter_facts_sql(const struct filter *f, struct buf *b, struct err *e)
     if (f->participant && ((rc = and_sep(b, &first, e)) || (rc = facts_participant(b, e))))
         return rc;
     if (filter_has_deal_terms(f) &&
-        ((rc = and_sep(b, &first, e)) || (rc = facts_deal_terms(f, b, e))))
+        ((rc = and_sep(b, &first, e)) || (rc = facts_deal_terms(f, toc_fn, b, e))))
         return rc;
     if (f->outcomes &&
         ((rc = and_sep(b, &first, e)) || (rc = buf_puts(b, "cf.outcome IN (", e)) ||

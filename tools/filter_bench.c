@@ -82,7 +82,7 @@ int main(int argc, char **argv)
     if (cmd_open_db(&c, &db, &e) ||
         (getenv("FILTER_BENCH_PRAGMA") && db_exec(db, getenv("FILTER_BENCH_PRAGMA"), &e)) ||
         (facts ? buf_puts(&q, "SELECT count(*) FROM call_facts cf WHERE ", &e) ||
-                     filter_facts_sql(&f, &q, &e)
+                     filter_facts_sql(&f, NULL, &q, &e)
                : buf_puts(&q, "SELECT count(*) FROM calls WHERE ", &e) || filter_sql(&f, &q, &e)) ||
         cmd_prepare(db, q.data, &st, &e) || filter_bind(&f, st, &e)) {
         fprintf(stderr, "filter_bench: %s\n", e.msg);

@@ -6,7 +6,9 @@
  *
  * The fixture has 400 calls whose ids have two lengths and no relation to their start,
  * starts that repeat, NULL and '' starts, calls without deals, metrics, or a TimeOfCall
- * snapshot, fractional and whole amounts, and text with tabs. */
+ * snapshot, deals without an id, fractional and whole amounts, and text with tabs. The
+ * at-call company size and owner terms go through calls_rows' own set of TimeOfCall rows,
+ * the reference through filter_sql's lists. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +67,14 @@ static void fixture(void)
          " other_talk_ms, rep_questions, customer_questions, switches, rep_replies,"
          " rep_reply_ms) SELECT id, rowid, 100, 100, 0, 0, 0, 0, 0, 0 FROM calls"
          " WHERE rowid % 3 != 0;"
+         /* deals without an id: at the call, NULL matches NULL only (not 'NULL') */
+         "INSERT INTO calls(id, title, started) VALUES ('n1', 'n1', '2024-07-01T00:00:00.000Z'),"
+         " ('n2', 'n2', '2024-07-02T00:00:00.000Z'), ('n3', 'n3', '2024-07-03T00:00:00.000Z');"
+         "INSERT INTO deals(call_id, timing, ord, deal_id, stage, owner, company_size) VALUES"
+         " ('n1', 'Now', 0, NULL, 'demo', 'q1', 7001), ('n1', 'TimeOfCall', 0, NULL, 'a', 'q2',"
+         " 7002), ('n2', 'Now', 0, 'dn2', 'demo', 'q1', 7003), ('n2', 'TimeOfCall', 0, NULL, 'a',"
+         " 'q2', 7004), ('n3', 'Now', 0, NULL, 'demo', 'q1', 7005), ('n3', 'TimeOfCall', 0,"
+         " 'NULL', 'a', 'q2', 7006);"
          "INSERT OR REPLACE INTO call_facts_stored SELECT * FROM call_facts_live;");
     if (stages_apply(db, NULL, &e)) {
         fprintf(stderr, "stages: %s\n", e.msg);
@@ -205,13 +215,17 @@ int main(void)
     setenv("XDG_CONFIG_HOME", "/nonexistent/callmine-test", 1); /* no user stages config */
     fixture();
 
-    CHECK(lists_as_before(400, 0));
+    CHECK(lists_as_before(403, 0));
     CHECK(lists_as_before(50, FILTER_OPT_STAGE, "closedwon", 0));
     CHECK(lists_as_before(50, FILTER_OPT_STAGE, "early", FILTER_OPT_DEAL_TIMING, "call", 0));
     CHECK(lists_as_before(30, FILTER_OPT_COMPANY_SIZE, "100-300", FILTER_OPT_DEAL_TIMING, "call",
                           0));
     CHECK(lists_as_before(30, FILTER_OPT_MIN_AMOUNT, "10k", FILTER_OPT_OWNER, "o9",
                           FILTER_OPT_DEAL_TIMING, "call", 0));
+    CHECK(lists_as_before(1, FILTER_OPT_COMPANY_SIZE, "7000-7010", FILTER_OPT_DEAL_TIMING, "call",
+                          0));
+    CHECK(lists_as_before(1, FILTER_OPT_OWNER, "q2", FILTER_OPT_DEAL_TIMING, "call", 0));
+    CHECK(lists_as_before(3, FILTER_OPT_OWNER, "q1", 0));
     CHECK(lists_as_before(100, FILTER_OPT_OUTCOME, "lost,open", 0));
     CHECK(lists_as_before(100, FILTER_OPT_REP, "chen", 0));
     CHECK(lists_as_before(100, FILTER_OPT_PARTICIPANT, "lee", 0));
@@ -224,9 +238,10 @@ int main(void)
     exec("UPDATE calls SET started = x'00ff' WHERE rowid = 5;"
          "INSERT OR REPLACE INTO call_facts_stored SELECT * FROM call_facts_live;");
     uncapped_in_memory = 0;
-    CHECK(lists_as_before(400, 0));
+    CHECK(lists_as_before(403, 0));
     uncapped_in_memory = 1;
     CHECK(lists_as_before(300, FILTER_OPT_WHERE, "rowid != 5", 0));
+    CHECK(lists_as_before(30, FILTER_OPT_COMPANY_SIZE, "100+", FILTER_OPT_DEAL_TIMING, "call", 0));
 
     sqlite3_close(db);
     return CHECK_DONE("test_calls_rows");

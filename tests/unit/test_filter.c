@@ -98,7 +98,7 @@ static char *run_selection(const struct filter *f, int facts)
                  "SELECT ifnull(group_concat(id, ','), '') FROM (SELECT cf.call_id AS id FROM "
                  "call_facts cf WHERE ",
                  &e);
-        filter_facts_sql(f, &q, &e);
+        filter_facts_sql(f, NULL, &q, &e);
         buf_puts(&q, " ORDER BY cf.call_id)", &e);
     } else {
         buf_puts(&q,

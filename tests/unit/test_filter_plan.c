@@ -151,7 +151,7 @@ static int linear(const char *label, const struct statement *t, const struct fil
     buf_init(&cond, 0);
     buf_init(&sql, 0);
     if (t->facts)
-        filter_facts_sql(f, &cond, &e);
+        filter_facts_sql(f, NULL, &cond, &e);
     else
         filter_sql(f, &cond, &e);
     buf_printf(&sql, &e, "%s%s%s", t->head, cond.data, t->tail);
