@@ -25,8 +25,8 @@
 #include "banned.h"
 
 const char *const calls_rows_names[CALLS_ROWS_SHOWN] = {
-    "id",           "started",   "duration", "rep",       "stage", "amount",
-    "outcome",      "company_name", "deal_name", "title", "sentences", "url"};
+    "id",      "started",      "duration",  "rep",   "stage",     "amount",
+    "outcome", "company_name", "deal_name", "title", "sentences", "url"};
 
 /* A row's sort key: the start and the id (NULL, or text in the arena) with their first
  * KEY_PREFIX bytes copied in, so most comparisons read only the keys' own array (a stored
@@ -55,9 +55,9 @@ struct toc {
 
 struct calls_rows {
     sqlite3 *db;
-    struct toc *toc;   /* registered as TOC_FN while not NULL */
-    sqlite3_stmt *st;  /* the sorted statement being stepped; NULL when the rows are in memory */
-    struct buf arena;  /* the records */
+    struct toc *toc;  /* registered as TOC_FN while not NULL */
+    sqlite3_stmt *st; /* the sorted statement being stepped; NULL when the rows are in memory */
+    struct buf arena; /* the records */
     struct rowkey *keys;
     size_t n, cap, at; /* rows held, keys allocated, the next row to give */
     size_t max_bytes;
@@ -134,8 +134,8 @@ static int toc_open(struct calls_rows *r, const struct filter *f, struct err *e)
     if ((rc = filter_bind(f, st, e)))
         goto done;
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
-        if ((rc = toc_key(&r->toc->key, sqlite3_column_value(st, 0),
-                          sqlite3_column_value(st, 1), e)) ||
+        if ((rc = toc_key(&r->toc->key, sqlite3_column_value(st, 0), sqlite3_column_value(st, 1),
+                          e)) ||
             (rc = strset_add(&r->toc->keys, r->toc->key.data, r->toc->key.len, e)))
             goto done;
     if (step != SQLITE_DONE) {

@@ -475,9 +475,8 @@ static int owner_term(const char *a, struct buf *b, struct err *e)
                          "lower(cu.email) IN (SELECT lower(u.email) FROM users u WHERE ",
                          a, a)) ||
         (rc = buf_printf(b, e, user_matches, ":f_owner", ":f_owner")) ||
-        (rc = buf_printf(b, e,
-                         "))) OR lower(%s.owner) IN (SELECT lower(u.email) FROM users u WHERE ",
-                         a)) ||
+        (rc = buf_printf(
+             b, e, "))) OR lower(%s.owner) IN (SELECT lower(u.email) FROM users u WHERE ", a)) ||
         (rc = buf_printf(b, e, user_matches, ":f_owner", ":f_owner")))
         return rc;
     return buf_puts(b, "))", e);
@@ -689,10 +688,11 @@ static int size_owner_cond(const struct filter *f, const char *a, struct buf *b,
  * a TimeOfCall snapshot); company size and owner, which call_facts does not keep at the call,
  * from that row in deals: a TimeOfCall row of the call whose deal id is cf's (equal, or both
  * NULL, as IS compares them), or, for a call with no TimeOfCall row, cf's own. The unary +
- * keeps SQLite from looking each listed call up by id instead of reading call_facts once. The first is a non-correlated list (one pass over deals); the second a point
- * lookup in deals_call, last, so only for calls whose own deal meets the terms (the call_facts
- * are read in call id order, so the lookups walk the index forwards; a list of the 85,000
- * calls with a TimeOfCall row cost 0.1 s at 100,000 calls, the lookups 0.03 s). */
+ * keeps SQLite from looking each listed call up by id instead of reading call_facts once. The first
+ * is a non-correlated list (one pass over deals); the second a point lookup in deals_call, last, so
+ * only for calls whose own deal meets the terms (the call_facts are read in call id order, so the
+ * lookups walk the index forwards; a list of the 85,000 calls with a TimeOfCall row cost 0.1 s at
+ * 100,000 calls, the lookups 0.03 s). */
 static int facts_deal_terms(const struct filter *f, const char *toc_fn, struct buf *b,
                             struct err *e)
 {
@@ -702,8 +702,8 @@ static int facts_deal_terms(const struct filter *f, const char *toc_fn, struct b
         (f->n_stages && (rc = stage_cond(f, now ? "cf.stage" : "cf.stage_at_call", b, e))) ||
         (f->has_min_amount && (rc = buf_printf(b, e, " AND cf.%s >= :f_min_amount",
                                                now ? "amount" : "amount_at_call"))) ||
-        (f->has_max_amount && (rc = buf_printf(b, e, " AND cf.%s <= :f_max_amount",
-                                               now ? "amount" : "amount_at_call"))))
+        (f->has_max_amount &&
+         (rc = buf_printf(b, e, " AND cf.%s <= :f_max_amount", now ? "amount" : "amount_at_call"))))
         return rc;
     if (!filter_facts_needs_toc(f)) {
         if (now && (rc = size_owner_cond(f, "cf", b, e)))
@@ -741,8 +741,7 @@ int filter_facts_toc_sql(const struct filter *f, struct buf *b, struct err *e)
 {
     int rc;
 
-    if ((rc = buf_puts(b,
-                       "SELECT x.call_id, x.deal_id FROM deals x WHERE x.timing = 'TimeOfCall'",
+    if ((rc = buf_puts(b, "SELECT x.call_id, x.deal_id FROM deals x WHERE x.timing = 'TimeOfCall'",
                        e)))
         return rc;
     return size_owner_cond(f, "x", b, e);
@@ -792,13 +791,13 @@ int filter_facts_sql(const struct filter *f, const char *toc_fn, struct buf *b, 
     if (filter_has_deal_terms(f) &&
         ((rc = and_sep(b, &first, e)) || (rc = facts_deal_terms(f, toc_fn, b, e))))
         return rc;
-    if (f->outcomes &&
-        ((rc = and_sep(b, &first, e)) || (rc = buf_puts(b, "cf.outcome IN (", e)) ||
-         (rc = outcome_words(f, b, e)) || (rc = buf_putc(b, ')', e))))
+    if (f->outcomes && ((rc = and_sep(b, &first, e)) || (rc = buf_puts(b, "cf.outcome IN (", e)) ||
+                        (rc = outcome_words(f, b, e)) || (rc = buf_putc(b, ')', e))))
         return rc;
-    if (f->where && ((rc = and_sep(b, &first, e)) ||
-                     (rc = buf_printf(b, e, "cf.call_id IN (SELECT calls.id FROM calls WHERE (\n%s\n))",
-                                      f->where))))
+    if (f->where &&
+        ((rc = and_sep(b, &first, e)) ||
+         (rc = buf_printf(b, e, "cf.call_id IN (SELECT calls.id FROM calls WHERE (\n%s\n))",
+                          f->where))))
         return rc;
     if (first && (rc = buf_putc(b, '1', e)))
         return rc;

@@ -121,8 +121,7 @@ static int reference_rows(const struct filter *f, struct buf *b)
              ") s CROSS JOIN call_facts cf ON cf.call_id = s.sid LEFT JOIN call_metrics m ON "
              "m.call_id = cf.call_id ORDER BY s.sstart IS NOT NULL, ifnull(s.sstart, ''), s.sid",
              &e);
-    if (sqlite3_prepare_v2(db, q.data, -1, &st, NULL) != SQLITE_OK ||
-        filter_bind(f, st, &e) != 0) {
+    if (sqlite3_prepare_v2(db, q.data, -1, &st, NULL) != SQLITE_OK || filter_bind(f, st, &e) != 0) {
         fprintf(stderr, "  reference: %s\n", sqlite3_errmsg(db));
         goto done;
     }
@@ -198,8 +197,7 @@ static int lists_as_before(int min_rows, ...)
         buf_init(&got, (size_t)1 << 30);
         ok = listed_rows(&f, ways[w].max_bytes, &got, &in_memory) &&
              (!rows || in_memory == (w == 0 ? uncapped_in_memory : ways[w].in_memory)) &&
-             got.len == want.len &&
-             (!got.len || memcmp(got.data, want.data, got.len) == 0);
+             got.len == want.len && (!got.len || memcmp(got.data, want.data, got.len) == 0);
         if (!ok)
             fprintf(stderr, "  cap %zu: in memory %d, %zu bytes of rows, want %zu\n",
                     ways[w].max_bytes, in_memory, got.len, want.len);
@@ -218,8 +216,8 @@ int main(void)
     CHECK(lists_as_before(403, 0));
     CHECK(lists_as_before(50, FILTER_OPT_STAGE, "closedwon", 0));
     CHECK(lists_as_before(50, FILTER_OPT_STAGE, "early", FILTER_OPT_DEAL_TIMING, "call", 0));
-    CHECK(lists_as_before(30, FILTER_OPT_COMPANY_SIZE, "100-300", FILTER_OPT_DEAL_TIMING, "call",
-                          0));
+    CHECK(
+        lists_as_before(30, FILTER_OPT_COMPANY_SIZE, "100-300", FILTER_OPT_DEAL_TIMING, "call", 0));
     CHECK(lists_as_before(30, FILTER_OPT_MIN_AMOUNT, "10k", FILTER_OPT_OWNER, "o9",
                           FILTER_OPT_DEAL_TIMING, "call", 0));
     CHECK(lists_as_before(1, FILTER_OPT_COMPANY_SIZE, "7000-7010", FILTER_OPT_DEAL_TIMING, "call",

@@ -394,8 +394,8 @@ static void null_deal_checks(void)
     CHECK(selects("", FILTER_OPT_COMPANY_SIZE, "88", FILTER_OPT_DEAL_TIMING, "call", 0));
     CHECK(selects("", FILTER_OPT_COMPANY_SIZE, "98", FILTER_OPT_DEAL_TIMING, "call", 0));
     CHECK(selects("c10", FILTER_OPT_OWNER, "n-2", FILTER_OPT_DEAL_TIMING, "call", 0));
-    CHECK(selects("c10", FILTER_OPT_OWNER, "n-2", FILTER_OPT_MIN_AMOUNT, "71",
-                  FILTER_OPT_STAGE, "EARLY", FILTER_OPT_DEAL_TIMING, "call", 0));
+    CHECK(selects("c10", FILTER_OPT_OWNER, "n-2", FILTER_OPT_MIN_AMOUNT, "71", FILTER_OPT_STAGE,
+                  "EARLY", FILTER_OPT_DEAL_TIMING, "call", 0));
     CHECK(selects("c10,c11,c12", FILTER_OPT_OWNER, "n-1", 0));
     CHECK(selects("c10", FILTER_OPT_STAGE, "early", FILTER_OPT_DEAL_TIMING, "call", 0));
 }

@@ -59,7 +59,8 @@ N(void) {
     return c;
 }
 
-static int safe_is(const char *s, size_t n, const char *want)
+static int
+safe_is(const char *s, size_t n, const char *want)
 {
     struct buf b;
     struct err e = {0};
@@ -313,7 +314,8 @@ static void test_table_fit(void)
     for (int r = 0; r < 2; r++) {
         rows[4 * r] = T(r ? "2320963321992144191" : "7798480347555410638");
         rows[4 * r + 1] = T(title);
-        rows[4 * r + 2] = T("Zofia D\xC4\x85" "browska");
+        rows[4 * r + 2] = T("Zofia D\xC4\x85"
+                            "browska");
         rows[4 * r + 3] = T(url);
     }
     /* 160 columns: the title shrinks, id and url stay whole on the row */

@@ -38,8 +38,7 @@ int main(void)
         int n = snprintf(key, sizeof key, "call-%d", i);
 
         ok = strset_has(&s, key, (size_t)n) && !strset_has(&s, key, 5) &&
-             (n = snprintf(key, sizeof key, "call-%dx", i)) > 0 &&
-             !strset_has(&s, key, (size_t)n);
+             (n = snprintf(key, sizeof key, "call-%dx", i)) > 0 && !strset_has(&s, key, (size_t)n);
     }
     CHECK(ok);
     CHECK(strset_has(&s, "d1", 2) && strset_has(&s, "d", 1) && strset_has(&s, "", 0));
