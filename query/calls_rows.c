@@ -12,7 +12,13 @@
  * number, or a 4-byte length, the bytes and a NUL for text or a blob. The sort keys (start
  * and id, each NULL or text) point into the arena once it no longer moves. A key of any other
  * type (a hand-written row) is left to SQLite's sorter, so the order is always the one
- * ORDER BY started, call_id gives: NULL first, then the bytes (the BINARY collation). */
+ * ORDER BY started, call_id gives: NULL first, then the bytes (the BINARY collation).
+ *
+ * With --deal-timing call, --company-size and --owner read the TimeOfCall row of the call's
+ * deal, which call_facts does not keep: its rows that meet them are read once into a hash
+ * set, and the statement asks the SQL function TOC_FN whether a call and deal id are in it
+ * (filter_facts_sql). SQLite's own list of them, an index built row by row, cost 0.1 s for
+ * the 31,000 rows of --company-size 1000+ at 100,000 calls; the set and its lookups 0.03 s. */
 #include "calls_rows.h"
 
 #include <stdint.h>
