@@ -685,14 +685,16 @@ static int size_owner_cond(const struct filter *f, const char *a, struct buf *b,
 /* The deal terms over the call_facts row cf. As they stand: its own deal columns (the Now
  * row with ord 0's). At the call: stage_at_call and amount_at_call, which read the very row
  * call_deal_row picks (the TimeOfCall row of the Now deal, or the Now row of a call without
- * a TimeOfCall snapshot); company size and owner, which call_facts does not keep at the call,
- * from that row in deals: a TimeOfCall row of the call whose deal id is cf's (equal, or both
- * NULL, as IS compares them), or, for a call with no TimeOfCall row, cf's own. The unary +
- * keeps SQLite from looking each listed call up by id instead of reading call_facts once. The first
- * is a non-correlated list (one pass over deals); the second a point lookup in deals_call, last, so
- * only for calls whose own deal meets the terms (the call_facts are read in call id order, so the
- * lookups walk the index forwards; a list of the 85,000 calls with a TimeOfCall row cost 0.1 s at
- * 100,000 calls, the lookups 0.03 s). */
+ * a TimeOfCall snapshot); company size and owner, which call_facts does not keep at the
+ * call, from that row in deals, in two branches:
+ *   - a TimeOfCall row of the call whose deal id is cf's (equal, or both NULL, as IS
+ *     compares them) meets them: toc_fn's set, or non-correlated lists of those rows (the
+ *     unary + keeps SQLite from looking each listed call up by id instead of reading
+ *     call_facts once);
+ *   - the call has no TimeOfCall row and cf's own deal meets them: a point lookup in
+ *     deals_call, written last so it runs only for calls whose own deal qualifies (call_facts
+ *     is read in call id order, so the lookups walk the index forwards: 0.03 s at 100,000
+ *     calls, where a list of the 85,000 calls that have a TimeOfCall row cost 0.1 s). */
 static int facts_deal_terms(const struct filter *f, const char *toc_fn, struct buf *b,
                             struct err *e)
 {
