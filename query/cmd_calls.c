@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calls_rows.h"
 #include "cmd.h"
 #include "filter.h"
 #include "strset.h"
@@ -37,47 +38,12 @@ static const char calls_help_tail[] =
     "  callmine-query calls --stage closedwon --min-amount 50000 --format jsonl\n"
     "  callmine-query calls --where \"duration > 3600\" --company-size 1000+\n";
 
-/* calls reads the mirror through SQLite's page cache (64 MB at most), not cmd_open_db's
- * memory mapping: every page a mapping touches stays in the resident set, and the kernel
- * maps its neighbours too, so listing 100,000 calls (scattered pages of calls, deals,
- * call_metrics and their indexes) held 900 MB of RSS; through the cache it holds under
- * 100 MB whatever the mirror's size, for about the same CPU. */
-#define CALLS_PAGES "PRAGMA mmap_size = 0; PRAGMA cache_size = -65536; "
-
-/* temp.calls_sel: the calls the filter selects, evaluated on their own (the condition is
- * over `calls` alone, so --where's bare column names stay calls' own), keyed in the order
- * they are listed: start (NULL first, as ORDER BY puts it), then id. ANALYZE tells the
- * planner how many there are: without it, a mirror with statistics gets the listing's deal
- * joins Bloom filters, each a full scan of deals (70 ms at 100,000 calls) even for a few
- * rows. */
-static int select_ids(sqlite3 *db, const struct filter *f, struct err *e)
-{
-    struct buf q;
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    buf_init(&q, 0);
-    if ((rc = db_exec(db,
-                      "CREATE TEMP TABLE calls_sel(has_start INTEGER NOT NULL, started TEXT NOT "
-                      "NULL, id TEXT NOT NULL, PRIMARY KEY (has_start, started, id)) WITHOUT ROWID",
-                      e)) ||
-        (rc = buf_puts(&q,
-                       "INSERT INTO temp.calls_sel SELECT calls.started IS NOT NULL, "
-                       "ifnull(calls.started, ''), calls.id FROM calls WHERE calls.id IS NOT "
-                       "NULL AND ",
-                       e)) ||
-        (rc = filter_sql(f, &q, e)) || (rc = cmd_prepare(db, q.data, &st, e)) ||
-        (rc = filter_bind(f, st, e)))
-        goto done;
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = err_set(e, ERR_DB, "calls: %s", sqlite3_errmsg(db));
-    else
-        rc = db_exec(db, "ANALYZE temp.calls_sel", e);
-done:
-    sqlite3_finalize(st);
-    buf_release(&q);
-    return rc;
-}
+/* calls reads the mirror through SQLite's page cache, not cmd_open_db's memory mapping:
+ * every page a mapping touches stays in the resident set, and the kernel maps its neighbours
+ * too, so listing 100,000 calls held 900 MB of RSS. The rows are read in one pass over the
+ * stored facts and call_metrics (calls_rows.h), which a small cache serves as well as a large
+ * one; the rows kept in memory to be ordered are bounded by CALLS_ROWS_MAX_BYTES. */
+#define CALLS_PAGES "PRAGMA mmap_size = 0; PRAGMA cache_size = -16384; "
 
 /* What the count line counts, gathered while the rows are written. */
 struct tally {
@@ -86,89 +52,98 @@ struct tally {
     struct buf key; /* scratch for a deal's key */
 };
 
-/* The columns the rows show that the tally reads too, and the hidden ones after them. */
-enum { COL_ID = 0, COL_REP = 3, COL_OUTCOME = 6, LIST_COLUMNS = 12 };
-enum { HID_REP_KEY = LIST_COLUMNS, HID_DEAL_ID, HID_HAS_TRANSCRIPT };
+/* The text of a non-NULL cell as sqlite3_column_text gives it: text and blobs as they are,
+ * numbers written out (into num). The stored facts' key columns are TEXT, so numbers only
+ * come from hand-written rows. */
+static void cell_bytes(const struct out_cell *c, char num[32], const char **p, size_t *n)
+{
+    if (c->type == SQLITE_TEXT || c->type == SQLITE_BLOB) {
+        *p = c->s ? c->s : "";
+        *n = c->s ? c->n : 0;
+        return;
+    }
+    if (c->type == SQLITE_INTEGER)
+        snprintf(num, 32, "%lld", (long long)c->i);
+    else
+        out_format_double(c->d, num);
+    *p = num;
+    *n = strlen(num);
+}
 
 /* Count one row as call_facts reads it: the rep by user id, else e-mail, else name (the
  * shown rep column); the deal by its id, else by the call's (a deal without an id counts
  * once per call), for calls that have a deal (outcome is not NULL); transcripts. The keys
  * come from columns the row already computed, so no view column is evaluated twice. */
-static int tally_row(struct tally *t, sqlite3_stmt *st, struct err *e)
+static int tally_row(struct tally *t, const struct out_cell *cells, struct err *e)
 {
-    int col = sqlite3_column_type(st, HID_REP_KEY) != SQLITE_NULL ? HID_REP_KEY : COL_REP, rc;
-    const unsigned char *v = sqlite3_column_text(st, col);
+    const struct out_cell *rep = cells[CALLS_COL_REP_KEY].type != SQLITE_NULL
+                                     ? &cells[CALLS_COL_REP_KEY]
+                                     : &cells[CALLS_COL_REP];
+    const struct out_cell *id = &cells[CALLS_COL_ID], *deal = &cells[CALLS_COL_DEAL_ID];
+    const struct out_cell *has_t = &cells[CALLS_COL_HAS_TRANSCRIPT];
+    const char *p;
+    char num[32];
+    size_t n;
+    int rc;
 
     t->calls++;
-    t->with_t += sqlite3_column_int(st, HID_HAS_TRANSCRIPT) != 0;
-    if (v && (rc = strset_add(&t->reps, v, (size_t)sqlite3_column_bytes(st, col), e)))
-        return rc;
-    if (sqlite3_column_type(st, COL_OUTCOME) == SQLITE_NULL)
+    t->with_t += (has_t->type == SQLITE_INTEGER && has_t->i != 0) ||
+                 (has_t->type == SQLITE_FLOAT && (long long)has_t->d != 0);
+    if (rep->type != SQLITE_NULL) {
+        cell_bytes(rep, num, &p, &n);
+        if ((rc = strset_add(&t->reps, p, n, e)))
+            return rc;
+    }
+    if (cells[CALLS_COL_OUTCOME].type == SQLITE_NULL)
         return ERR_OK;
-    if ((v = sqlite3_column_text(st, HID_DEAL_ID)))
-        return strset_add(&t->deals, v, (size_t)sqlite3_column_bytes(st, HID_DEAL_ID), e);
+    if (deal->type != SQLITE_NULL) {
+        cell_bytes(deal, num, &p, &n);
+        return strset_add(&t->deals, p, n, e);
+    }
     buf_reset(&t->key);
-    v = sqlite3_column_text(st, COL_ID);
-    if ((rc = buf_putc(&t->key, ' ', e)) ||
-        (rc = buf_append(&t->key, v ? (const char *)v : "",
-                         v ? (size_t)sqlite3_column_bytes(st, COL_ID) : 0, e)))
+    if ((rc = buf_putc(&t->key, ' ', e)))
         return rc;
+    if (id->type != SQLITE_NULL) {
+        cell_bytes(id, num, &p, &n);
+        if ((rc = buf_append(&t->key, p, n, e)))
+            return rc;
+    }
     return strset_add(&t->deals, t->key.data, t->key.len, e);
 }
 
-/* The rows, from call_facts, in start order; stage and amount in the --deal-timing; and the
- * count line's figures from the same rows, so call_facts is read once. The selection is
- * walked in its key's order (CROSS JOIN keeps it the outer loop), so no row is sorted, and
- * the calls are read in about the order the ingest stored them. */
+/* The rows in start order (calls_rows.h), and the count line's figures from the same rows,
+ * so call_facts is read once. */
 static int list_calls(const struct cmd_ctx *c, sqlite3 *db, const struct filter *f, struct tally *t,
                       struct err *e)
 {
-    struct buf q;
-    sqlite3_stmt *st = NULL;
+    struct calls_rows *r = NULL;
     struct out *o = NULL;
-    const char *names[LIST_COLUMNS];
-    struct out_cell cells[LIST_COLUMNS];
-    int now = f->timing == FILTER_TIMING_NOW, rc, step;
+    struct out_cell cells[CALLS_ROWS_COLUMNS];
+    int rc, has_row;
 
-    buf_init(&q, 0);
-    if ((rc = buf_printf(&q, e,
-                         "SELECT cf.call_id AS id, cf.started AS started, "
-                         "cf.duration AS duration, cf.rep_name AS rep, cf.%s AS stage, "
-                         "cf.%s AS amount, cf.outcome AS outcome, "
-                         "cf.company_name AS company_name, cf.deal_name AS deal_name, "
-                         "cf.title AS title, m.sentences AS sentences, cf.url AS url, "
-                         "coalesce(cf.rep_id, cf.rep_email), cf.deal_id, cf.has_transcript "
-                         "FROM temp.calls_sel s CROSS JOIN call_facts cf ON cf.call_id = s.id "
-                         "LEFT JOIN call_metrics m ON m.call_id = cf.call_id "
-                         "ORDER BY s.has_start, s.started, s.id",
-                         now ? "stage" : "stage_at_call", now ? "amount" : "amount_at_call")) ||
-        (rc = cmd_prepare(db, q.data, &st, e)))
+    if ((rc = calls_rows_open(db, f, CALLS_ROWS_MAX_BYTES, &r, e)))
         goto done;
     o = out_new(stdout, cmd_table_format(c), c->stdout_tty ? OUT_TRUNCATE : 0);
     if (!o) {
         rc = err_set(e, ERR_NOMEM, "calls: out of memory");
         goto done;
     }
-    for (int i = 0; i < LIST_COLUMNS; i++)
-        names[i] = sqlite3_column_name(st, i);
-    if ((rc = out_begin(o, LIST_COLUMNS, names, e)))
+    if ((rc = out_begin(o, CALLS_ROWS_SHOWN, calls_rows_names, e)))
         goto done;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        for (int i = 0; i < LIST_COLUMNS; i++)
-            out_cell_from_stmt(st, i, &cells[i]);
-        if ((rc = out_row(o, cells, e)) || (rc = tally_row(t, st, e)))
+    for (;;) {
+        if ((rc = calls_rows_next(r, cells, &has_row, e))) {
+            out_end(o, NULL);
             goto done;
-    }
-    if (step != SQLITE_DONE) {
-        rc = err_set(e, ERR_DB, "calls: %s", sqlite3_errmsg(db));
-        out_end(o, NULL);
-        goto done;
+        }
+        if (!has_row)
+            break;
+        if ((rc = out_row(o, cells, e)) || (rc = tally_row(t, cells, e)))
+            goto done;
     }
     rc = out_end(o, e);
 done:
     out_free(o);
-    sqlite3_finalize(st);
-    buf_release(&q);
+    calls_rows_free(r);
     return rc;
 }
 
@@ -229,7 +204,7 @@ int cmd_calls(struct cmd_ctx *c, int argc, char **argv, struct err *e)
     if ((rc = cmd_open_db(c, &db, e)) || (rc = filter_validate(&f, db, e)) ||
         (rc = db_exec(db, CALLS_PAGES "BEGIN", e)))
         goto done;
-    if ((rc = select_ids(db, &f, e)) || (rc = list_calls(c, db, &f, &t, e)))
+    if ((rc = list_calls(c, db, &f, &t, e)))
         goto done;
     count_line(&t);
 done:

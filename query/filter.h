@@ -108,6 +108,28 @@ int filter_is_set(const struct filter *f);
  * the plan stays linear in the mirror whatever the statistics. */
 int filter_sql(const struct filter *f, struct buf *b, struct err *e);
 
+/* Append the same condition as filter_sql, written over a row of call_facts named `cf`
+ * instead of over `calls`: it selects the same calls (call_facts_stored holds one row per
+ * call, equal to what call_facts_live computes from calls and deals), reading the stored
+ * facts' own columns where they hold what a term compares (start, rep, the deal as it
+ * stands, stage_at_call, amount_at_call, outcome) and non-correlated lists of call ids for
+ * the rest (participants, company size and owner at the call, --where over calls), so one
+ * pass over call_facts evaluates it. "(1)" when no filter is set.
+ *
+ * toc_fn, when not NULL, names an SQL function the caller registered on the connection:
+ * toc_fn(call_id, deal_id) is 1 when a row of filter_facts_toc_sql's has that call id and
+ * that deal id (NULL matching NULL, as IS compares), else 0. It then stands in for the list
+ * of those rows (an index SQLite builds row by row, which a hash set read once beats). */
+int filter_facts_sql(const struct filter *f, const char *toc_fn, struct buf *b, struct err *e);
+
+/* Whether filter_facts_sql reads TimeOfCall rows by the terms call_facts does not keep at
+ * the call (company size and owner, with --deal-timing call). */
+int filter_facts_needs_toc(const struct filter *f);
+
+/* Append a statement giving (call_id, deal_id) of every TimeOfCall row that meets the
+ * company size and owner terms; its parameters are bound by filter_bind. */
+int filter_facts_toc_sql(const struct filter *f, struct buf *b, struct err *e);
+
 /* Append the condition that picks the deal rows of alias (a `deals` row, e.g. "d") that the
  * --deal-timing reads: with now, the Now rows; with call, the TimeOfCall rows, and the Now
  * rows of calls that have no TimeOfCall row. */

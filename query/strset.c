@@ -79,3 +79,15 @@ int strset_add(struct strset *s, const void *p, size_t n, struct err *e)
     s->len++;
     return ERR_OK;
 }
+
+int strset_has(const struct strset *s, const void *p, size_t n)
+{
+    uint64_t h = fnv1a(p, n);
+
+    if (!s->cap)
+        return 0;
+    for (size_t i = h & (s->cap - 1); s->slots[i].data; i = (i + 1) & (s->cap - 1))
+        if (s->slots[i].hash == h && s->slots[i].n == n && memcmp(s->slots[i].data, p, n) == 0)
+            return 1;
+    return 0;
+}

@@ -9,7 +9,9 @@
  * CPU time of a run in milliseconds. The first run reads every page from the OS (as a
  * command does, once), later ones find them in SQLite's own cache when it holds them. Built on the
  * fly, not part of callmine (FILTER_BENCH_PLAN=1 prints the statement's query plan instead;
- * FILTER_BENCH_PRAGMA runs its SQL first, e.g. "PRAGMA mmap_size = 0" as `calls` reads):
+ * FILTER_BENCH_PRAGMA runs its SQL first, e.g. "PRAGMA mmap_size = 0" as `calls` reads;
+ * FILTER_BENCH_FACTS=1 counts `SELECT count(*) FROM call_facts cf WHERE <filter_facts_sql>`,
+ * the condition `calls` lists with):
  *
  *     make && cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DSQLITE_CORE \
  *        -Ischema -Iquery -Ibuild/gen tools/filter_bench.c \
@@ -49,7 +51,7 @@ int main(int argc, char **argv)
     sqlite3_stmt *st = NULL;
     double ms[64], first_ms = 0;
     long long n = -1;
-    int reps = 3, opt, first = 1;
+    int reps = 3, opt, first = 1, facts = getenv("FILTER_BENCH_FACTS") != NULL;
 
     if (argc < 2) {
         fprintf(stderr, "usage: filter_bench MIRROR.db [REPS] -- [FILTERS]\n");
@@ -79,7 +81,9 @@ int main(int argc, char **argv)
     }
     if (cmd_open_db(&c, &db, &e) ||
         (getenv("FILTER_BENCH_PRAGMA") && db_exec(db, getenv("FILTER_BENCH_PRAGMA"), &e)) ||
-        buf_puts(&q, "SELECT count(*) FROM calls WHERE ", &e) || filter_sql(&f, &q, &e) ||
+        (facts ? buf_puts(&q, "SELECT count(*) FROM call_facts cf WHERE ", &e) ||
+                     filter_facts_sql(&f, NULL, &q, &e)
+               : buf_puts(&q, "SELECT count(*) FROM calls WHERE ", &e) || filter_sql(&f, &q, &e)) ||
         cmd_prepare(db, q.data, &st, &e) || filter_bind(&f, st, &e)) {
         fprintf(stderr, "filter_bench: %s\n", e.msg);
         return 1;
@@ -92,6 +96,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "filter_bench: %s\n", e.msg);
             return 1;
         }
+        printf("%s\n", q.data);
         while (sqlite3_step(eqp) == SQLITE_ROW)
             printf("%3d %3d %s\n", sqlite3_column_int(eqp, 0), sqlite3_column_int(eqp, 1),
                    (const char *)sqlite3_column_text(eqp, 3));

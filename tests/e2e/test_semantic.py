@@ -326,6 +326,96 @@ def test_call_facts_equal_calls_and_show_call_by_call(mirror, env):
                 (f["stage"], f["amount"], f["owner"])
 
 
+# Each FILTER shape as `calls` takes it and as plain SQL over call_facts (the row named cf),
+# {stage}, {amount}, {size} and {owner} standing for the deal's column in the timing: the
+# stored facts' own for stage and amount; for company size and owner at the call, the
+# TimeOfCall row of the call's deal, or the Now row (cf's) when the call has no TimeOfCall
+# snapshot. Values that depend on the mirror are filled in by listing_shapes().
+AT_CALL = ("CASE WHEN EXISTS (SELECT 1 FROM deals z WHERE z.call_id = cf.call_id "
+           "AND z.timing = 'TimeOfCall') THEN (SELECT t.{col} FROM deals t WHERE "
+           "t.call_id = cf.call_id AND t.timing = 'TimeOfCall' AND t.deal_id IS cf.deal_id) "
+           "ELSE cf.{col} END")
+
+
+def listing_shapes(db):
+    con = connect(db)
+    owner = con.execute("SELECT owner FROM deals WHERE timing = 'TimeOfCall' AND owner IS NOT "
+                        "NULL GROUP BY owner ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()[0]
+    rep = con.execute("SELECT rep_name FROM call_facts WHERE rep_name IS NOT NULL GROUP BY "
+                      "rep_name ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()[0].split()[-1]
+    starts = [r[0] for r in con.execute("SELECT started FROM calls WHERE started IS NOT NULL "
+                                        "ORDER BY started")]
+    con.close()
+    lo, hi = starts[len(starts) // 4], starts[3 * len(starts) // 4]
+    return [
+        ("none", [], "1", []),
+        ("stage", ["--stage", "closedlost,Closed Lost"],
+         "{stage} COLLATE NOCASE IN ('closedlost', 'Closed Lost')", []),
+        ("amount", ["--min-amount", "20k", "--max-amount", "0.1m"],
+         "{amount} BETWEEN 20000 AND 100000", []),
+        ("company size", ["--company-size", "200-5000"], "{size} BETWEEN 200 AND 5000", []),
+        ("owner", ["--owner", owner.lower()], "lower({owner}) = lower(?)", [owner]),
+        ("outcome", ["--outcome", "lost,open"], "cf.outcome IN ('lost', 'open')", []),
+        ("rep", ["--rep", rep.upper()],
+         "(instr(lower(cf.rep_name), lower(?)) OR instr(lower(cf.rep_email), lower(?)))",
+         [rep, rep]),
+        ("dates", ["--from", lo, "--to", hi], "cf.started >= ? AND cf.started < ?", [lo, hi]),
+        ("where", ["--where", "duration > 1800"], "cf.duration > 1800", []),
+        ("combined", ["--stage", "contractsent,closedlost,Closed Lost", "--min-amount", "5k",
+                      "--company-size", "50+", "--outcome", "lost", "--from", lo],
+         "{stage} COLLATE NOCASE IN ('contractsent', 'closedlost', 'Closed Lost') AND "
+         "{amount} >= 5000 AND {size} >= 50 AND cf.outcome = 'lost' AND cf.started >= ?",
+         [lo]),
+    ]
+
+
+def listing_by_sql(db, where, params, timing):
+    """The rows `calls --format jsonl` should print, and its count line, by plain SQL."""
+    now = timing == "now"
+    cols = {"stage": "cf.stage" if now else "cf.stage_at_call",
+            "amount": "cf.amount" if now else "cf.amount_at_call",
+            "size": "cf.company_size" if now else AT_CALL.format(col="company_size"),
+            "owner": "cf.owner" if now else AT_CALL.format(col="owner")}
+    con = connect(db)
+    rows = [dict(r) for r in con.execute(
+        f"SELECT cf.call_id AS id, cf.started, cf.duration, cf.rep_name AS rep, "
+        f"{cols['stage']} AS stage, {cols['amount']} AS amount, cf.outcome, cf.company_name, "
+        f"cf.deal_name, cf.title, m.sentences, cf.url, cf.rep_id, cf.rep_email, cf.deal_id, "
+        f"cf.has_transcript FROM call_facts cf LEFT JOIN call_metrics m ON "
+        f"m.call_id = cf.call_id WHERE {where.format(**cols)} ORDER BY cf.started, cf.call_id",
+        params)]
+    con.close()
+    deals = {r["deal_id"] if r["deal_id"] is not None else " " + r["id"]
+             for r in rows if r["outcome"] is not None}
+    reps = {r["rep_id"] or r["rep_email"] or r["rep"] for r in rows} - {None}
+    with_t = sum(1 for r in rows if r["has_transcript"])
+    for r in rows:
+        for k in ("rep_id", "rep_email", "deal_id", "has_transcript"):
+            del r[k]
+    return rows, (len(rows), len(deals), len(reps), with_t)
+
+
+@pytest.mark.parametrize("timing", ["now", "call"])
+def test_calls_lists_what_plain_sql_over_call_facts_selects(mirror, env, timing):
+    """Every FILTER shape in both timings: `calls` prints, in start order, the rows and the
+    count line that plain SQL over call_facts gives (calls reads the stored facts in one
+    pass and orders the rows itself; this holds it to the SQL)."""
+    for label, args, where, params in listing_shapes(mirror):
+        want, (n, deals, reps, with_t) = listing_by_sql(mirror, where, params, timing)
+        assert label == "none" or 0 < n < 400, (label, n)
+        p = run_query(mirror, "--format", "jsonl", "calls", *args, "--deal-timing", timing,
+                      env=env)
+        assert jsonl(p.stdout) == want, label
+        assert p.stderr.startswith(f"{n} call{'s' if n != 1 else ''}, {deals} deal"
+                                   f"{'s' if deals != 1 else ''}, {reps} rep"
+                                   f"{'s' if reps != 1 else ''}, transcripts for {with_t}"), \
+            (label, p.stderr)
+        tsv = run_query(mirror, "--format", "tsv", "calls", *args, "--deal-timing", timing,
+                        env=env).stdout.splitlines()
+        assert len(tsv) == n + 1 and [line.split("\t")[0] for line in tsv[1:]] == \
+            [r["id"] for r in want], label
+
+
 def test_call_facts_reads_in_stock_sqlite3_without_the_extension(mirror):
     if not shutil.which("sqlite3"):
         pytest.fail("the sqlite3 shell is missing (make deps installs it)")

@@ -83,8 +83,9 @@ static void fixture(void)
     }
 }
 
-/* The ids the filter selects, comma-separated in id order ("" for none). */
-static char *select_ids(const struct filter *f)
+/* The ids the condition selects, comma-separated in id order ("" for none): over calls
+ * (filter_sql), or over call_facts (filter_facts_sql, facts 1). NULL on an SQL error. */
+static char *run_selection(const struct filter *f, int facts)
 {
     struct buf q;
     struct err e = {0};
@@ -92,12 +93,21 @@ static char *select_ids(const struct filter *f)
     char *out = NULL;
 
     buf_init(&q, 0);
-    buf_puts(&q,
-             "SELECT ifnull(group_concat(id, ','), '') FROM (SELECT calls.id AS id FROM calls "
-             "WHERE ",
-             &e);
-    filter_sql(f, &q, &e);
-    buf_puts(&q, " ORDER BY calls.id)", &e);
+    if (facts) {
+        buf_puts(&q,
+                 "SELECT ifnull(group_concat(id, ','), '') FROM (SELECT cf.call_id AS id FROM "
+                 "call_facts cf WHERE ",
+                 &e);
+        filter_facts_sql(f, NULL, &q, &e);
+        buf_puts(&q, " ORDER BY cf.call_id)", &e);
+    } else {
+        buf_puts(&q,
+                 "SELECT ifnull(group_concat(id, ','), '') FROM (SELECT calls.id AS id FROM "
+                 "calls WHERE ",
+                 &e);
+        filter_sql(f, &q, &e);
+        buf_puts(&q, " ORDER BY calls.id)", &e);
+    }
     if (sqlite3_prepare_v2(db, q.data, -1, &st, NULL) != SQLITE_OK) {
         fprintf(stderr, "  prepare: %s\n  %s\n", sqlite3_errmsg(db), q.data);
     } else if (filter_bind(f, st, &e) == 0 && sqlite3_step(st) == SQLITE_ROW) {
@@ -106,6 +116,23 @@ static char *select_ids(const struct filter *f)
     sqlite3_finalize(st);
     buf_release(&q);
     return out;
+}
+
+/* The ids the filter selects, comma-separated in id order ("" for none); NULL on an error
+ * or when the condition over call_facts (what `calls` lists with) selects other calls than
+ * the one over calls (what every other command reads). */
+static char *select_ids(const struct filter *f)
+{
+    char *over_calls = run_selection(f, 0), *over_facts = run_selection(f, 1);
+
+    if (over_calls && (!over_facts || strcmp(over_calls, over_facts) != 0)) {
+        fprintf(stderr, "  over calls '%s', over call_facts '%s'\n", over_calls,
+                over_facts ? over_facts : "(error)");
+        free(over_calls);
+        over_calls = NULL;
+    }
+    free(over_facts);
+    return over_calls;
 }
 
 /* Apply options (pairs of code, value, terminated by 0) and compare the selection. */
@@ -345,6 +372,34 @@ static void unicode_checks(void)
     CHECK(with_stages(NULL));
 }
 
+/* Deals without an id (c10: both snapshots; c11: at the call only, beside a Now deal that
+ * has one; c12: the text 'NULL' as id): at the call, the TimeOfCall row whose id IS the
+ * call's Now deal's, NULL matching NULL only. */
+static void null_deal_checks(void)
+{
+    exec("INSERT INTO calls(id, title, started, duration) VALUES"
+         " ('c10', 'ten', '2024-05-01T00:00:00.000Z', 60),"
+         " ('c11', 'eleven', '2024-05-02T00:00:00.000Z', 60),"
+         " ('c12', 'twelve', '2024-05-03T00:00:00.000Z', 60);"
+         "INSERT INTO deals(call_id, timing, ord, deal_id, stage, amount, owner, company_size)"
+         " VALUES ('c10', 'Now', 0, NULL, 'won later', 70, 'N-1', 77),"
+         " ('c10', 'TimeOfCall', 0, NULL, 'early', 71, 'N-2', 78),"
+         " ('c11', 'Now', 0, 'd11', 'later', 80, 'N-1', 87),"
+         " ('c11', 'TimeOfCall', 0, NULL, 'early', 81, 'N-2', 88),"
+         " ('c12', 'Now', 0, NULL, 'later', 90, 'N-1', 97),"
+         " ('c12', 'TimeOfCall', 0, 'NULL', 'early', 91, 'N-2', 98);");
+    CHECK(selects("c10", FILTER_OPT_COMPANY_SIZE, "78", FILTER_OPT_DEAL_TIMING, "call", 0));
+    CHECK(selects("c10", FILTER_OPT_COMPANY_SIZE, "77", 0));
+    CHECK(selects("", FILTER_OPT_COMPANY_SIZE, "77", FILTER_OPT_DEAL_TIMING, "call", 0));
+    CHECK(selects("", FILTER_OPT_COMPANY_SIZE, "88", FILTER_OPT_DEAL_TIMING, "call", 0));
+    CHECK(selects("", FILTER_OPT_COMPANY_SIZE, "98", FILTER_OPT_DEAL_TIMING, "call", 0));
+    CHECK(selects("c10", FILTER_OPT_OWNER, "n-2", FILTER_OPT_DEAL_TIMING, "call", 0));
+    CHECK(selects("c10", FILTER_OPT_OWNER, "n-2", FILTER_OPT_MIN_AMOUNT, "71", FILTER_OPT_STAGE,
+                  "EARLY", FILTER_OPT_DEAL_TIMING, "call", 0));
+    CHECK(selects("c10,c11,c12", FILTER_OPT_OWNER, "n-1", 0));
+    CHECK(selects("c10", FILTER_OPT_STAGE, "early", FILTER_OPT_DEAL_TIMING, "call", 0));
+}
+
 int main(void)
 {
     struct filter f;
@@ -465,12 +520,25 @@ int main(void)
     CHECK(selects("c2,c3", FILTER_OPT_OWNER, "omar", 0)); /* a CRM user; a Gong user's e-mail */
     CHECK(selects("c2,c3", FILTER_OPT_OWNER, "OMAR@ACME.COM", 0));
     CHECK(selects("c1,c3", FILTER_OPT_OWNER, "own-9", FILTER_OPT_DEAL_TIMING, "call", 0));
+    /* at the call: c2 through its Now row (no TimeOfCall snapshot), c3 through d3's */
+    CHECK(selects("c2", FILTER_OPT_OWNER, "omar", FILTER_OPT_DEAL_TIMING, "call", 0));
+    CHECK(selects("c2", FILTER_OPT_OWNER, "005x", FILTER_OPT_DEAL_TIMING, "call", 0));
+    CHECK(selects("c1,c3", FILTER_OPT_OWNER, "own-9", FILTER_OPT_COMPANY_SIZE, "10-50",
+                  FILTER_OPT_DEAL_TIMING, "call", 0));
+    CHECK(selects("c3", FILTER_OPT_OWNER, "own-9", FILTER_OPT_STAGE, "appointment",
+                  FILTER_OPT_MAX_AMOUNT, "50", FILTER_OPT_DEAL_TIMING, "call", 0));
 
     /* --company-size */
     CHECK(selects("c3", FILTER_OPT_COMPANY_SIZE, "10-50", 0));
     CHECK(selects("c1,c3", FILTER_OPT_COMPANY_SIZE, "10-50", FILTER_OPT_DEAL_TIMING, "call", 0));
     CHECK(selects("c2", FILTER_OPT_COMPANY_SIZE, "1000+", 0));
     CHECK(selects("c1", FILTER_OPT_COMPANY_SIZE, "60", 0));
+    CHECK(selects("", FILTER_OPT_COMPANY_SIZE, "60", FILTER_OPT_DEAL_TIMING, "call", 0));
+    CHECK(selects("c2", FILTER_OPT_COMPANY_SIZE, "1000+", FILTER_OPT_DEAL_TIMING, "call", 0));
+    CHECK(selects("", FILTER_OPT_COMPANY_SIZE, "20000", FILTER_OPT_DEAL_TIMING, "call", 0));
+    CHECK(selects("", FILTER_OPT_COMPANY_SIZE, "5", FILTER_OPT_DEAL_TIMING, "call", 0));
+    CHECK(selects("c3", FILTER_OPT_COMPANY_SIZE, "15", FILTER_OPT_OUTCOME, "open",
+                  FILTER_OPT_DEAL_TIMING, "call", 0));
     CHECK(refuses(FILTER_OPT_COMPANY_SIZE, "50-10", "--company-size"));
     CHECK(refuses(FILTER_OPT_COMPANY_SIZE, "big", "--company-size"));
     CHECK(refuses(FILTER_OPT_COMPANY_SIZE, "-5", "--company-size"));
@@ -522,6 +590,7 @@ int main(void)
     filter_release(&f);
 
     unicode_checks();
+    null_deal_checks();
     sqlite3_close(db);
     return CHECK_DONE("test_filter");
 }

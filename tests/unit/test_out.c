@@ -59,7 +59,8 @@ N(void) {
     return c;
 }
 
-static int safe_is(const char *s, size_t n, const char *want)
+static int
+safe_is(const char *s, size_t n, const char *want)
 {
     struct buf b;
     struct err e = {0};
@@ -81,6 +82,22 @@ static int dbl_is(double d, const char *want)
     if (strcmp(out, want) != 0)
         fprintf(stderr, "  double: got %s want %s\n", out, want);
     return strcmp(out, want) == 0;
+}
+
+/* An INTEGER cell as the writers print it. */
+static int int_is(int64_t v, const char *want)
+{
+    struct out_cell c = {.type = SQLITE_INTEGER, .i = v};
+    struct buf b;
+    struct err e = {0};
+    int ok;
+
+    buf_init(&b, 0);
+    ok = out_json_cell(&b, &c, &e) == 0 && b.data && strcmp(b.data, want) == 0;
+    if (!ok)
+        fprintf(stderr, "  integer: got %s want %s\n", b.data ? b.data : "(null)", want);
+    buf_release(&b);
+    return ok;
 }
 
 static int text_is(char *got, const char *want)
@@ -115,6 +132,16 @@ static void test_helpers(void)
     CHECK(dbl_is(1e20, "1e+20"));
     CHECK(dbl_is(1.0 / 3, "0.3333333333333333"));
     CHECK(dbl_is(123456789.125, "123456789.125"));
+    /* whole numbers (written without printf below 1e15) read as "%.15g" writes them */
+    CHECK(dbl_is(0, "0.0"));
+    CHECK(dbl_is(-0.0, "-0.0"));
+    CHECK(dbl_is(-52000, "-52000.0"));
+    CHECK(dbl_is(999999999999999.0, "999999999999999.0"));
+    CHECK(dbl_is(1e15, "1e+15"));
+    CHECK(dbl_is(-1e15, "-1e+15"));
+    CHECK(dbl_is(4503599627370497.0, "4503599627370497.0"));
+    CHECK(int_is(0, "0") && int_is(-7, "-7") && int_is(INT64_MAX, "9223372036854775807") &&
+          int_is(INT64_MIN, "-9223372036854775808"));
     out_mmss(0, t);
     CHECK(strcmp(t, "00:00") == 0);
     out_mmss(425999, t);
@@ -287,7 +314,8 @@ static void test_table_fit(void)
     for (int r = 0; r < 2; r++) {
         rows[4 * r] = T(r ? "2320963321992144191" : "7798480347555410638");
         rows[4 * r + 1] = T(title);
-        rows[4 * r + 2] = T("Zofia D\xC4\x85" "browska");
+        rows[4 * r + 2] = T("Zofia D\xC4\x85"
+                            "browska");
         rows[4 * r + 3] = T(url);
     }
     /* 160 columns: the title shrinks, id and url stay whole on the row */

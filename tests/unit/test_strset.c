@@ -1,4 +1,5 @@
-/* test_strset: the set of byte strings the `calls` count line counts distinct values with. */
+/* test_strset: the set of byte strings the `calls` count line counts distinct values with,
+ * and looks TimeOfCall rows up in. */
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@ int main(void)
 
     strset_init(&s);
     CHECK(s.len == 0);
+    CHECK(!strset_has(&s, "", 0)); /* an empty set, no table yet */
     CHECK(strset_add(&s, "d1", 2, &e) == ERR_OK && s.len == 1);
     CHECK(strset_add(&s, "d1", 2, &e) == ERR_OK && s.len == 1); /* a duplicate */
     CHECK(strset_add(&s, "d", 1, &e) == ERR_OK && s.len == 2);  /* a prefix is another value */
@@ -30,6 +32,17 @@ int main(void)
              strset_add(&s, key, (size_t)n, &e) == ERR_OK;
     }
     CHECK(ok && s.len == 10005);
+    /* membership: every value added, nothing else (a prefix, a longer value, other bytes
+     * after a NUL) */
+    for (int i = 0; i < 10000 && ok; i++) {
+        int n = snprintf(key, sizeof key, "call-%d", i);
+
+        ok = strset_has(&s, key, (size_t)n) && !strset_has(&s, key, 5) &&
+             (n = snprintf(key, sizeof key, "call-%dx", i)) > 0 && !strset_has(&s, key, (size_t)n);
+    }
+    CHECK(ok);
+    CHECK(strset_has(&s, "d1", 2) && strset_has(&s, "d", 1) && strset_has(&s, "", 0));
+    CHECK(strset_has(&s, "a\0b", 3) && !strset_has(&s, "a\0d", 3) && !strset_has(&s, "a", 1));
     CHECK(s.cap >= 2 * s.len);
     strset_release(&s);
     CHECK(s.len == 0 && s.cap == 0);
