@@ -2,10 +2,12 @@
  * report of the calls FILTERS select (the page itself: report.c).
  *
  * It parses the options, opens the mirror read-only, builds the scope once (its columns
- * computed once into a TEMP table in a file, since the page reads it twenty times), has
- * report.c
- * build the page in memory, and writes it to a temporary file beside FILE that is then
- * renamed over it, so a reader never sees half a report ('-o -' writes to stdout). */
+ * computed once into a TEMP table in a file, since the page reads it twenty times), starts
+ * the analyses of the page's later sections on a second thread (report_pre.h; the
+ * environment variable CALLMINE_REPORT_ONE_THREAD runs everything on one, a measuring and
+ * testing aid), has report.c build the page in memory, and writes it to a temporary file
+ * beside FILE that is then renamed over it, so a reader never sees half a report ('-o -'
+ * writes to stdout). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include "filter.h"
 #include "re.h"
 #include "report.h"
+#include "report_pre.h"
 #include "rpage.h"
 #include "scope.h"
 
@@ -187,12 +190,26 @@ static int parse(struct options *o, struct report *r, struct cmd_ctx *c, int arg
 int cmd_report(struct cmd_ctx *c, int argc, char **argv, struct err *e)
 {
     struct options o;
+    /* on the second thread, while this one runs the summary and the coaching and won-lost
+     * measures: the analyses of the sections after them (what was said, activity, the data
+     * behind the page; activity by month is charted when the calls span over 26 weeks) */
+    static const struct report_pre_job ahead[] = {
+        {.name = "topics", .by = "outcome", .max = 4 * RPAGE_MAX_ROWS},
+        {.name = "trackers", .by = "outcome", .max = 4 * RPAGE_MAX_ROWS},
+        {.name = "activity", .by = "week", .max = 520},
+        {.name = "activity", .by = "month", .max = 520},
+        {.name = "coverage", .by = "month", .max = RPAGE_MAX_ROWS},
+        {.name = "freshness", .by = "all", .max = 1},
+        {.name = "real-rep", .by = "all", .max = 1},
+    };
     struct analysis_set set = {0};
     struct report r;
+    struct report_pre pre;
     int help = 0, rc;
 
     memset(&o, 0, sizeof o);
     memset(&r, 0, sizeof r);
+    memset(&pre, 0, sizeof pre);
     filter_init(&o.f);
     buf_init(&o.filters, 0);
     buf_init(&r.h, (size_t)1 << 30);
@@ -213,6 +230,12 @@ int cmd_report(struct cmd_ctx *c, int argc, char **argv, struct err *e)
         (rc = analysis_stages(r.db, o.stages, e)) || (rc = scope_build(r.db, &o.f, 1, e)))
         goto done;
     rpage_mark("open the mirror, select the calls");
+    if (!getenv("CALLMINE_REPORT_ONE_THREAD")) {
+        if ((rc = report_pre_start(&pre, c, &o.f, o.stages, &set, r.caseless ? "i" : "", r.speaker,
+                                   ahead, sizeof ahead / sizeof ahead[0], e)))
+            goto done;
+        r.pre = &pre;
+    }
     if ((rc = scope_materialize(r.db, e)))
         goto done;
     rpage_mark("the scope's table (scope_materialize)");
@@ -223,6 +246,10 @@ int cmd_report(struct cmd_ctx *c, int argc, char **argv, struct err *e)
     if (r.n_calls == 0)
         fprintf(stderr, "%s: report: no calls match the filters; the page says so\n", CMD_PROG);
 done:
+    report_pre_end(&pre);
+    if (r.pre && getenv("CALLMINE_REPORT_TIMES"))
+        fprintf(stderr, "report: %-44s %7.3f s wall %7.3f s CPU\n", "the second thread, in all",
+                pre.wall, pre.cpu);
     report_release(&r);
     sqlite3_close(r.db);
     analysis_set_release(&set);
