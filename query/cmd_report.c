@@ -236,7 +236,7 @@ int cmd_report(struct cmd_ctx *c, int argc, char **argv, struct err *e)
             goto done;
         r.pre = &pre;
     }
-    if ((rc = scope_materialize(r.db, e)))
+    if ((rc = scope_materialize(r.db, 0, e)))
         goto done;
     rpage_mark("the scope's table (scope_materialize)");
     if ((rc = report_page(&r, e)))

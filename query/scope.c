@@ -6,8 +6,8 @@
  * layer (call_facts, call_metrics), so a query over scope streams the mirror call by call in
  * id order, reading only the columns it uses: SQLite flattens the views into the query, and
  * drops the joins whose columns it does not read. scope_calls has every column but the
- * grouping; scope adds grp and grp_key, and is re-created for each grouping. The main database is never written: the connection is
- * read-only, and TEMP objects live in the temporary database. */
+ * grouping; scope adds grp and grp_key, and is re-created for each grouping. The main database is
+ * never written: the connection is read-only, and TEMP objects live in the temporary database. */
 #include "scope.h"
 
 #include <string.h>
@@ -71,7 +71,7 @@ static const char start_sql[] =
  * intro(duction) call, the words reps give first meetings (see scope.h); computed from the
  * calls row when the scope's ids are listed. */
 #define DISCOVERY                                                                                  \
-    "(ifnull(calls.purpose, '') LIKE '%discovery%' OR ifnull(calls.title, '') LIKE "              \
+    "(ifnull(calls.purpose, '') LIKE '%discovery%' OR ifnull(calls.title, '') LIKE "               \
     "'%discovery%' OR ifnull(calls.title, '') LIKE '%intro%')"
 
 /* Gong's own interaction stats, by their names in interaction_stats, and the scope columns
@@ -149,8 +149,9 @@ static int deal_columns(struct buf *q, const struct deal_src *d, struct err *e)
     for (size_t i = 0; i < sizeof deal_cols / sizeof deal_cols[0] && !rc; i++)
         if (!(rc = buf_puts(q, ", ", e)) && !(rc = deal_col(q, d, deal_cols[i], e)))
             rc = buf_printf(q, e, " AS %s", deal_cols[i]);
-    if (rc || (rc = buf_puts(q, ", f.owner AS owner, f.close_date AS close_date, "
-                                "f.outcome AS outcome, ",
+    if (rc || (rc = buf_puts(q,
+                             ", f.owner AS owner, f.close_date AS close_date, "
+                             "f.outcome AS outcome, ",
                              e)))
         return rc;
     if (!d->call_timing) {
@@ -347,12 +348,21 @@ static const struct derived {
 };
 #define N_DERIVED (sizeof derived / sizeof derived[0])
 
-static const char *derived_expr(const char *col)
+/* How scope_calls reads col back (a derived column's expression, or with lazy_stats one of
+ * Gong's stats as scope_calls' own lookup), into b; 0 when col is a column of the table. */
+static int derived_expr(const char *col, int lazy_stats, struct buf *b, struct err *e, int *rc)
 {
     for (size_t i = 0; i < N_DERIVED; i++)
         if (strcmp(derived[i].col, col) == 0)
-            return derived[i].expr;
-    return NULL;
+            return (*rc = buf_puts(b, derived[i].expr, e)), 1;
+    for (size_t i = 0; lazy_stats && i < N_GONG_STATS; i++)
+        if (strcmp(gong_stats[i].col, col) == 0)
+            return (*rc = buf_printf(b, e,
+                                     "(SELECT g.value FROM interaction_stats g WHERE g.call_id "
+                                     "= r.call_id AND g.name = '%s' LIMIT 1)",
+                                     gong_stats[i].name)),
+                   1;
+    return 0;
 }
 
 /* The view scope_calls, written into the table scope_rows (but the derived columns), in id
@@ -360,7 +370,7 @@ static const char *derived_expr(const char *col)
  * the previous call read (pivoting them with a GROUP BY joined to the scope cost 0.15 s more
  * at 100,000 calls). scope_calls is then a view over the table with every column in its
  * place. */
-int scope_materialize(sqlite3 *db, struct err *e)
+int scope_materialize(sqlite3 *db, int lazy_stats, struct err *e)
 {
     struct buf cols, view, table;
     sqlite3_stmt *st = NULL;
@@ -369,23 +379,26 @@ int scope_materialize(sqlite3 *db, struct err *e)
     buf_init(&cols, 0);
     buf_init(&view, 0);
     buf_init(&table, 0);
-    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info('scope_calls', 'temp')", -1,
-                           &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info('scope_calls', 'temp')", -1, &st,
+                           NULL) != SQLITE_OK) {
         rc = err_set(e, ERR_DB, "build the scope: %s", sqlite3_errmsg(db));
         goto done;
     }
     rc = buf_puts(&view, "CREATE TEMP VIEW scope_calls AS SELECT ", e);
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *col = (const char *)sqlite3_column_text(st, 0), *expr;
+        const char *col = (const char *)sqlite3_column_text(st, 0);
 
         if (!col)
             continue;
-        if ((expr = derived_expr(col))) {
-            rc = buf_printf(&view, e, "%s%s AS %s", n++ ? ", " : "", expr, col);
+        if ((rc = buf_puts(&view, n++ ? ", " : "", e)))
+            break;
+        if (derived_expr(col, lazy_stats, &view, e, &rc)) {
+            if (!rc)
+                rc = buf_printf(&view, e, " AS %s", col);
             continue;
         }
         if (!(rc = buf_printf(&cols, e, "%s%s", cols.len ? ", " : "", col)))
-            rc = buf_printf(&view, e, "%sr.%s AS %s", n++ ? ", " : "", col, col);
+            rc = buf_printf(&view, e, "r.%s AS %s", col, col);
     }
     if (!rc && step != SQLITE_DONE)
         rc = err_set(e, ERR_DB, "build the scope: %s", sqlite3_errmsg(db));

@@ -104,10 +104,14 @@ int scope_build(sqlite3 *db, const struct filter *f, int deals, struct err *e);
  * scope has every column either way. */
 int scope_reads_deals(const char *sql, const char *by);
 
-/* Compute every column of the scope once into the TEMP table temp.scope_rows (in a file,
+/* Compute the columns of the scope once into the TEMP table temp.scope_rows (in a file,
  * like every TEMP object here: temp_store FILE), for a caller that reads the scope many
- * times (the report); scope_calls then reads that table. ERR_DB on failure. */
-int scope_materialize(sqlite3 *db, struct err *e);
+ * times (the report); scope_calls then becomes a view over that table with every column in
+ * its place, reading back the few left out of it (title, url, owner and close_date from
+ * call_facts when read; the rest from the table's columns). With lazy_stats, Gong's stats
+ * are left out too and looked up when read (for a caller whose passes read none).
+ * ERR_DB on failure. */
+int scope_materialize(sqlite3 *db, int lazy_stats, struct err *e);
 
 /* Re-create temp.scope with grp and grp_key for the grouping by (one of SCOPE_BY_NAMES).
  * ERR_USAGE naming the choices for an unknown one. */
