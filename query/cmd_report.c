@@ -227,15 +227,17 @@ int cmd_report(struct cmd_ctx *c, int argc, char **argv, struct err *e)
     rpage_mark("start"); /* CALLMINE_REPORT_TIMES: the time of each part on stderr */
     if ((rc = analysis_set_load(&set, o.dir, e)) || (rc = cmd_open_db(c, &r.db, e)) ||
         (rc = scope_connect(r.db, e)) || (rc = filter_validate(&o.f, r.db, e)) ||
-        (rc = analysis_stages(r.db, o.stages, e)) || (rc = scope_build(r.db, &o.f, 1, e)))
+        (rc = analysis_stages(r.db, o.stages, e)))
         goto done;
-    rpage_mark("open the mirror, select the calls");
-    if (!getenv("CALLMINE_REPORT_ONE_THREAD")) {
+    if (!getenv("CALLMINE_REPORT_ONE_THREAD")) { /* the filter and stages are good */
         if ((rc = report_pre_start(&pre, c, &o.f, o.stages, &set, r.caseless ? "i" : "", r.speaker,
                                    ahead, sizeof ahead / sizeof ahead[0], e)))
             goto done;
         r.pre = &pre;
     }
+    if ((rc = scope_build(r.db, &o.f, 1, e)))
+        goto done;
+    rpage_mark("open the mirror, select the calls");
     if ((rc = scope_materialize(r.db, 0, e)))
         goto done;
     rpage_mark("the scope's table (scope_materialize)");
