@@ -191,9 +191,13 @@ int cmd_report(struct cmd_ctx *c, int argc, char **argv, struct err *e)
 {
     struct options o;
     /* on the second thread, while this one runs the summary and the coaching and won-lost
-     * measures: the analyses of the sections after them (what was said, activity, the data
-     * behind the page; activity by month is charted when the calls span over 26 weeks) */
+     * measures: two of the won-lost ones that read no Gong stat (which the second thread's
+     * table leaves out; so the threads take about as long), then the
+     * analyses of the sections after them (what was said, activity, the data behind the page;
+     * activity by month is charted when the calls span over 26 weeks) */
     static const struct report_pre_job ahead[] = {
+        {.name = "activity", .by = "outcome", .max = RPAGE_MAX_ROWS},
+        {.name = "questions", .by = "outcome", .max = 2 * RPAGE_MAX_ROWS},
         {.name = "topics", .by = "outcome", .max = 4 * RPAGE_MAX_ROWS},
         {.name = "trackers", .by = "outcome", .max = 4 * RPAGE_MAX_ROWS},
         {.name = "activity", .by = "week", .max = 520},

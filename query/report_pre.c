@@ -88,7 +88,7 @@ static void *thread_main(void *arg)
     if (!rc && !(rc = scope_connect(db, &e)) &&
         !(rc = exec(db, "PRAGMA cache_size = -16384", &e)) &&
         !(rc = analysis_stages(db, p->stages, &e)) && !(rc = scope_build(db, p->f, 1, &e)))
-        rc = scope_materialize(db, 1, &e); /* its analyses read no Gong stat */
+        rc = scope_materialize(db, 1, &e); /* Gong's stats looked up if read */
     for (; k < p->n_jobs && !rc; k++) {
         int stop;
 

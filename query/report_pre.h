@@ -23,7 +23,7 @@
 #include "filter.h"
 #include "html.h"
 
-#define REPORT_PRE_MAX_JOBS 8
+#define REPORT_PRE_MAX_JOBS 10
 
 /* One analysis run ahead: its name, grouping, row cap (as rpage_run's max, the rows past it
  * counted) and, once done, its result or failure. */
