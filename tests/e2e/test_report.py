@@ -252,8 +252,9 @@ def test_the_second_thread_changes_nothing(pm, tmp_path, name):
     # page is the one a single thread writes, byte for byte but the minute
     one, two = tmp_path / "one.html", tmp_path / "two.html"
     args = FILTER_SETS[name]
-    q(pm["db"], "report", *args, "-o", one, env=query_env(CALLMINE_REPORT_ONE_THREAD="1"))
-    p = q(pm["db"], "report", *args, "-o", two, env=query_env(CALLMINE_REPORT_TIMES="1"))
+    q(pm["db"], "report", *args, "-o", one, env=query_env(CALLMINE_REPORT_THREADS="1"))
+    p = q(pm["db"], "report", *args, "-o", two,
+          env=query_env(CALLMINE_REPORT_TIMES="1", CALLMINE_REPORT_THREADS="2"))
     assert "analyze topics --by outcome (ahead)" in p.stderr  # from the second thread
     assert "analyze trackers --by outcome (ahead)" in p.stderr
     a, b = one.read_text("utf-8"), two.read_text("utf-8")
@@ -270,7 +271,8 @@ def test_a_failure_on_the_second_thread_is_the_pages(pm, tmp_path):
         "SELECT grp AS \"group\", no_such_column FROM scope GROUP BY grp;\n")
     runs = [q(pm["db"], "report", "--analyses", tmp_path / "an", "-o", tmp_path / f"{i}.html",
               check=1, env=query_env(**env))
-            for i, env in enumerate(({}, {"CALLMINE_REPORT_ONE_THREAD": "1"}))]
+            for i, env in enumerate(({"CALLMINE_REPORT_THREADS": "2"},
+                                     {"CALLMINE_REPORT_THREADS": "1"}))]
     assert runs[0].stderr == runs[1].stderr
     assert runs[0].stderr.strip().splitlines() == [
         "callmine-query: analysis 'topics': no such column: no_such_column"]
@@ -299,7 +301,7 @@ def test_topics_and_trackers_are_what_analyze_prints(pm, tmp_path, name):
     # the second thread's results, as the page shows them, against `analyze` on its own
     out = tmp_path / "r.html"
     args = FILTER_SETS[name]
-    q(pm["db"], "report", *args, "-o", out)
+    q(pm["db"], "report", *args, "-o", out, env=query_env(CALLMINE_REPORT_THREADS="2"))
     text = out.read_text("utf-8")
     for analysis, h3, col, value in (("topics", "topics", "topic", "share_of_time"),
                                      ("trackers", "trackers", "tracker", "share")):
