@@ -21,8 +21,8 @@
 
 /* The calls in scope with a non-empty transcript, by id. */
 static const char cands_sql[] =
-    "SELECT c.id FROM temp.scope_ids s JOIN calls c ON c.rowid = s.rid "
-    "JOIN call_metrics m ON m.call_id = c.id WHERE m.sentences > 0 ORDER BY c.id";
+    "SELECT s.call_id FROM temp.scope_ids s JOIN call_metrics m ON m.call_id = s.call_id "
+    "WHERE m.sentences > 0 ORDER BY s.call_id";
 
 static int load_cands(struct grep *g, sqlite3 *db, struct err *e)
 {

@@ -14,6 +14,8 @@
 #include "html.h"
 #include "err.h"
 
+struct report_pre;
+
 struct report {
     sqlite3 *db;                    /* read-only, with temp.scope built */
     const struct analysis_set *set; /* the analyses the page runs (borrowed) */
@@ -28,6 +30,7 @@ struct report {
     char **reps;         /* the reps' labels, in the page's order (report_calls.h) */
     size_t n_reps;
     struct html_rs act_rep; /* activity by rep, run once for the three sections that show it */
+    struct report_pre *pre; /* analyses run ahead on a second thread (report_pre.h), or NULL */
 };
 
 /* Append the whole page to r->h. ERR_DB naming the analysis that failed, ERR_NOMEM. */

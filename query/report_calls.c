@@ -14,8 +14,10 @@
 
 #include "banned.h"
 
-#define CALL_COLS                                                                                  \
-    "s.started, s.title, s.url, s.stage, s.outcome, s.duration, "                                  \
+#define CALL_COLS CALL_COLS_TITLE("s")
+/* The same with the title and url read from table t (temp.scope_rows has neither: scope.h) */
+#define CALL_COLS_TITLE(t)                                                                         \
+    "s.started, " t ".title, " t ".url, s.stage, s.outcome, s.duration, "                          \
     "CASE WHEN s.rep_talk_ms + s.customer_talk_ms > 0 "                                            \
     "THEN s.rep_talk_ms * 1.0 / (s.rep_talk_ms + s.customer_talk_ms) END, "                        \
     "CASE WHEN s.has_transcript THEN s.rep_questions END"
@@ -208,7 +210,9 @@ int report_calls_reps(struct report *r, struct err *e)
 {
     /* the calls listed are read whole by their rowid; a rep's number of calls is activity's
      * (r->act_rep) */
-    static const char sql[] = "SELECT " CALL_COLS " FROM temp.scope_rows s WHERE s.rowid = ?1";
+    static const char sql[] = "SELECT " CALL_COLS_TITLE("f") " FROM temp.scope_rows s "
+                              "LEFT JOIN temp.call_facts f ON f.call_id = s.call_id "
+                              "WHERE s.rowid = ?1";
     struct pick *top = calloc(r->n_reps * REPORT_CALLS_PER_REP + 1, sizeof *top);
     size_t *n = calloc(r->n_reps + 1, sizeof *n);
     sqlite3_stmt *st = NULL;

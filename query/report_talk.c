@@ -23,7 +23,7 @@
 static const char quote_calls_sql[] =
     "SELECT call_id, title, url, outcome FROM (SELECT s.call_id, s.title, s.url, s.started, "
     "s.outcome, row_number() OVER (PARTITION BY s.outcome ORDER BY s.started DESC, s.call_id) "
-    "AS rn FROM temp.mention_hits h JOIN temp.scope_rows s ON s.call_id = h.call_id "
+    "AS rn FROM temp.mention_hits h JOIN temp.scope_calls s ON s.call_id = h.call_id "
     "WHERE h.pattern = ?1 AND h.flags = ?2 AND h.speaker = ?3 AND h.hits > 0) "
     "ORDER BY rn, CASE outcome WHEN 'won' THEN 1 WHEN 'lost' THEN 2 WHEN 'open' THEN 3 ELSE 4 "
     "END LIMIT ?4";

@@ -53,8 +53,9 @@ int rpage_bars(struct report *r, const struct html_rs *rs, const char *label_col
 void rpage_keep(struct html_rs *rs, const char *col);
 
 /* A measuring aid: when the environment sets CALLMINE_REPORT_TIMES, print on stderr the wall
- * and CPU seconds spent since the previous mark (the first mark starts the clock), labelled
- * what; otherwise nothing. rpage_run marks each analysis it runs. */
+ * and CPU seconds (this thread's) spent since the previous mark (the first mark starts the
+ * clock), labelled what; otherwise nothing. rpage_run marks each analysis it runs, or waits
+ * for ("(ahead)": run on report_pre's thread). */
 void rpage_mark(const char *what);
 
 #endif

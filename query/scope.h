@@ -2,8 +2,8 @@
  * connection, over the semantic layer (sql/002-semantic.sql: call_facts, call_metrics).
  *
  * The only thing copied is the list of calls the FILTERS select: temp.scope_ids, one row
- * per call (the calls table's rowid), kept in a temporary file (temp_store FILE), never in
- * memory. Everything else is read from the mirror through views, row by row, as a query
+ * per call (its id, the calls table's rowid and three small columns of the calls row), kept
+ * in a temporary file (temp_store FILE), never in memory. Everything else is read from the mirror through views, row by row, as a query
  * streams: no transcript is inflated (the per-call conversation measures are call_metrics'
  * columns, computed when the transcript was stored). Only the pattern analyses read text,
  * through grep's n-gram filter and scan (mention_scan.h) into temp.mention_hits.
@@ -43,11 +43,13 @@
  *                          Gong's own stats for the call (calls.questions_company and
  *                          interaction_stats), where the mirror has them
  *           grp, grp_key   the group of the current grouping and its sort key
- *   scope_ids(rid)         the calls in scope: calls.rowid
+ *   scope_ids(call_id, rid, primary_user_id, discovery, gong_questions)
+ *                          the calls in scope by id (rid: calls.rowid), with the columns of
+ *                          the calls row the scope reads beside call_facts
  *   scope_calls            scope without grp and grp_key (a view over the mirror, or over
  *                          temp.scope_rows after scope_materialize)
  *   scope_base             scope_calls without Gong's stats (which the view looks up per
- *                          call, and scope_materialize pivots in one pass)
+ *                          call)
  *   mention_hits(pattern, flags, speaker, call_id, hits)
  *                          the hits of a pattern per call, one row per call with at least one
  *                          hit (`grep -c`'s lines): filled by grep's engine (mention_scan.h)
@@ -89,10 +91,11 @@
 int scope_connect(sqlite3 *db, struct err *e);
 
 /* Build the scope for the calls f selects (grouped by 'all'); needs temp.stage_outcomes
- * (analysis_stages). With deals, the view joins each call's deal rows once; without, each
- * deal column (has_deal .. size_band) is a lookup of its own, made only when read: the same
- * values, cheaper for a question that reads no deal column, dearer for one that reads
- * several (scope_reads_deals tells them apart). temp_store FILE is set by cmd_open_db.
+ * (analysis_stages). With --deal-timing call and deals, the view joins each call's deal rows
+ * once; without deals, each deal column (has_deal .. size_band) is a lookup of its own, made
+ * only when read: the same values, cheaper for a question that reads no deal column, dearer
+ * for one that reads several (scope_reads_deals tells them apart). In the Now timing every
+ * deal column is call_facts', joined on its key either way. temp_store FILE is set by cmd_open_db.
  * ERR_DB with SQLite's message on failure. */
 int scope_build(sqlite3 *db, const struct filter *f, int deals, struct err *e);
 
@@ -101,10 +104,14 @@ int scope_build(sqlite3 *db, const struct filter *f, int deals, struct err *e);
  * scope has every column either way. */
 int scope_reads_deals(const char *sql, const char *by);
 
-/* Compute every column of the scope once into the TEMP table temp.scope_rows (in a file,
+/* Compute the columns of the scope once into the TEMP table temp.scope_rows (in a file,
  * like every TEMP object here: temp_store FILE), for a caller that reads the scope many
- * times (the report); scope_calls then reads that table. ERR_DB on failure. */
-int scope_materialize(sqlite3 *db, struct err *e);
+ * times (the report); scope_calls then becomes a view over that table with every column in
+ * its place, reading back the few left out of it (title, url, owner and close_date from
+ * call_facts when read; the rest from the table's columns). With lazy_stats, Gong's stats
+ * are left out too and looked up when read (for a caller whose passes read none).
+ * ERR_DB on failure. */
+int scope_materialize(sqlite3 *db, int lazy_stats, struct err *e);
 
 /* Re-create temp.scope with grp and grp_key for the grouping by (one of SCOPE_BY_NAMES).
  * ERR_USAGE naming the choices for an unknown one. */

@@ -25,6 +25,6 @@ SELECT grp AS "group", count(*) AS calls,
        round(max(customer_longest_ms) / 1000.0, 1) AS max_story_s,
        round(avg(gong_mono), 1) AS gong_longest_monologue_s,
        round(avg(gong_story), 1) AS gong_longest_story_s,
-       CASE WHEN :by = 'call' THEN max(title) END AS title,
-       CASE WHEN :by = 'call' THEN max(url) END AS url
+       max(CASE WHEN :by = 'call' THEN title END) AS title,  -- read only when shown
+       max(CASE WHEN :by = 'call' THEN url END) AS url
   FROM x GROUP BY grp ORDER BY min(grp_key), grp;

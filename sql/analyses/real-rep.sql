@@ -22,7 +22,9 @@ WITH x AS (  -- with rep_source 'speech', rep_id is the top speaker's user id
   SELECT grp, min(grp_key) AS k, count(*) AS calls, sum(handed_off) AS handed_off,
          avg(handed_off) AS share, max(call_id) AS call_id, max(primary_rep) AS primary_rep,
          max(rep_name) AS rep_name, max(rep_email) AS rep_email,
-         max(rep_talk_ms) AS rep_ms, max(title) AS title, max(url) AS url
+         max(rep_talk_ms) AS rep_ms,
+         max(CASE WHEN :by = 'call' THEN title END) AS title,  -- read only when shown
+         max(CASE WHEN :by = 'call' THEN url END) AS url
     FROM x WHERE :by <> 'call' OR handed_off GROUP BY grp
 ), o AS MATERIALIZED (  -- in order before the share is computed (it reads the transcript):
   SELECT * FROM g ORDER BY k, grp  -- for the rows a caller reads, not for every row sorted

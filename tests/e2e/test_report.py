@@ -6,6 +6,7 @@ signals shown) and rendered in headless Chromium (Debian's chromium package, ins
 apt-get when /usr/bin/chromium is missing): the screenshot is not blank, the page logs no
 console error, and the rendered DOM holds the charts.
 """
+import html
 import html.parser
 import json
 import os
@@ -20,7 +21,7 @@ import pytest
 
 import minimirror
 import planted
-from planted import q
+from planted import q, query_env
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -230,6 +231,88 @@ def test_output_is_atomic_and_usage_errors(pm, tmp_path):
 
 
 # ---- rendering in headless Chromium --------------------------------------------------------
+
+def without_time(text):
+    """The page without the minute it was generated."""
+    return re.sub(r'generated <span class="d">[^<]*</span> [0-9:]+ UTC', "generated", text)
+
+
+FILTER_SETS = {
+    "none": (),
+    "dates": ("--from", "2024-02-01", "--to", "2024-05-01"),
+    "lost": ("--outcome", "lost"),
+    "at-call": ("--deal-timing", "call", "--stage", "qualifiedtobuy"),
+    "mention": ("--mention", "Clarivox", "-i"),
+}
+
+
+@pytest.mark.parametrize("name", FILTER_SETS)
+def test_the_second_thread_changes_nothing(pm, tmp_path, name):
+    # topics and trackers run ahead on a second thread and connection (report_pre.h): the
+    # page is the one a single thread writes, byte for byte but the minute
+    one, two = tmp_path / "one.html", tmp_path / "two.html"
+    args = FILTER_SETS[name]
+    q(pm["db"], "report", *args, "-o", one, env=query_env(CALLMINE_REPORT_THREADS="1"))
+    p = q(pm["db"], "report", *args, "-o", two,
+          env=query_env(CALLMINE_REPORT_TIMES="1", CALLMINE_REPORT_THREADS="2"))
+    assert "analyze topics --by outcome (ahead)" in p.stderr  # from the second thread
+    assert "analyze trackers --by outcome (ahead)" in p.stderr
+    a, b = one.read_text("utf-8"), two.read_text("utf-8")
+    assert '<h3 id="trackers">' in a
+    assert without_time(a) == without_time(b)
+
+
+def test_a_failure_on_the_second_thread_is_the_pages(pm, tmp_path):
+    # a user's topics analysis that does not compile fails the report as it would without
+    # the thread: the same one-line message, exit status 1, no page
+    (tmp_path / "an").mkdir()
+    (tmp_path / "an" / "topics.sql").write_text(
+        "-- topics: broken on purpose\n-- @by: outcome\n"
+        "SELECT grp AS \"group\", no_such_column FROM scope GROUP BY grp;\n")
+    runs = [q(pm["db"], "report", "--analyses", tmp_path / "an", "-o", tmp_path / f"{i}.html",
+              check=1, env=query_env(**env))
+            for i, env in enumerate(({"CALLMINE_REPORT_THREADS": "2"},
+                                     {"CALLMINE_REPORT_THREADS": "1"}))]
+    assert runs[0].stderr == runs[1].stderr
+    assert runs[0].stderr.strip().splitlines() == [
+        "callmine-query: analysis 'topics': no such column: no_such_column"]
+    assert not (tmp_path / "0.html").exists()
+
+
+def percent(v):
+    """html_fmt_percent (query/html.c)."""
+    if v is None:
+        return ""
+    p = v * 100
+    return "0%" if abs(p) < 0.05 else f"{p:.1f}%" if abs(p) < 9.95 else f"{p:.0f}%"
+
+
+def outcome_table(text, h3):
+    """The rows of the won/lost/open table under <h3 id=h3>: name -> (won, lost, open)."""
+    sec = text[text.index(f'<h3 id="{h3}"'):]
+    sec = sec[:sec.index("</table>")]
+    cell = r'<td class="n">([^<]*)</td>'
+    rows = re.findall(r"<tr><td><bdi>([^<]*)</bdi></td>" + cell * 3 + "</tr>", sec)
+    return {html.unescape(n): (w, lo, o) for n, w, lo, o in rows}
+
+
+@pytest.mark.parametrize("name", ["none", "dates", "at-call"])
+def test_topics_and_trackers_are_what_analyze_prints(pm, tmp_path, name):
+    # the second thread's results, as the page shows them, against `analyze` on its own
+    out = tmp_path / "r.html"
+    args = FILTER_SETS[name]
+    q(pm["db"], "report", *args, "-o", out, env=query_env(CALLMINE_REPORT_THREADS="2"))
+    text = out.read_text("utf-8")
+    for analysis, h3, col, value in (("topics", "topics", "topic", "share_of_time"),
+                                     ("trackers", "trackers", "tracker", "share")):
+        rows = planted.analyze(pm["db"], analysis, "--by", "outcome", *args)
+        shares = {(r["group"], r[col]): r[value] for r in rows}
+        page = outcome_table(text, h3)
+        assert page, (analysis, name)
+        for label, cells in page.items():
+            want = tuple(percent(shares.get((o, label))) for o in ("won", "lost", "open"))
+            assert cells == want, (analysis, label)
+
 
 def ensure_chromium():
     if os.path.exists(CHROMIUM):
