@@ -64,22 +64,19 @@ struct options {
 };
 
 /* 1 when the second thread should run: the environment's CALLMINE_REPORT_THREADS (1 or 2, a
- * measuring and testing aid) says, else when another core is idle, by the 1-minute load
- * average. The second thread builds the scope a second time (0.7 s of CPU at 100,000
- * calls): with a core to itself the page takes the longer thread's time (2.2-2.4 s instead
- * of 3.6 s), but on a machine whose cores are busy it only adds that CPU (measured: the
- * same wall time as one thread, or worse). */
+ * measuring and testing aid) says, else when the machine has a second core, as grep's
+ * workers do. The second thread builds the scope a second time (0.7 s of CPU at 100,000
+ * calls): with a core to itself the page takes the longer thread's time (2.2-2.4 s of CPU
+ * instead of 3.6 s); on a machine whose cores are all busy it only adds that CPU (measured
+ * under a load of 5: one thread 5.1-7.2 s wall, two 6.7-8.0). A choice by the load average
+ * was tried and dropped: the page's speed would then depend on what ran the minute before. */
 static int use_threads(void)
 {
     const char *env = getenv("CALLMINE_REPORT_THREADS");
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    double load[1];
 
     if (env && *env)
         return strcmp(env, "1") != 0;
-    if (cores < 2 || getloadavg(load, 1) != 1)
-        return 0;
-    return load[0] + 1.0 <= (double)cores; /* this thread's core, and one more idle */
+    return sysconf(_SC_NPROCESSORS_ONLN) >= 2;
 }
 
 static int write_page(const struct buf *page, const char *path, struct err *e)
