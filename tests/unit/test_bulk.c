@@ -143,7 +143,7 @@ int main(void)
     CHECK(q_int(db, "SELECT count(*) FROM call_facts_stored") == 0);
     CHECK(bulk_build(db, &n, &e) == ERR_OK && n == (int)bulk_n_deferred);
     CHECK(sqlite3_get_autocommit(db));
-    /* the page cache halved for the build's sorts is given back */
+    /* the page cache cut for the build's sorts is given back */
     CHECK(q_int(db, "PRAGMA cache_size") == -32768);
     /* the call facts built from the rows, the mark gone */
     CHECK(q_int(db, "SELECT count(*) FROM meta WHERE key = 'facts'") == 0);
