@@ -50,7 +50,9 @@
 #define CURSOR_RESTARTS 3   /* expired cursors tolerated per window before giving up */
 #define SYNC_WAL_PAGES "65536" /* WAL pages (256 MiB) before SQLite checkpoints (default 1000) */
 #define SYNC_GROUP_FROM 1000   /* a first load groups its pages once this many calls are stored */
-#define SYNC_GROUP_PAGES 20    /* pages in one grouped transaction, at most */
+#define SYNC_GROUP_PAGES 20    /* pages in one grouped transaction, at most (measured: 40
+                                * pages wrote 8% less at 20,000 calls, for twice the pages a
+                                * kill -9 fetches again) */
 #define SYNC_GROUP_MS 10000    /* ... and the work of this many ms, at most */
 
 struct run {
@@ -69,9 +71,9 @@ struct run {
     struct progress_counts pc;
     int deferred; /* indexes dropped for a first load, to build when its calls are stored */
     int group;    /* a first load's calls phase: pages may share a transaction */
-    int open;     /* pages of a group are stored, not committed yet */
-    int open_pages;
-    int64_t open_ms; /* when the open group began */
+    int open;     /* a page transaction is open: pages stored, not committed yet */
+    int open_pages;  /* pages stored in it */
+    int64_t open_ms; /* when it began */
 };
 
 /* ---- bookkeeping ------------------------------------------------------------------- */
