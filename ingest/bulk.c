@@ -152,15 +152,47 @@ done:
     return ERR_OK;
 }
 
+/* *kib: the page cache's size as PRAGMA cache_size gives it (negative: KiB). */
+static int cache_size(sqlite3 *db, int *kib, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if ((rc = db_prepare(db, "PRAGMA cache_size", &st, e)))
+        return rc;
+    rc = sqlite3_step(st);
+    *kib = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    rc = rc == SQLITE_ROW ? ERR_OK : db_error(db, e, "read cache_size");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Set PRAGMA cache_size to kib. */
+static int set_cache_size(sqlite3 *db, int kib, struct err *e)
+{
+    char sql[48];
+
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = %d", kib);
+    return db_exec(db, sql, e);
+}
+
 int bulk_build(sqlite3 *db, int *built, struct err *e)
 {
     sqlite3_stmt *st = NULL;
     char sql[96];
-    int rc, yes, stats = 0, facts = 0;
+    int rc, yes, stats = 0, facts = 0, cache = 0;
 
     *built = 0;
-    if ((rc = db_begin(db, e)))
+    /* CREATE INDEX sorts in memory up to the page cache's size on top of the cache itself:
+     * a quarter of the cache while building keeps the two within what the load used, the
+     * rest of each sort going through a temporary file (peak RSS at 20,000 calls: 126 MiB
+     * with the whole cache, 110 with half, 101 with a quarter, as at 3,000 calls; bytes
+     * written +4 KB a call at 3,000, the same at 20,000) */
+    if ((rc = cache_size(db, &cache, e)) ||
+        (cache < 0 && (rc = set_cache_size(db, cache / 4, e))))
         return err_wrap(e, "build indexes");
+    if ((rc = db_begin(db, e)))
+        goto done;
     if ((rc = facts_pending(db, &facts, e)) || (facts && (rc = facts_rebuild(db, e))))
         goto done;
     if ((rc = restore_merges(db, e)) ||
@@ -184,7 +216,14 @@ int bulk_build(sqlite3 *db, int *built, struct err *e)
     }
 done:
     sqlite3_finalize(st);
-    if ((rc = db_end(db, rc, e))) {
+    rc = db_end(db, rc, e);
+    if (cache < 0) { /* the cache as it was, whatever happened */
+        struct err ignore = {0};
+        int r2 = set_cache_size(db, cache, rc ? &ignore : e);
+
+        rc = rc ? rc : r2;
+    }
+    if (rc) {
         *built = 0;
         return err_wrap(e, "build indexes");
     }

@@ -8,11 +8,18 @@
 - A run into a mirror that has calls drops nothing.
 - The request log of a run: every extensive page asked for once, in cursor order, and no
   call's transcript asked for twice (the pipeline only reorders requests).
+- Past 1,000 stored calls a first load commits its pages in groups (ingest/sync.c): a
+  reader sees no count of calls between the group's start and the load's end, a kill -9
+  inside the group loses it whole, and the next run completes the exact mirror.
 """
 import json
+import signal
 import sqlite3
+import subprocess
+import time
 
-from conftest import ROOT, connect, content_digest, kill_first_load_at, run_ingest, run_query
+from conftest import (INGEST, ROOT, connect, content_digest, ingest_env, kill_first_load_at,
+                      run_ingest, run_query)
 
 WINDOW = ("--from", "2024-01-01", "--to", "2024-05-01")
 DATA = dict(calls=400, seed=3, start="2024-01-01", days=120)
@@ -109,3 +116,67 @@ def test_requests_are_only_reordered(fakegong, tmp_path):
     assert len(ext) == pages
     assert len(tr) == pages  # one batch of 100 per page of 100 calls
     assert all(r["status"] == 200 for r in ext + tr)
+
+
+# 1,600 calls: 16 extensive pages; groups begin at the page that reaches 1,000 calls and
+# hold up to 20 pages (SYNC_GROUP_FROM, SYNC_GROUP_PAGES in ingest/sync.c), so the last
+# seven calls pages and their transcripts are one transaction
+GROUPED = dict(calls=1600, seed=3, start="2024-01-01", days=120)
+GROUP_FROM = 1000
+
+
+def stored_calls(db):
+    try:
+        con = connect(db)
+        n = con.execute("SELECT count(*) FROM calls").fetchone()[0]
+        con.close()
+        return n
+    except sqlite3.Error:
+        return None
+
+
+def test_first_load_commits_in_groups(fakegong, tmp_path):
+    srv = fakegong(latency_ms=60, **GROUPED)
+    ref = tmp_path / "ref.db"
+    srv.reset()
+    run_ingest(ref, *WINDOW, server=srv, check=0)
+    reference = content_digest(ref)
+    ref_requests = srv.stats()["requests"]
+    total = GROUPED["calls"]
+
+    # a reader polling the count sees pages below the threshold, then the whole group
+    db = tmp_path / "g.db"
+    proc = subprocess.Popen([INGEST, "--db", str(db), "--rate", "0", *WINDOW],
+                            env=ingest_env(srv), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    seen = set()
+    while proc.poll() is None:
+        n = stored_calls(db)
+        if n is not None:
+            seen.add(n)
+        time.sleep(0.005)
+    assert proc.returncode == 0
+    seen.add(stored_calls(db))
+    assert total in seen
+    assert any(0 < n < GROUP_FROM for n in seen), sorted(seen)  # page by page at first
+    assert not [n for n in seen if GROUP_FROM < n < total], sorted(seen)
+    assert content_digest(db) == reference
+
+    # kill -9 inside the group (5 requests before the end: the group is stored when the
+    # last extensive page is, a transcript batch or two later): the group is lost whole,
+    # and the same command completes the mirror
+    db = tmp_path / "k.db"
+    srv.reset()
+    proc = subprocess.Popen([INGEST, "--db", str(db), "--rate", "0", *WINDOW],
+                            env=ingest_env(srv), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    while proc.poll() is None and srv.stats()["requests"] < ref_requests - 5:
+        time.sleep(0.005)
+    running = proc.poll() is None
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    assert running, "the load ended before the kill"
+    assert 0 < stored_calls(db) < GROUP_FROM
+    p = run_ingest(db, server=srv, check=0)
+    assert "resuming" in p.stderr, p.stderr
+    assert content_digest(db) == reference

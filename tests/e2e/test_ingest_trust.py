@@ -3,7 +3,8 @@
 - resuming is the same command: SIGINT or kill -9 at several moments of a 1,500-call run,
   then the identical command line (--from given again, --to left at "now"): it says
   "resuming", the two runs together send at most the requests of an uninterrupted run
-  plus 3, and the mirror is identical;
+  plus 3 (plus, after kill -9, the pages of a first load's open group: GROUP_PAGES), and
+  the mirror is identical;
 - one writer: a second ingest on the same file exits 1 at once, sends nothing, names the
   other process; together they draw no 429 from a server limited to 3 requests/s;
 - every usage or configuration error exits 2 with one line and leaves every file as it was
@@ -27,6 +28,9 @@ from conftest import INGEST, FakeGong, content_digest, ingest_env, run_ingest
 
 FROM = ("--from", "2024-01-01")  # --to left at its default, now
 BIG = dict(calls=1500, seed=7, start="2024-01-01", days=120)
+# a first load commits up to this many pages in one transaction once 1,000 calls are stored
+# (SYNC_GROUP_PAGES in ingest/sync.c): a kill -9 fetches that group again, Ctrl-C does not
+GROUP_PAGES = 20
 SMALL = dict(calls=250, seed=5, start="2024-01-01", days=120)
 
 
@@ -91,7 +95,7 @@ def test_identical_command_resumes(big_server, big_reference, tmp_path, sig, sha
     print(f"{sig.name} after request {at} of {ref_requests}: first run {first} requests, resumed run "
           f"{total - first} ({m.group(3)} calls already stored), together {total}; "
           f"uninterrupted {ref_requests}")
-    assert total <= ref_requests + 3
+    assert total <= ref_requests + 3 + (GROUP_PAGES if sig == signal.SIGKILL else 0)
     assert content_digest(db) == digest
 
 

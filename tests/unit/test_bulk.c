@@ -143,6 +143,8 @@ int main(void)
     CHECK(q_int(db, "SELECT count(*) FROM call_facts_stored") == 0);
     CHECK(bulk_build(db, &n, &e) == ERR_OK && n == (int)bulk_n_deferred);
     CHECK(sqlite3_get_autocommit(db));
+    /* the page cache cut for the build's sorts is given back */
+    CHECK(q_int(db, "PRAGMA cache_size") == -32768);
     /* the call facts built from the rows, the mark gone */
     CHECK(q_int(db, "SELECT count(*) FROM meta WHERE key = 'facts'") == 0);
     CHECK(q_int(db, "SELECT count(*) FROM call_facts_stored") == 2);
@@ -172,6 +174,7 @@ int main(void)
     CHECK(bulk_build(db, &n, &e) != ERR_OK && n == 0);
     CHECK(strstr(e.msg, "build indexes") != NULL && strstr(e.msg, "UNIQUE") != NULL);
     CHECK(sqlite3_get_autocommit(db) && !has_index(db, "speakers_call"));
+    CHECK(q_int(db, "PRAGMA cache_size") == -32768); /* a failed build gives it back too */
 
     free(before);
     free(after);
