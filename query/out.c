@@ -113,32 +113,13 @@ int out_safe_text(struct buf *b, const char *s, size_t n, struct err *e)
     return buf_append(b, s + run, n - run, e);
 }
 
-/* v in decimal, as "%lld" writes it, into out (at least 21 bytes); returns the length. */
-static size_t format_int(int64_t v, char *out)
-{
-    char tmp[24];
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    size_t n = 0, len = 0;
-
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        out[len++] = '-';
-    while (n)
-        out[len++] = tmp[--n];
-    out[len] = '\0';
-    return len;
-}
-
 void out_format_double(double d, char out[32])
 {
     /* A whole number under 1e15 (amounts, mostly): "%.15g" writes its digits, which read
      * back exactly, then ".0"; written without printf, which costs ~1 us a number. -0 keeps
      * its sign through printf. */
     if (fabs(d) < 1e15 && d == (double)(int64_t)d && !(d == 0 && signbit(d))) {
-        size_t n = format_int((int64_t)d, out);
+        size_t n = text_put_int(out, (int64_t)d);
 
         memcpy(out + n, ".0", 3);
         return;
@@ -211,7 +192,7 @@ static int put_hex_blob(struct buf *b, const unsigned char *p, size_t n, struct 
 static void number_text(const struct out_cell *c, char out[32])
 {
     if (c->type == SQLITE_INTEGER)
-        format_int(c->i, out);
+        out[text_put_int(out, c->i)] = '\0';
     else
         out_format_double(c->d, out);
 }

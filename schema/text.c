@@ -152,3 +152,20 @@ int text_json_string(struct buf *b, const char *s, size_t n, struct err *e)
         return rc;
     return buf_putc(b, '"', e);
 }
+
+size_t text_put_int(char *out, int64_t v)
+{
+    char tmp[24];
+    size_t n = 0, len = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = tmp[--n];
+    return len;
+}

@@ -5,8 +5,8 @@
  * nothing above U+10FFFF, no truncated sequence. Repair replaces each byte that does not
  * start a valid sequence with U+FFFD (so "\xE2\x82" becomes two U+FFFD). JSON quoting
  * escapes what RFC 8259 requires (" \ and U+0000..U+001F, as \n \r \t or \u00XX) and repairs
- * invalid UTF-8 the same way, so its output is always valid JSON and valid UTF-8. Uses no
- * library but buf.h. */
+ * invalid UTF-8 the same way, so its output is always valid JSON and valid UTF-8. And
+ * integers in decimal without printf. Uses no library but buf.h. */
 #ifndef CALLMINE_TEXT_H
 #define CALLMINE_TEXT_H
 
@@ -50,5 +50,9 @@ int text_utf8_repair(const char *s, size_t n, struct buf *out, struct err *e);
  * and \u00XX for the others (lowercase hex), invalid UTF-8 repaired as text_utf8_repair
  * does; everything else as is. ERR_NOMEM on failure. */
 int text_json_string(struct buf *b, const char *s, size_t n, struct err *e);
+
+/* Write v in decimal at out (room for 21 bytes), as "%lld" would, without a NUL; returns the
+ * length. For numbers written once per row or sentence, where printf costs ~1 us each. */
+size_t text_put_int(char *out, int64_t v);
 
 #endif

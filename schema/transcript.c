@@ -5,26 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
+
 #include "banned.h"
-
-/* Write v in decimal at out (room for 21 bytes); returns the length. Called for every
- * sentence, so it avoids printf. */
-static size_t put_int(char *out, int64_t v)
-{
-    char tmp[24];
-    size_t n = 0, len = 0;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        out[len++] = '-';
-    while (n)
-        out[len++] = tmp[--n];
-    return len;
-}
 
 int transcript_append(struct buf *b, int64_t start_ms, int64_t end_ms, const char *speaker,
                       const char *text, size_t text_len, struct err *e)
@@ -33,10 +16,10 @@ int transcript_append(struct buf *b, int64_t start_ms, int64_t end_ms, const cha
     int rc;
 
     char head[64];
-    size_t n = put_int(head, start_ms);
+    size_t n = text_put_int(head, start_ms);
 
     head[n++] = '\t';
-    n += put_int(head + n, end_ms);
+    n += text_put_int(head + n, end_ms);
     head[n++] = '\t';
     if ((rc = buf_append(b, head, n, e)) || (speaker && (rc = buf_puts(b, speaker, e))) ||
         (rc = buf_putc(b, '\t', e)))

@@ -219,6 +219,28 @@ static void test_json(void)
     buf_release(&b);
 }
 
+/* text_put_int writes what "%lld" writes, at the edges and in between. */
+static void test_put_int(void)
+{
+    static const int64_t v[] = {0, 1, -1, 9, 10, -10, 1234567890123LL, INT64_MAX, INT64_MIN};
+    char got[32], want[32];
+
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        size_t n = text_put_int(got, v[i]);
+
+        got[n] = '\0';
+        snprintf(want, sizeof want, "%lld", (long long)v[i]);
+        CHECK(n == strlen(want) && strcmp(got, want) == 0);
+    }
+    for (int64_t x = -100000; x <= 100000; x += 7) {
+        size_t n = text_put_int(got, x * 99991);
+
+        got[n] = '\0';
+        snprintf(want, sizeof want, "%lld", (long long)(x * 99991));
+        CHECK(strcmp(got, want) == 0);
+    }
+}
+
 int main(void)
 {
     test_valid();
@@ -226,5 +248,6 @@ int main(void)
     test_count_prefix();
     test_repair();
     test_json();
+    test_put_int();
     return CHECK_DONE("test_text");
 }
