@@ -3,8 +3,8 @@
  *
  * It parses the options, opens the mirror read-only, builds the scope once (its columns
  * computed once into a TEMP table in a file, since the page reads it twenty times), starts
- * the analyses of the page's later sections on a second thread when a core is free
- * (report_pre.h; use_threads), has report.c build the page in memory, and writes it to a
+ * the analyses of the page's later sections on a second thread when the machine has two
+ * cores (report_pre.h; use_threads), has report.c build the page in memory, and writes it to a
  * temporary file beside FILE that is then renamed over it, so a reader never sees half a
  * report ('-o -' writes to stdout). */
 #include <errno.h>

@@ -11,42 +11,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "rpage.h"
 #include "scope.h"
 
 #include "banned.h"
 
-static double seconds(clockid_t clock)
-{
-    struct timespec t;
-
-    clock_gettime(clock, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int exec(sqlite3 *db, const char *sql, struct err *e)
-{
-    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return err_set(e, ERR_DB, "report: %s", sqlite3_errmsg(db));
-    return ERR_OK;
-}
-
 /* Run job j on db (its scope built) into j->rs, or its failure into j->rc and j->e. */
 static void run_job(struct report_pre *p, sqlite3 *db, struct report_pre_job *j)
 {
-    const struct analysis *a = analysis_find(p->set, j->name);
     struct analysis_params ap = {NULL, p->flags, p->speaker, j->by, NULL};
-    sqlite3_stmt *st = NULL;
 
-    memset(&j->rs, 0, sizeof j->rs);
-    if (!a) {
-        j->rc = err_set(&j->e, ERR_USAGE, "report: the analysis '%s' is missing", j->name);
-        return;
-    }
-    if ((j->rc = scope_group(db, j->by, &j->e)) || (j->rc = analysis_run(db, a, &ap, &st, &j->e)))
-        return;
-    if ((j->rc = html_rs_load_max(&j->rs, st, j->max, 1, &j->e)) == ERR_DB)
-        err_wrap(&j->e, "report: analysis '%s'", j->name);
-    sqlite3_finalize(st);
+    j->rc = rpage_analysis(db, p->set, j->name, &ap, j->max, 1, &j->rs, &j->e);
 }
 
 /* Record the result of job k (or, with a failed setup, of every job from k on) and wake the
@@ -70,7 +45,7 @@ static void finish(struct report_pre *p, size_t k, int rc, const struct err *e)
 static void *thread_main(void *arg)
 {
     struct report_pre *p = arg;
-    double w0 = seconds(CLOCK_MONOTONIC), c0 = seconds(CLOCK_THREAD_CPUTIME_ID);
+    double w0 = rpage_clock(CLOCK_MONOTONIC), c0 = rpage_clock(CLOCK_THREAD_CPUTIME_ID);
     sqlite3 *db = NULL;
     struct err e;
     size_t k = 0;
@@ -86,7 +61,7 @@ static void *thread_main(void *arg)
     /* half the first connection's page cache: the two together stay within the report's
      * memory bound */
     if (!rc && !(rc = scope_connect(db, &e)) &&
-        !(rc = exec(db, "PRAGMA cache_size = -16384", &e)) &&
+        !(rc = db_exec(db, "PRAGMA cache_size = -16384", &e)) &&
         !(rc = analysis_stages(db, p->stages, &e)) && !(rc = scope_build(db, p->f, 1, &e)))
         rc = scope_materialize(db, 1, &e); /* Gong's stats looked up if read */
     for (; k < p->n_jobs && !rc; k++) {
@@ -106,8 +81,8 @@ static void *thread_main(void *arg)
     p->db = NULL;
     pthread_mutex_unlock(&p->mu);
     sqlite3_close(db);
-    p->wall = seconds(CLOCK_MONOTONIC) - w0;
-    p->cpu = seconds(CLOCK_THREAD_CPUTIME_ID) - c0;
+    p->wall = rpage_clock(CLOCK_MONOTONIC) - w0;
+    p->cpu = rpage_clock(CLOCK_THREAD_CPUTIME_ID) - c0;
     return NULL;
 }
 

@@ -35,26 +35,36 @@ int rpage_prepare(struct report *r, const char *sql, sqlite3_stmt **st, struct e
     return ERR_OK;
 }
 
+int rpage_analysis(sqlite3 *db, const struct analysis_set *set, const char *name,
+                   const struct analysis_params *p, size_t max, int count_rest, struct html_rs *rs,
+                   struct err *e)
+{
+    const struct analysis *a = analysis_find(set, name);
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    memset(rs, 0, sizeof *rs);
+    if (!a)
+        return err_set(e, ERR_USAGE, "report: the analysis '%s' is missing", name);
+    if ((rc = scope_group(db, p->by, e)) || (rc = analysis_run(db, a, p, &st, e)))
+        return rc;
+    if ((rc = html_rs_load_max(rs, st, max, count_rest, e)) == ERR_DB)
+        err_wrap(e, "report: analysis '%s'", name);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int run(struct report *r, const char *name, const char *by, const char *pattern, size_t max,
                int count_rest, struct html_rs *rs, struct err *e)
 {
-    const struct analysis *a = analysis_find(r->set, name);
     struct analysis_params p = {pattern, r->caseless ? "i" : "", r->speaker, by, NULL};
-    sqlite3_stmt *st = NULL;
     int rc, ahead = 0;
 
     memset(rs, 0, sizeof *rs);
-    if (!pattern && count_rest && report_pre_take(r->pre, name, by, max, rs, &rc, e)) {
+    if (!pattern && count_rest && report_pre_take(r->pre, name, by, max, rs, &rc, e))
         ahead = 1; /* run on the second thread: waited for here */
-    } else {
-        if (!a)
-            return err_set(e, ERR_USAGE, "report: the analysis '%s' is missing", name);
-        if ((rc = scope_group(r->db, by, e)) || (rc = analysis_run(r->db, a, &p, &st, e)))
-            return rc;
-        if ((rc = html_rs_load_max(rs, st, max, count_rest, e)) == ERR_DB)
-            err_wrap(e, "report: analysis '%s'", name);
-        sqlite3_finalize(st);
-    }
+    else
+        rc = rpage_analysis(r->db, r->set, name, &p, max, count_rest, rs, e);
     if (getenv("CALLMINE_REPORT_TIMES")) {
         char what[96];
 
@@ -127,7 +137,7 @@ int rpage_bars(struct report *r, const struct html_rs *rs, const char *label_col
     return rc;
 }
 
-static double seconds(clockid_t clock)
+double rpage_clock(clockid_t clock)
 {
     struct timespec t;
 
@@ -142,8 +152,8 @@ void rpage_mark(const char *what)
 
     if (!getenv("CALLMINE_REPORT_TIMES"))
         return;
-    w = seconds(CLOCK_MONOTONIC);
-    c = seconds(CLOCK_THREAD_CPUTIME_ID); /* this thread's: report_pre's are its own */
+    w = rpage_clock(CLOCK_MONOTONIC);
+    c = rpage_clock(CLOCK_THREAD_CPUTIME_ID); /* this thread's: report_pre's are its own */
     if (wall > 0)
         fprintf(stderr, "report: %-44s %7.3f s wall %7.3f s CPU\n", what, w - wall, c - cpu);
     wall = w;

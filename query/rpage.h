@@ -8,6 +8,7 @@
 #define CALLMINE_RPAGE_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -23,6 +24,14 @@ int rpage_text(struct report *r, const char *s, struct err *e); /* escaped; NULL
 
 /* Prepare sql on the report's connection. ERR_DB with SQLite's message. */
 int rpage_prepare(struct report *r, const char *sql, sqlite3_stmt **st, struct err *e);
+
+/* Run the analysis name of set over db's scope regrouped by p->by, into rs: its first max
+ * rows, the rest counted in rs->more when count_rest (else rs->more is 1 when there was one).
+ * ERR_USAGE when set has no such analysis, ERR_DB naming it. The one runner of both the
+ * report's threads (rpage_run, report_pre.c). */
+int rpage_analysis(sqlite3 *db, const struct analysis_set *set, const char *name,
+                   const struct analysis_params *p, size_t max, int count_rest, struct html_rs *rs,
+                   struct err *e);
 
 /* Run the analysis name grouped by by (with pattern for the pattern analyses) into rs: its
  * first max rows, the rest counted in rs->more (see html_rs_load_max). ERR_USAGE when the
@@ -57,5 +66,8 @@ void rpage_keep(struct html_rs *rs, const char *col);
  * clock), labelled what; otherwise nothing. rpage_run marks each analysis it runs, or waits
  * for ("(ahead)": run on report_pre's thread). */
 void rpage_mark(const char *what);
+
+/* The clock's time in seconds (CLOCK_MONOTONIC, CLOCK_THREAD_CPUTIME_ID): for the marks. */
+double rpage_clock(clockid_t clock);
 
 #endif
