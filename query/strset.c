@@ -58,6 +58,17 @@ static int grow(struct strset *s, struct err *e)
     return ERR_OK;
 }
 
+/* The slot holding p[0..n) (hash h), else the empty slot where it would go; s->cap > 0. */
+static size_t find(const struct strset *s, const void *p, size_t n, uint64_t h)
+{
+    size_t i;
+
+    for (i = h & (s->cap - 1); s->slots[i].data; i = (i + 1) & (s->cap - 1))
+        if (s->slots[i].hash == h && s->slots[i].n == n && memcmp(s->slots[i].data, p, n) == 0)
+            break;
+    return i;
+}
+
 int strset_add(struct strset *s, const void *p, size_t n, struct err *e)
 {
     uint64_t h = fnv1a(p, n);
@@ -66,9 +77,9 @@ int strset_add(struct strset *s, const void *p, size_t n, struct err *e)
 
     if ((s->len + 1) * 2 > s->cap && (rc = grow(s, e)))
         return rc;
-    for (i = h & (s->cap - 1); s->slots[i].data; i = (i + 1) & (s->cap - 1))
-        if (s->slots[i].hash == h && s->slots[i].n == n && memcmp(s->slots[i].data, p, n) == 0)
-            return ERR_OK;
+    i = find(s, p, n, h);
+    if (s->slots[i].data)
+        return ERR_OK;
     s->slots[i].data = malloc(n + 1);
     if (!s->slots[i].data)
         return err_set(e, ERR_NOMEM, "count distinct values: out of memory");
@@ -82,12 +93,5 @@ int strset_add(struct strset *s, const void *p, size_t n, struct err *e)
 
 int strset_has(const struct strset *s, const void *p, size_t n)
 {
-    uint64_t h = fnv1a(p, n);
-
-    if (!s->cap)
-        return 0;
-    for (size_t i = h & (s->cap - 1); s->slots[i].data; i = (i + 1) & (s->cap - 1))
-        if (s->slots[i].hash == h && s->slots[i].n == n && memcmp(s->slots[i].data, p, n) == 0)
-            return 1;
-    return 0;
+    return s->cap && s->slots[find(s, p, n, fnv1a(p, n))].data != NULL;
 }
