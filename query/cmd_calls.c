@@ -62,10 +62,7 @@ static void cell_bytes(const struct out_cell *c, char num[32], const char **p, s
         *n = c->s ? c->n : 0;
         return;
     }
-    if (c->type == SQLITE_INTEGER)
-        snprintf(num, 32, "%lld", (long long)c->i);
-    else
-        out_format_double(c->d, num);
+    out_number_text(c, num);
     *p = num;
     *n = strlen(num);
 }

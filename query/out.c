@@ -188,8 +188,7 @@ static int put_hex_blob(struct buf *b, const unsigned char *p, size_t n, struct 
     return ERR_OK;
 }
 
-/* The plain text of a number cell. */
-static void number_text(const struct out_cell *c, char out[32])
+void out_number_text(const struct out_cell *c, char out[32])
 {
     if (c->type == SQLITE_INTEGER)
         out[text_put_int(out, c->i)] = '\0';
@@ -205,7 +204,7 @@ int out_json_cell(struct buf *b, const struct out_cell *c, struct err *e)
 
     switch (c->type) {
     case SQLITE_INTEGER:
-    case SQLITE_FLOAT: number_text(c, num); return buf_puts(b, num, e);
+    case SQLITE_FLOAT: out_number_text(c, num); return buf_puts(b, num, e);
     case SQLITE_TEXT: return text_json_string(b, c->s ? c->s : "", c->s ? c->n : 0, e);
     case SQLITE_BLOB:
         buf_init(&tmp, 0);
@@ -284,7 +283,7 @@ static int csv_field(struct buf *b, const struct out_cell *c, struct err *e)
     if (c->type == SQLITE_NULL)
         return ERR_OK; /* an empty unquoted field; "" is the empty string */
     if (c->type == SQLITE_INTEGER || c->type == SQLITE_FLOAT) {
-        number_text(c, num);
+        out_number_text(c, num);
         return buf_puts(b, num, e);
     }
     if (c->type == SQLITE_BLOB)
@@ -337,7 +336,7 @@ static int tsv_field(struct buf *b, const struct out_cell *c, struct err *e)
     switch (c->type) {
     case SQLITE_NULL: return buf_puts(b, "\\N", e);
     case SQLITE_INTEGER:
-    case SQLITE_FLOAT: number_text(c, num); return buf_puts(b, num, e);
+    case SQLITE_FLOAT: out_number_text(c, num); return buf_puts(b, num, e);
     case SQLITE_BLOB: return put_hex_blob(b, (const unsigned char *)c->s, c->n, e);
     default: return tsv_text(b, c->s ? c->s : "", c->s ? c->n : 0, e);
     }
@@ -371,7 +370,7 @@ static int render_cell(struct out *o, const struct out_cell *c, struct err *e)
     switch (c->type) {
     case SQLITE_NULL: return buf_puts(&o->scratch, "NULL", e);
     case SQLITE_INTEGER:
-    case SQLITE_FLOAT: number_text(c, num); return buf_puts(&o->scratch, num, e);
+    case SQLITE_FLOAT: out_number_text(c, num); return buf_puts(&o->scratch, num, e);
     case SQLITE_BLOB: return buf_printf(&o->scratch, e, "<blob %zu bytes>", c->n);
     default: return out_safe_text(&o->scratch, c->s ? c->s : "", c->s ? c->n : 0, e);
     }

@@ -71,6 +71,10 @@ int out_json_cell(struct buf *b, const struct out_cell *c, struct err *e);
  * would look like an integer (as SQLite prints REALs). out needs 32 bytes. */
 void out_format_double(double d, char out[32]);
 
+/* The plain text of a number cell (SQLITE_INTEGER as "%lld", SQLITE_FLOAT as
+ * out_format_double), as SQLite's own text of the value. out needs 32 bytes. */
+void out_number_text(const struct out_cell *c, char out[32]);
+
 /* Append s[0..n) for a terminal: invalid UTF-8 becomes U+FFFD, C0/C1 control characters
  * and DEL become visible escapes (\n, \t, \r, \xNN, \u0085). */
 int out_safe_text(struct buf *b, const char *s, size_t n, struct err *e);
