@@ -3,10 +3,11 @@
  *
  * The only thing copied is the list of calls the FILTERS select: temp.scope_ids, one row
  * per call (its id, the calls table's rowid and three small columns of the calls row), kept
- * in a temporary file (temp_store FILE), never in memory. Everything else is read from the mirror through views, row by row, as a query
- * streams: no transcript is inflated (the per-call conversation measures are call_metrics'
- * columns, computed when the transcript was stored). Only the pattern analyses read text,
- * through grep's n-gram filter and scan (mention_scan.h) into temp.mention_hits.
+ * in a temporary file (temp_store FILE), never in memory. Everything else is read from the
+ * mirror through views, row by row, as a query streams: no transcript is inflated (the
+ * per-call conversation measures are call_metrics' columns, computed when the transcript
+ * was stored). Only the pattern analyses read text, through grep's n-gram filter and scan
+ * (mention_scan.h) into temp.mention_hits.
  *
  *   scope   a TEMP VIEW, one row per call in scope:
  *           call_id, title, url, started, duration (seconds), is_private
@@ -95,8 +96,8 @@ int scope_connect(sqlite3 *db, struct err *e);
  * once; without deals, each deal column (has_deal .. size_band) is a lookup of its own, made
  * only when read: the same values, cheaper for a question that reads no deal column, dearer
  * for one that reads several (scope_reads_deals tells them apart). In the Now timing every
- * deal column is call_facts', joined on its key either way. temp_store FILE is set by cmd_open_db.
- * ERR_DB with SQLite's message on failure. */
+ * deal column is call_facts', joined on its key either way. temp_store FILE is set by
+ * cmd_open_db. ERR_DB with SQLite's message on failure. */
 int scope_build(sqlite3 *db, const struct filter *f, int deals, struct err *e);
 
 /* 1 when the SQL text sql (its comments left out) names a deal column of the scope, or the

@@ -41,7 +41,7 @@ struct peer {
 struct window {
     sqlite3 *db;
     const struct search_opts *o;
-    int all;           /* no filter: every call is kept */
+    int all;            /* no filter: every call is kept */
     struct numset keep; /* the calls the filters select (when any filter is set) */
     struct buf sql;     /* the scan */
     sqlite3_stmt *st;
@@ -216,8 +216,7 @@ static int read_newest(struct window *x, struct search_rank *w, struct search_to
             t->capped = 1;
             break;
         }
-        if ((rc = search_rank_add(w, sqlite3_column_int64(x->st, 0),
-                                  sqlite3_column_blob(x->st, 1),
+        if ((rc = search_rank_add(w, sqlite3_column_int64(x->st, 0), sqlite3_column_blob(x->st, 1),
                                   (size_t)sqlite3_column_bytes(x->st, 1), e)))
             return rc;
     }

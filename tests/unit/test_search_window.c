@@ -34,8 +34,8 @@ static void fill(void)
     CHECK(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK);
     CHECK(sqlite3_prepare_v2(db, "INSERT INTO calls(id, duration) VALUES (?1, ?2)", -1, &call,
                              NULL) == SQLITE_OK);
-    CHECK(sqlite3_prepare_v2(db, "INSERT INTO search_calls(num, call_id) VALUES (?1, ?2)", -1,
-                             &num, NULL) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "INSERT INTO search_calls(num, call_id) VALUES (?1, ?2)", -1, &num,
+                             NULL) == SQLITE_OK);
     CHECK(sqlite3_prepare_v2(db, "INSERT INTO search_sentences(rowid, text) VALUES (?1, ?2)", -1,
                              &sent, NULL) == SQLITE_OK);
     for (int64_t n = 1; n <= CALLS; n++) {
@@ -80,8 +80,8 @@ static int open_peer(void *ctx, sqlite3 **db, struct err *e)
 }
 
 /* The window for query (limit, filter f) with or without the peer. */
-static void window(sqlite3 *db, const char *query, size_t limit, const struct filter *f,
-                   int split, struct search_rank *w, struct search_totals *t)
+static void window(sqlite3 *db, const char *query, size_t limit, const struct filter *f, int split,
+                   struct search_rank *w, struct search_totals *t)
 {
     struct search_opts o = {.query = query, .f = f, .limit = limit, .on = "*", .off = "*"};
     struct err e = {0};
