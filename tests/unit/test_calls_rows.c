@@ -18,6 +18,7 @@
 #include "db.h"
 #include "ext.h"
 #include "filter.h"
+#include "mirror_fixture.h"
 #include "stages.h"
 
 #include "banned.h"
@@ -25,57 +26,45 @@
 static sqlite3 *db;
 static int uncapped_in_memory = 1; /* what an uncapped listing is expected to do */
 
-static void exec(const char *sql)
-{
-    char *msg = NULL;
-
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        fprintf(stderr, "fixture: %s\n", msg);
-        exit(1);
-    }
-}
-
 static void fixture(void)
 {
     struct err e = {0};
 
-    if (db_open_rw(":memory:", &db, &e) || sqlite3_callmine_init(db, NULL, NULL) != SQLITE_OK) {
-        fprintf(stderr, "open: %s\n", e.msg);
-        exit(1);
-    }
-    exec("INSERT INTO users(id, first_name, last_name, email) VALUES"
-         " ('u0', 'Dana', 'Smith', 'dana@acme.com'), ('u1', 'Lee', 'Chen', 'lee@acme.com'),"
-         " ('u2', 'Lee', 'Chen', 'lee.chen@acme.com');"
-         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400)"
-         " INSERT INTO calls(id, title, started, duration, primary_user_id, url)"
-         " SELECT CASE WHEN i % 7 = 0 THEN '9' || i ELSE '1' || printf('%05d', (i * 7919) %"
-         "   100000) END,"
-         "  'call ' || i || CASE WHEN i % 5 = 0 THEN char(9) || 'tab' ELSE '' END,"
-         "  CASE WHEN i % 13 = 0 THEN NULL WHEN i % 11 = 0 THEN ''"
-         "   ELSE printf('2024-%02d-%02dT%02d:00:00.000Z', 1 + i % 12, 1 + i % 28, i % 3) END,"
-         "  i * 10, 'u' || (i % 3), 'https://example.com/' || i FROM n;"
-         "INSERT INTO deals(call_id, timing, ord, deal_id, deal_name, stage, amount, owner,"
-         " company_name, company_size)"
-         " SELECT id, 'Now', 0, 'd' || (rowid % 150), 'Deal ' || rowid,"
-         "  CASE rowid % 3 WHEN 0 THEN 'closedwon' WHEN 1 THEN 'Closed Lost' ELSE 'demo' END,"
-         "  CASE WHEN rowid % 2 THEN rowid * 100 ELSE rowid * 100.25 END, 'o' || (rowid % 4),"
-         "  'Co ' || (rowid % 9), rowid FROM calls WHERE rowid % 4 != 0;"
-         "INSERT INTO deals(call_id, timing, ord, deal_id, stage, amount, owner, company_size)"
-         " SELECT call_id, 'TimeOfCall', 0, deal_id, 'early', amount / 2, 'o9', company_size + 7"
-         " FROM deals WHERE timing = 'Now' AND rowid % 2 = 0;"
-         "INSERT INTO call_metrics(call_id, sentences, rep_talk_ms, customer_talk_ms,"
-         " other_talk_ms, rep_questions, customer_questions, switches, rep_replies,"
-         " rep_reply_ms) SELECT id, rowid, 100, 100, 0, 0, 0, 0, 0, 0 FROM calls"
-         " WHERE rowid % 3 != 0;"
-         /* deals without an id: at the call, NULL matches NULL only (not 'NULL') */
-         "INSERT INTO calls(id, title, started) VALUES ('n1', 'n1', '2024-07-01T00:00:00.000Z'),"
-         " ('n2', 'n2', '2024-07-02T00:00:00.000Z'), ('n3', 'n3', '2024-07-03T00:00:00.000Z');"
-         "INSERT INTO deals(call_id, timing, ord, deal_id, stage, owner, company_size) VALUES"
-         " ('n1', 'Now', 0, NULL, 'demo', 'q1', 7001), ('n1', 'TimeOfCall', 0, NULL, 'a', 'q2',"
-         " 7002), ('n2', 'Now', 0, 'dn2', 'demo', 'q1', 7003), ('n2', 'TimeOfCall', 0, NULL, 'a',"
-         " 'q2', 7004), ('n3', 'Now', 0, NULL, 'demo', 'q1', 7005), ('n3', 'TimeOfCall', 0,"
-         " 'NULL', 'a', 'q2', 7006);"
-         "INSERT OR REPLACE INTO call_facts_stored SELECT * FROM call_facts_live;");
+    db = fixture_open();
+    fixture_exec(
+        db,
+        "INSERT INTO users(id, first_name, last_name, email) VALUES"
+        " ('u0', 'Dana', 'Smith', 'dana@acme.com'), ('u1', 'Lee', 'Chen', 'lee@acme.com'),"
+        " ('u2', 'Lee', 'Chen', 'lee.chen@acme.com');"
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400)"
+        " INSERT INTO calls(id, title, started, duration, primary_user_id, url)"
+        " SELECT CASE WHEN i % 7 = 0 THEN '9' || i ELSE '1' || printf('%05d', (i * 7919) %"
+        "   100000) END,"
+        "  'call ' || i || CASE WHEN i % 5 = 0 THEN char(9) || 'tab' ELSE '' END,"
+        "  CASE WHEN i % 13 = 0 THEN NULL WHEN i % 11 = 0 THEN ''"
+        "   ELSE printf('2024-%02d-%02dT%02d:00:00.000Z', 1 + i % 12, 1 + i % 28, i % 3) END,"
+        "  i * 10, 'u' || (i % 3), 'https://example.com/' || i FROM n;"
+        "INSERT INTO deals(call_id, timing, ord, deal_id, deal_name, stage, amount, owner,"
+        " company_name, company_size)"
+        " SELECT id, 'Now', 0, 'd' || (rowid % 150), 'Deal ' || rowid,"
+        "  CASE rowid % 3 WHEN 0 THEN 'closedwon' WHEN 1 THEN 'Closed Lost' ELSE 'demo' END,"
+        "  CASE WHEN rowid % 2 THEN rowid * 100 ELSE rowid * 100.25 END, 'o' || (rowid % 4),"
+        "  'Co ' || (rowid % 9), rowid FROM calls WHERE rowid % 4 != 0;"
+        "INSERT INTO deals(call_id, timing, ord, deal_id, stage, amount, owner, company_size)"
+        " SELECT call_id, 'TimeOfCall', 0, deal_id, 'early', amount / 2, 'o9', company_size + 7"
+        " FROM deals WHERE timing = 'Now' AND rowid % 2 = 0;"
+        "INSERT INTO call_metrics(call_id, sentences, rep_talk_ms, customer_talk_ms,"
+        " other_talk_ms, rep_questions, customer_questions, switches, rep_replies,"
+        " rep_reply_ms) SELECT id, rowid, 100, 100, 0, 0, 0, 0, 0, 0 FROM calls"
+        " WHERE rowid % 3 != 0;"
+        /* deals without an id: at the call, NULL matches NULL only (not 'NULL') */
+        "INSERT INTO calls(id, title, started) VALUES ('n1', 'n1', '2024-07-01T00:00:00.000Z'),"
+        " ('n2', 'n2', '2024-07-02T00:00:00.000Z'), ('n3', 'n3', '2024-07-03T00:00:00.000Z');"
+        "INSERT INTO deals(call_id, timing, ord, deal_id, stage, owner, company_size) VALUES"
+        " ('n1', 'Now', 0, NULL, 'demo', 'q1', 7001), ('n1', 'TimeOfCall', 0, NULL, 'a', 'q2',"
+        " 7002), ('n2', 'Now', 0, 'dn2', 'demo', 'q1', 7003), ('n2', 'TimeOfCall', 0, NULL, 'a',"
+        " 'q2', 7004), ('n3', 'Now', 0, NULL, 'demo', 'q1', 7005), ('n3', 'TimeOfCall', 0,"
+        " 'NULL', 'a', 'q2', 7006);");
     if (stages_apply(db, NULL, &e)) {
         fprintf(stderr, "stages: %s\n", e.msg);
         exit(1);
@@ -233,8 +222,7 @@ int main(void)
 
     /* a start that is not text (a blob written by hand): left to SQLite's sorter, which
      * puts it after every text */
-    exec("UPDATE calls SET started = x'00ff' WHERE rowid = 5;"
-         "INSERT OR REPLACE INTO call_facts_stored SELECT * FROM call_facts_live;");
+    fixture_exec(db, "UPDATE calls SET started = x'00ff' WHERE rowid = 5");
     uncapped_in_memory = 0;
     CHECK(lists_as_before(403, 0));
     uncapped_in_memory = 1;

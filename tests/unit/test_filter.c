@@ -11,6 +11,7 @@
 #include "ext.h"
 #include "filter.h"
 #include "isotime.h"
+#include "mirror_fixture.h"
 #include "scope.h"
 #include "stages.h"
 
@@ -18,33 +19,13 @@
 
 static sqlite3 *db;
 
-/* Run fixture SQL, then refresh the stored call facts as the ingest does after its writes
- * (schema/facts.h). */
-static void exec(const char *sql)
-{
-    char *msg = NULL;
-
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(db, "INSERT OR REPLACE INTO call_facts_stored SELECT * FROM call_facts_live",
-                     NULL, NULL, &msg) != SQLITE_OK) {
-        fprintf(stderr, "fixture: %s\n", msg);
-        exit(1);
-    }
-}
-
 static void fixture(void)
 {
     struct err e = {0};
 
-    if (db_open_rw(":memory:", &db, &e)) {
-        fprintf(stderr, "open: %s\n", e.msg);
-        exit(1);
-    }
-    if (sqlite3_callmine_init(db, NULL, NULL) != SQLITE_OK) { /* casefold, regexp */
-        fprintf(stderr, "register SQL functions: %s\n", sqlite3_errmsg(db));
-        exit(1);
-    }
-    exec(
+    db = fixture_open();
+    fixture_exec(
+        db,
         "INSERT INTO users(id, first_name, last_name, email) VALUES"
         " ('u1', 'Dana', 'Smith', 'dana@acme.com'), ('u2', 'Lee', 'O''Brien', 'lee@acme.com'),"
         " ('u3', 'Omar', 'Owner', 'omar@acme.com');"
@@ -326,27 +307,29 @@ static int scope_outcome_agrees(int deals)
 /* Names and stages beyond ASCII: calls c6..c9 added to the fixture. */
 static void unicode_checks(void)
 {
-    exec("INSERT INTO users(id, first_name, last_name, email) VALUES"
-         " ('u4', 'Gonçalo', 'DĄBROWSKA', 'g.dabrowska@acme.com');"
-         "INSERT INTO calls(id, title, started, duration, primary_user_id) VALUES"
-         " ('c6', 'six', '2024-04-01T00:00:00.000Z', 60, 'u4'),"
-         " ('c7', 'seven', '2024-04-02T00:00:00.000Z', 60, NULL),"
-         " ('c8', 'eight', '2024-04-03T00:00:00.000Z', 60, NULL),"
-         " ('c9', 'nine', '2024-04-04T00:00:00.000Z', 60, NULL);"
-         "INSERT INTO parties(call_id, ord, speaker_id, user_id, name, email, affiliation) VALUES"
-         " ('c7', 0, 'g1', NULL, 'ΝΙΚΟΣ Παπαδόπουλος', 'nikos@acme.com', 'Internal'),"
-         " ('c9', 0, 'k1', NULL, 'Straße', NULL, 'Internal');"
-         "INSERT INTO call_metrics(call_id, sentences, rep_speaker_id, rep_user_id, rep_talk_ms,"
-         " customer_talk_ms, other_talk_ms, rep_questions, customer_questions, switches,"
-         " rep_replies, rep_reply_ms) VALUES ('c7', 5, 'g1', NULL, 100, 0, 0, 0, 0, 0, 0, 0),"
-         " ('c9', 5, 'k1', NULL, 100, 0, 0, 0, 0, 0, 0, 0);"
-         /* stages call_facts reads as won, lost, open (a newline is not a separator), open
-          * (SQLite's lower() leaves the long s alone) */
-         "INSERT INTO deals(call_id, timing, ord, deal_id, stage, amount, owner) VALUES"
-         " ('c6', 'Now', 0, 'd6', ' Closed-Won_ ', 1, 'ÉLODIE-7'),"
-         " ('c7', 'Now', 0, 'd7', 'CLOSED LOST', 1, NULL),"
-         " ('c8', 'Now', 0, 'd8', 'closed' || char(10) || 'lost', 1, NULL),"
-         " ('c9', 'Now', 0, 'd9', 'cloſedwon', 1, NULL);");
+    fixture_exec(
+        db,
+        "INSERT INTO users(id, first_name, last_name, email) VALUES"
+        " ('u4', 'Gonçalo', 'DĄBROWSKA', 'g.dabrowska@acme.com');"
+        "INSERT INTO calls(id, title, started, duration, primary_user_id) VALUES"
+        " ('c6', 'six', '2024-04-01T00:00:00.000Z', 60, 'u4'),"
+        " ('c7', 'seven', '2024-04-02T00:00:00.000Z', 60, NULL),"
+        " ('c8', 'eight', '2024-04-03T00:00:00.000Z', 60, NULL),"
+        " ('c9', 'nine', '2024-04-04T00:00:00.000Z', 60, NULL);"
+        "INSERT INTO parties(call_id, ord, speaker_id, user_id, name, email, affiliation) VALUES"
+        " ('c7', 0, 'g1', NULL, 'ΝΙΚΟΣ Παπαδόπουλος', 'nikos@acme.com', 'Internal'),"
+        " ('c9', 0, 'k1', NULL, 'Straße', NULL, 'Internal');"
+        "INSERT INTO call_metrics(call_id, sentences, rep_speaker_id, rep_user_id, rep_talk_ms,"
+        " customer_talk_ms, other_talk_ms, rep_questions, customer_questions, switches,"
+        " rep_replies, rep_reply_ms) VALUES ('c7', 5, 'g1', NULL, 100, 0, 0, 0, 0, 0, 0, 0),"
+        " ('c9', 5, 'k1', NULL, 100, 0, 0, 0, 0, 0, 0, 0);"
+        /* stages call_facts reads as won, lost, open (a newline is not a separator), open
+         * (SQLite's lower() leaves the long s alone) */
+        "INSERT INTO deals(call_id, timing, ord, deal_id, stage, amount, owner) VALUES"
+        " ('c6', 'Now', 0, 'd6', ' Closed-Won_ ', 1, 'ÉLODIE-7'),"
+        " ('c7', 'Now', 0, 'd7', 'CLOSED LOST', 1, NULL),"
+        " ('c8', 'Now', 0, 'd8', 'closed' || char(10) || 'lost', 1, NULL),"
+        " ('c9', 'Now', 0, 'd9', 'cloſedwon', 1, NULL);");
 
     /* --rep, --participant, --owner fold case in any script, on both sides */
     CHECK(selects("c6", FILTER_OPT_REP, "GONÇALO", 0));
@@ -377,17 +360,18 @@ static void unicode_checks(void)
  * call's Now deal's, NULL matching NULL only. */
 static void null_deal_checks(void)
 {
-    exec("INSERT INTO calls(id, title, started, duration) VALUES"
-         " ('c10', 'ten', '2024-05-01T00:00:00.000Z', 60),"
-         " ('c11', 'eleven', '2024-05-02T00:00:00.000Z', 60),"
-         " ('c12', 'twelve', '2024-05-03T00:00:00.000Z', 60);"
-         "INSERT INTO deals(call_id, timing, ord, deal_id, stage, amount, owner, company_size)"
-         " VALUES ('c10', 'Now', 0, NULL, 'won later', 70, 'N-1', 77),"
-         " ('c10', 'TimeOfCall', 0, NULL, 'early', 71, 'N-2', 78),"
-         " ('c11', 'Now', 0, 'd11', 'later', 80, 'N-1', 87),"
-         " ('c11', 'TimeOfCall', 0, NULL, 'early', 81, 'N-2', 88),"
-         " ('c12', 'Now', 0, NULL, 'later', 90, 'N-1', 97),"
-         " ('c12', 'TimeOfCall', 0, 'NULL', 'early', 91, 'N-2', 98);");
+    fixture_exec(
+        db, "INSERT INTO calls(id, title, started, duration) VALUES"
+            " ('c10', 'ten', '2024-05-01T00:00:00.000Z', 60),"
+            " ('c11', 'eleven', '2024-05-02T00:00:00.000Z', 60),"
+            " ('c12', 'twelve', '2024-05-03T00:00:00.000Z', 60);"
+            "INSERT INTO deals(call_id, timing, ord, deal_id, stage, amount, owner, company_size)"
+            " VALUES ('c10', 'Now', 0, NULL, 'won later', 70, 'N-1', 77),"
+            " ('c10', 'TimeOfCall', 0, NULL, 'early', 71, 'N-2', 78),"
+            " ('c11', 'Now', 0, 'd11', 'later', 80, 'N-1', 87),"
+            " ('c11', 'TimeOfCall', 0, NULL, 'early', 81, 'N-2', 88),"
+            " ('c12', 'Now', 0, NULL, 'later', 90, 'N-1', 97),"
+            " ('c12', 'TimeOfCall', 0, 'NULL', 'early', 91, 'N-2', 98);");
     CHECK(selects("c10", FILTER_OPT_COMPANY_SIZE, "78", FILTER_OPT_DEAL_TIMING, "call", 0));
     CHECK(selects("c10", FILTER_OPT_COMPANY_SIZE, "77", 0));
     CHECK(selects("", FILTER_OPT_COMPANY_SIZE, "77", FILTER_OPT_DEAL_TIMING, "call", 0));

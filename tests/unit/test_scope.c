@@ -10,25 +10,13 @@
 #include "db.h"
 #include "ext.h"
 #include "filter.h"
+#include "mirror_fixture.h"
 #include "scope.h"
 #include "stages.h"
 
 #include "banned.h"
 
 static sqlite3 *db;
-
-/* Run fixture SQL, then refresh the stored call facts as the ingest does (schema/facts.h). */
-static void exec(const char *sql)
-{
-    char *msg = NULL;
-
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(db, "INSERT OR REPLACE INTO call_facts_stored SELECT * FROM call_facts_live",
-                     NULL, NULL, &msg) != SQLITE_OK) {
-        fprintf(stderr, "fixture: %s\n", msg);
-        exit(1);
-    }
-}
 
 /* Calls inserted out of id order (arrival order differs from id order), with reps by speech
  * and by primary user, two users who share a name, a rep known only as a party, a deal that
@@ -37,44 +25,43 @@ static void fixture(void)
 {
     struct err e = {0};
 
-    if (db_open_rw(":memory:", &db, &e) || sqlite3_callmine_init(db, NULL, NULL) != SQLITE_OK) {
-        fprintf(stderr, "open: %s\n", e.msg);
-        exit(1);
-    }
-    exec("INSERT INTO users(id, first_name, last_name, email) VALUES"
-         " ('u1', 'Dana', 'Smith', 'dana@acme.com'), ('u2', 'Lee', 'Chen', 'lee@acme.com'),"
-         " ('u3', 'Lee', 'Chen', 'lee.chen@acme.com');"
-         "INSERT INTO calls(id, title, url, started, duration, scope, primary_user_id, purpose,"
-         " questions_company, is_private) VALUES"
-         " ('k9', 'Intro call', 'https://g/k9', '2024-03-04T10:00:00.000Z', 600, 'External',"
-         "  'u1', NULL, 7, 0),"
-         " ('a1', 'Demo', 'https://g/a1', '2024-03-01T10:00:00.000Z', 1200, 'Internal', 'u2',"
-         "  'Discovery', 3, 1),"
-         " ('m5', 'Renewal', NULL, '2024-01-15T09:30:00.500Z', 0, NULL, 'u3', NULL, NULL, 0),"
-         " ('b2', 'Kickoff', 'https://g/b2', NULL, 300, 'External', NULL, NULL, 2, 0);"
-         "INSERT INTO parties(call_id, ord, speaker_id, user_id, name, email, affiliation) VALUES"
-         " ('k9', 0, 's1', 'u2', 'Lee Chen', 'lee@acme.com', 'Internal'),"
-         " ('k9', 1, 's2', NULL, 'Bo Buyer', 'bo@globex.com', 'External'),"
-         " ('a1', 0, 's3', 'u2', 'Lee Chen', NULL, 'Internal'),"
-         " ('a1', 1, 's4', NULL, 'Cy Client', NULL, 'External'),"
-         " ('m5', 0, 's5', NULL, 'Pat Party', 'pat@acme.com', 'Internal');"
-         "INSERT INTO call_metrics(call_id, sentences, rep_speaker_id, rep_user_id, rep_talk_ms,"
-         " customer_talk_ms, other_talk_ms, rep_questions, customer_questions, rep_longest_ms,"
-         " customer_longest_ms, switches, rep_replies, rep_reply_ms, first_ms, last_ms) VALUES"
-         " ('k9', 40, 's1', 'u2', 9000, 6000, 0, 12, 3, 4000, 2000, 20, 8, 4000, 0, 600000),"
-         " ('a1', 10, 's3', 'u2', 5000, 5000, 0, 2, 2, 1000, 900, 4, 3, 900, 100, 900000),"
-         " ('m5', 5, 's5', NULL, 3000, 0, 0, 1, 0, 3000, NULL, 0, 0, 0, 0, 30000);"
-         "INSERT INTO interaction_stats(call_id, name, value) VALUES"
-         " ('k9', 'Talk Ratio', 0.61), ('k9', 'Patience', 1.5), ('k9', 'Interactivity', 7),"
-         " ('a1', 'Longest Monologue', 95), ('a1', 'Longest Customer Story', 40);"
-         "INSERT INTO deals(call_id, timing, ord, deal_id, deal_name, stage, amount, owner,"
-         " close_date, company_name, company_size) VALUES"
-         " ('k9', 'TimeOfCall', 0, 'd1', 'Globex', 'qualified', 1000, 'OWN-1', NULL, 'Globex',"
-         "  120),"
-         " ('k9', 'Now', 0, 'd1', 'Globex', 'closedwon', 5000, 'OWN-1', '2024-05-01', 'Globex',"
-         "  150),"
-         " ('a1', 'Now', 0, 'd2', 'Initech', 'closedlost', 700, NULL, NULL, 'Initech', NULL),"
-         " ('b2', 'TimeOfCall', 0, 'd3', 'Hooli', 'demo', 50, NULL, NULL, 'Hooli', 9000);");
+    db = fixture_open();
+    fixture_exec(
+        db,
+        "INSERT INTO users(id, first_name, last_name, email) VALUES"
+        " ('u1', 'Dana', 'Smith', 'dana@acme.com'), ('u2', 'Lee', 'Chen', 'lee@acme.com'),"
+        " ('u3', 'Lee', 'Chen', 'lee.chen@acme.com');"
+        "INSERT INTO calls(id, title, url, started, duration, scope, primary_user_id, purpose,"
+        " questions_company, is_private) VALUES"
+        " ('k9', 'Intro call', 'https://g/k9', '2024-03-04T10:00:00.000Z', 600, 'External',"
+        "  'u1', NULL, 7, 0),"
+        " ('a1', 'Demo', 'https://g/a1', '2024-03-01T10:00:00.000Z', 1200, 'Internal', 'u2',"
+        "  'Discovery', 3, 1),"
+        " ('m5', 'Renewal', NULL, '2024-01-15T09:30:00.500Z', 0, NULL, 'u3', NULL, NULL, 0),"
+        " ('b2', 'Kickoff', 'https://g/b2', NULL, 300, 'External', NULL, NULL, 2, 0);"
+        "INSERT INTO parties(call_id, ord, speaker_id, user_id, name, email, affiliation) VALUES"
+        " ('k9', 0, 's1', 'u2', 'Lee Chen', 'lee@acme.com', 'Internal'),"
+        " ('k9', 1, 's2', NULL, 'Bo Buyer', 'bo@globex.com', 'External'),"
+        " ('a1', 0, 's3', 'u2', 'Lee Chen', NULL, 'Internal'),"
+        " ('a1', 1, 's4', NULL, 'Cy Client', NULL, 'External'),"
+        " ('m5', 0, 's5', NULL, 'Pat Party', 'pat@acme.com', 'Internal');"
+        "INSERT INTO call_metrics(call_id, sentences, rep_speaker_id, rep_user_id, rep_talk_ms,"
+        " customer_talk_ms, other_talk_ms, rep_questions, customer_questions, rep_longest_ms,"
+        " customer_longest_ms, switches, rep_replies, rep_reply_ms, first_ms, last_ms) VALUES"
+        " ('k9', 40, 's1', 'u2', 9000, 6000, 0, 12, 3, 4000, 2000, 20, 8, 4000, 0, 600000),"
+        " ('a1', 10, 's3', 'u2', 5000, 5000, 0, 2, 2, 1000, 900, 4, 3, 900, 100, 900000),"
+        " ('m5', 5, 's5', NULL, 3000, 0, 0, 1, 0, 3000, NULL, 0, 0, 0, 0, 30000);"
+        "INSERT INTO interaction_stats(call_id, name, value) VALUES"
+        " ('k9', 'Talk Ratio', 0.61), ('k9', 'Patience', 1.5), ('k9', 'Interactivity', 7),"
+        " ('a1', 'Longest Monologue', 95), ('a1', 'Longest Customer Story', 40);"
+        "INSERT INTO deals(call_id, timing, ord, deal_id, deal_name, stage, amount, owner,"
+        " close_date, company_name, company_size) VALUES"
+        " ('k9', 'TimeOfCall', 0, 'd1', 'Globex', 'qualified', 1000, 'OWN-1', NULL, 'Globex',"
+        "  120),"
+        " ('k9', 'Now', 0, 'd1', 'Globex', 'closedwon', 5000, 'OWN-1', '2024-05-01', 'Globex',"
+        "  150),"
+        " ('a1', 'Now', 0, 'd2', 'Initech', 'closedlost', 700, NULL, NULL, 'Initech', NULL),"
+        " ('b2', 'TimeOfCall', 0, 'd3', 'Hooli', 'demo', 50, NULL, NULL, 'Hooli', 9000);");
     if (stages_apply(db, NULL, &e)) {
         fprintf(stderr, "stages: %s\n", e.msg);
         exit(1);
