@@ -8,7 +8,7 @@ has exited but before it is reaped, so nothing it did is missed), write amplific
 (bytes written / the file's size), and peak RSS.
 
     /usr/bin/python3 tools/dev/ingest_cost.py 3000 20000 --runs 3 [--bin DIR] [--keep DIR]
-        [--init-sql "INSERT INTO search_sentences(search_sentences, rank) VALUES ('automerge', 8)"]
+        [--trace FILE] [--init-sql "INSERT INTO search_sentences(search_sentences, rank) VALUES ('automerge', 8)"]
 """
 import argparse
 import json
@@ -54,7 +54,25 @@ def read_io(pid):
     return out
 
 
-def run_once(binary, url, db, extra, init_sql=None):
+def read_cpu(pid):
+    """user + system seconds of a running process, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def sample(pid, url, t0, trace):
+    """One line of the trace: seconds, requests served, MB written, CPU s (None once gone)."""
+    try:
+        io, cpu = read_io(pid), read_cpu(pid)
+        req = get(url + "/_fake/stats")["requests"]
+    except (OSError, ValueError):
+        return
+    trace.write(f"{time.monotonic() - t0:.1f}\t{req}\t{io['write_bytes'] / 1e6:.1f}\t{cpu:.2f}\n")
+    trace.flush()
+
+
+def run_once(binary, url, db, extra, init_sql=None, trace=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GONG_", "CALLMINE_"))}
     env.update(GONG_ACCESS_KEY="demo-key", GONG_ACCESS_KEY_SECRET="demo-secret", GONG_BASE_URL=url)
     if init_sql:  # an empty mirror (a window without calls) set up before the measured run
@@ -69,6 +87,11 @@ def run_once(binary, url, db, extra, init_sql=None):
     cmd = [str(binary), "--db", str(db), "--rate", "0", "--quiet", *WINDOW, *extra]
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if trace:  # every 2 s until it exits: where in the load the bytes and the CPU go
+        trace.write("s\trequests\twritten_MB\tcpu_s\n")
+        while os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is None:
+            sample(p.pid, url, t0, trace)
+            time.sleep(2)
     os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped: /proc/PID/io
     wall = time.monotonic() - t0
     io = read_io(p.pid)
@@ -103,6 +126,10 @@ def main():
     ap.add_argument("--label", default="")
     ap.add_argument("--init-sql", help="SQL run on an empty mirror before each measured run "
                     "(e.g. FTS5 settings of search_sentences)")
+    ap.add_argument("--url", help="a fakegong already serving the calls (--rate 0 --prewarm, "
+                    "seed 7, 365 days from 2024-01-01), instead of starting one per size")
+    ap.add_argument("--trace", help="write a sample every 2 s of each run to this file "
+                    "(seconds, requests served, MB written, CPU s)")
     ap.add_argument("extra", nargs="*", default=[], help="after --: more ingest arguments")
     a = ap.parse_args()
     binary = pathlib.Path(a.bin) / "callmine-ingest"
@@ -111,14 +138,17 @@ def main():
           f"{'KB written/call':>15} {'wamp':>6} {'file MB':>8} {'RSS MiB':>8} {'req/1k':>6}",
           flush=True)
     for n in a.sizes:
-        srv, url = start_server(n)
+        srv, url = (None, a.url) if a.url else start_server(n)
         try:
             res = []
             for i in range(a.runs):
                 db = pathlib.Path(tmp) / f"cost-{n}-{i}.db"
                 for s in ("", "-wal", "-shm", ".lock"):
                     pathlib.Path(str(db) + s).unlink(missing_ok=True)
-                r = run_once(binary, url, db, a.extra, a.init_sql)
+                trace = open(a.trace, "a") if a.trace else None
+                r = run_once(binary, url, db, a.extra, a.init_sql, trace)
+                if trace:
+                    trace.close()
                 r["calls"] = count_calls(db)
                 res.append(r)
                 print(f"  run {i}: wall {r['wall']:.1f} s cpu {r['cpu']:.1f} s written "
@@ -129,8 +159,9 @@ def main():
                     for s in ("", "-wal", "-shm", ".lock"):
                         pathlib.Path(str(db) + s).unlink(missing_ok=True)
         finally:
-            srv.send_signal(signal.SIGTERM)
-            srv.wait(30)
+            if srv:
+                srv.send_signal(signal.SIGTERM)
+                srv.wait(30)
         med = {k: statistics.median(r[k] for r in res)
                for k in ("wall", "cpu", "user", "sys", "rss_kib", "write_bytes", "size")}
         calls = res[0]["calls"]
