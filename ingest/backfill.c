@@ -45,6 +45,18 @@ static int fill_search(struct pass_ctx *x, const char *call_id, const char *text
     return store_put_search(x->st, call_id, text, len, e);
 }
 
+static int fill_grams(struct pass_ctx *x, const char *call_id, const char *text, size_t len,
+                      struct err *e)
+{
+    return store_put_grams(x->st, call_id, text, len, e);
+}
+
+/* A first load's n-gram filters (backfill_grams): written in call id order, they append to
+ * transcript_grams instead of landing on a random page of it each. */
+static const struct backfill_pass grams_pass = {
+    "grep's n-gram filters",
+    "NOT EXISTS (SELECT 1 FROM transcript_grams g WHERE g.call_id = t.call_id)", fill_grams};
+
 /* The passes, in order. To add one, write its fill function above and add a line here.
  * Nothing else changes: batching, progress, resuming and meta 'backfill' are shared. */
 static const struct backfill_pass passes[] = {
@@ -62,15 +74,16 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* *present: meta 'backfill' exists. */
-static int pending(sqlite3 *db, int *present, struct err *e)
+/* *present: meta holds key ('backfill', 'grams'). */
+static int pending(sqlite3 *db, const char *key, int *present, struct err *e)
 {
     sqlite3_stmt *st = NULL;
     int step;
 
     *present = 0;
-    if (db_prepare(db, "SELECT 1 FROM meta WHERE key = 'backfill'", &st, e))
+    if (db_prepare(db, "SELECT 1 FROM meta WHERE key = ?1", &st, e))
         return err_wrap(e, "backfill");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     step = sqlite3_step(st);
     *present = step == SQLITE_ROW;
     sqlite3_finalize(st);
@@ -219,7 +232,7 @@ int backfill_run(sqlite3 *db, struct progress *p, volatile int *stop, struct bac
     int present, rc;
 
     memset(s, 0, sizeof *s);
-    if ((rc = pending(db, &present, e)) || !present)
+    if ((rc = pending(db, "backfill", &present, e)) || !present)
         return rc;
     s->ran = 1;
     if ((rc = store_open(db, &x.st, e)))
@@ -236,6 +249,23 @@ int backfill_run(sqlite3 *db, struct progress *p, volatile int *stop, struct bac
     if (!rc && (rc = db_exec(db, "DELETE FROM meta WHERE key = 'backfill'", e)))
         err_wrap(e, "backfill: finish");
     s->seconds = now_s() - t0;
+    return rc;
+}
+
+int backfill_grams(sqlite3 *db, struct progress *p, volatile int *stop, struct err *e)
+{
+    struct backfill_summary s = {0};
+    struct pass_ctx x = {0};
+    int present, rc;
+
+    if ((rc = pending(db, "grams", &present, e)) || !present)
+        return rc;
+    if ((rc = store_open(db, &x.st, e)))
+        return err_wrap(e, "backfill");
+    rc = run_pass(db, &grams_pass, &x, p, stop, &s, e);
+    store_free(x.st);
+    if (!rc && (rc = db_exec(db, "DELETE FROM meta WHERE key = 'grams'", e)))
+        err_wrap(e, "backfill: finish");
     return rc;
 }
 
@@ -294,6 +324,8 @@ int backfill_upgrade(const char *path, struct progress *p, volatile int *stop, F
         say(out, "callmine-ingest: built %d indexes an earlier first load went without\n", built);
     if (!rc)
         rc = backfill_run(db, p, stop, &s, e);
+    if (!rc)
+        rc = backfill_grams(db, p, stop, e);
     if (!rc && s.ran)
         say(out,
             "callmine-ingest: computed the derived rows of %ld transcripts (%ld skipped) in "

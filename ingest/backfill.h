@@ -35,6 +35,14 @@ struct backfill_summary {
 int backfill_run(sqlite3 *db, struct progress *p, volatile int *stop, struct backfill_summary *s,
                  struct err *e);
 
+/* A first load (bulk.h) leaves meta 'grams' and no transcript_grams rows for the
+ * transcripts it stored (store_defer_grams): if meta 'grams' is present, write the rows of
+ * every transcript that lacks one, in call id order, in batches of BACKFILL_BATCH, then
+ * delete it. Called after a run's transcripts are stored and before the next run's
+ * requests (a load stopped earlier). grep reads a transcript without a row in full
+ * meanwhile, so answers do not change. Stops and errors as backfill_run. */
+int backfill_grams(sqlite3 *db, struct progress *p, volatile int *stop, struct err *e);
+
 /* --upgrade: migrate the mirror at path to this binary's schema, run the backfill, refresh
  * the planner's statistics (db_optimize), and print what was done on out, one line each
  * (out NULL: silent).

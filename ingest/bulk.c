@@ -134,6 +134,10 @@ int bulk_defer(sqlite3 *db, int *dropped, struct err *e)
      * next run (or --upgrade) build it */
     if ((rc = facts_mark_rebuild(db, e)))
         goto done;
+    /* and transcript_grams is written at its end, in call id order (backfill_grams) */
+    if ((rc = db_exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('grams', 'rebuild')",
+                      e)))
+        goto done;
     if ((rc = defer_merges(db, e)) || (rc = db_prepare(db, has_sql, &st, e)))
         goto done;
     for (unsigned i = 0; i < bulk_n_deferred && !rc; i++) {

@@ -402,15 +402,20 @@ static int do_sync(struct config *c, struct err *e)
         lock_release(lk);
         return exit_code(rc);
     }
-    /* the indexes a first load stopped early went without (bulk.h), then what a migration
-     * left to compute */
+    /* the indexes and n-gram filters a first load stopped early went without (bulk.h), and
+     * what a migration left to compute; then the run, and a first load's n-gram filters once
+     * its transcripts are stored */
     rc = bulk_build(db, &built, e);
     if (!rc && built)
         progress_message(p, 0, "built %d indexes an earlier first load went without", built);
     if (!rc)
         rc = backfill_run(db, p, &stop_requested, &bs, e);
     if (!rc)
+        rc = backfill_grams(db, p, &stop_requested, e);
+    if (!rc)
         rc = sync_run(c, db, g, p, &s, e);
+    if (!rc)
+        rc = backfill_grams(db, p, &stop_requested, e);
     if (rc == ERR_BUDGET)
         err_set(e, ERR_BUDGET,
                 "the daily budget of %ld requests is spent: progress is saved, "

@@ -7,8 +7,9 @@
  * user when its raw JSON is byte-identical, a transcript when its compressed body, size
  * and monologues are identical, and the transcript queue's transitions only fire on a
  * real change of state. A transcript's n-gram filter (grams.h, table transcript_grams) is
- * written with it, and also when an unchanged transcript has lost its row; so are its
- * sentences in the search index (search_index.h), the replaced text's removed first.
+ * written with it (during a first load, after it: store_defer_grams), and also when an
+ * unchanged transcript has lost its row; so are its sentences in the search index
+ * (search_index.h), the replaced text's removed first.
  *
  * Transcript retry times (next_try, last_try) are written with milliseconds always
  * (2024-03-01T17:01:12.000Z) so that they compare as text with a `now` normalised the same
@@ -241,6 +242,7 @@ struct store {
     unsigned char *deal_dup;          /* per deals row of the call being written: skipped */
     size_t deal_cap;
     int facts_deferred; /* a first load: call_facts_stored is built at its end (facts.h) */
+    int grams_deferred; /* a first load: transcript_grams written at its end (backfill.h) */
     int people_changed; /* temp.facts_people has rows: a user or CRM user changed */
     int facts_batch;    /* a transcripts page is being stored: refresh at its end */
     struct buf facts_later; /* those calls' ids, each ended by a NUL */
@@ -1147,18 +1149,30 @@ int store_due_transcripts(struct store *s, const char *now_iso, size_t limit, ch
     return ERR_OK;
 }
 
-/* The n-gram filter of transcript t (grams.h): grep skips the transcript, uninflated, for a
- * pattern whose literals it cannot contain. */
-static int put_grams(struct store *s, const struct parse_transcript *t, struct err *e)
+/* The n-gram filter of call_id's transcript (grams.h): grep skips the transcript,
+ * uninflated, for a pattern whose literals it cannot contain. */
+int store_put_grams(struct store *s, const char *call_id, const char *text, size_t len,
+                    struct err *e)
 {
     sqlite3_stmt *st = s->st[S_GRAMS_PUT];
 
-    grams_build(t->text, t->text_len, s->grams, GRAMS_BITS);
-    b_text(s, st, 1, t->call_id);
+    grams_build(text, len, s->grams, GRAMS_BITS);
+    b_text(s, st, 1, call_id);
     b_blob(s, st, 2, s->grams, GRAMS_BYTES);
     if (run(s, st))
-        return fail(s, e, "store transcript '%.40s': n-gram filter", t->call_id);
+        return fail(s, e, "store transcript '%.40s': n-gram filter", call_id);
     return ERR_OK;
+}
+
+void store_defer_grams(struct store *s, int deferred)
+{
+    s->grams_deferred = deferred;
+}
+
+/* t's n-gram filter, unless a first load writes them all at its end. */
+static int put_grams(struct store *s, const struct parse_transcript *t, struct err *e)
+{
+    return s->grams_deferred ? ERR_OK : store_put_grams(s, t->call_id, t->text, t->text_len, e);
 }
 
 int store_put_search(struct store *s, const char *call_id, const char *text, size_t len,

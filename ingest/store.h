@@ -80,6 +80,11 @@ int store_put_transcripts(struct store *s, const struct parse_transcripts_page *
 int store_put_search(struct store *s, const char *call_id, const char *text, size_t len,
                      struct err *e);
 
+/* Write call_id's n-gram filter (grams.h, table transcript_grams) from its transcript text
+ * (len bytes in the stored line format): the backfill's pass after a first load. */
+int store_put_grams(struct store *s, const char *call_id, const char *text, size_t len,
+                    struct err *e);
+
 /* Compute call_id's call_metrics row (metrics.h) from its transcript text (len bytes in the
  * stored line format, transcript.h) and the call's parties as stored now, and upsert it.
  * A call without parties yet gets every speaker of unknown side; store_put_calls measures
@@ -102,6 +107,10 @@ int store_mark_waiting(struct store *s, const char *const *ids, size_t n, int64_
  * transaction. With deferred 1 (a first load, bulk.h) nothing is refreshed: bulk_build
  * builds the table once. Starts at 0. */
 void store_defer_facts(struct store *s, int deferred);
+
+/* With deferred 1 (a first load, bulk.h) new transcripts get no transcript_grams row: the
+ * ingest writes them all at the load's end, in call id order (backfill_grams). Starts at 0. */
+void store_defer_grams(struct store *s, int deferred);
 
 /* How many transcripts store_due_transcripts() would return without a limit. */
 int store_pending_count(struct store *s, const char *now_iso, int64_t *n, struct err *e);

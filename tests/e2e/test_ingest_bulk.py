@@ -1,7 +1,8 @@
 """The indexes a first load defers (ingest/bulk.h) and the fetch thread's request order.
 
 - A first ingest ends with exactly the indexes the migrations create (name and SQL), built
-  once its calls are stored; a window with no calls too.
+  once its calls are stored, and with grep's n-gram filters, written at its end as a later
+  run would write them; a window with no calls too.
 - A first load killed while its indexes are deferred leaves a file the query tool still
   answers from, correctly; the next ingest builds the indexes when it starts (and says so)
   and finishes the exact mirror.
@@ -62,6 +63,24 @@ def test_first_ingest_ends_with_every_index(fakegong, tmp_path):
     want = migrated_indexes()
     assert DEFERRED <= set(want)
     assert indexes(db) == want
+    # grep's n-gram filters, written at the load's end, one per transcript: grep through
+    # them finds what it finds reading every transcript
+    assert count(db, "SELECT count(*) FROM meta WHERE key = 'grams'") == 0
+    n = count(db, "SELECT count(*) FROM transcripts")
+    assert n > 0 and count(db, "SELECT count(*) FROM transcript_grams") == n
+    patterns = ["pricing", "reached out", "discount", "Clarivox"]
+    filtered = [run_query(db, "grep", "-i", w, "--format", "jsonl").stdout for w in patterns]
+    assert all(filtered)
+    plain = tmp_path / "plain.db"
+    con = connect(db)
+    con.execute("VACUUM INTO ?", (str(plain),))
+    con.close()
+    con = sqlite3.connect(plain)
+    con.execute("DELETE FROM transcript_grams")
+    con.commit()
+    con.close()
+    assert [run_query(plain, "grep", "-i", w, "--format", "jsonl").stdout
+            for w in patterns] == filtered
     # a second run (the mirror has calls) drops and builds nothing
     p = run_ingest(db, "--from", "2024-03-01", server=srv, check=0)
     assert "building the indexes" not in p.stderr and "built" not in p.stderr
@@ -87,6 +106,9 @@ def test_killed_first_load_is_queried_then_repaired(fakegong, tmp_path):
     assert 0 < calls < DATA["calls"], calls
     missing = DEFERRED - set(indexes(db))
     assert missing == DEFERRED, missing  # killed while they were deferred
+    # no n-gram filter yet (the load writes them at its end)
+    assert count(db, "SELECT count(*) FROM meta WHERE key = 'grams'") == 1
+    assert count(db, "SELECT count(*) FROM transcript_grams") == 0
 
     # the query tool reads the interrupted file (the same answers as with the indexes)
     q = run_query(db, "calls", "--format", "csv")
@@ -103,6 +125,9 @@ def test_killed_first_load_is_queried_then_repaired(fakegong, tmp_path):
     assert "built 11 indexes an earlier first load went without" in p.stderr, p.stderr
     assert indexes(db) == migrated_indexes()
     assert content_digest(db) == reference
+    assert count(db, "SELECT count(*) FROM meta WHERE key = 'grams'") == 0
+    assert count(db, "SELECT count(*) FROM transcript_grams") == \
+        count(db, "SELECT count(*) FROM transcripts")
 
 
 def test_requests_are_only_reordered(fakegong, tmp_path):

@@ -105,7 +105,7 @@ int main(void)
     CHECK(db_exec(db, "INSERT INTO calls(id) VALUES ('c1')", &e) == ERR_OK);
     CHECK(bulk_defer(db, &n, &e) == ERR_OK && n == 0);
     CHECK(has_index(db, "crm_fields_call"));
-    CHECK(q_int(db, "SELECT count(*) FROM meta WHERE key = 'facts'") == 0);
+    CHECK(q_int(db, "SELECT count(*) FROM meta WHERE key IN ('facts', 'grams')") == 0);
     CHECK(q_int(db, "SELECT count(*) FROM search_sentences_config WHERE k IN "
                     "('automerge', 'crisismerge')") == 0);
 
@@ -118,6 +118,8 @@ int main(void)
     CHECK(has_index(db, "interaction_stats_call") && has_index(db, "deals_call"));
     /* marks the stored call facts for a build at the load's end (facts.h) */
     CHECK(q_int(db, "SELECT count(*) FROM meta WHERE key = 'facts' AND value = 'rebuild'") == 1);
+    /* and grep's n-gram filters for the backfill at its end (backfill_grams) */
+    CHECK(q_int(db, "SELECT count(*) FROM meta WHERE key = 'grams' AND value = 'rebuild'") == 1);
     /* and holds back the search index's merges */
     CHECK(q_int(db, "SELECT v FROM search_sentences_config WHERE k = 'automerge'") == 0);
     CHECK(q_int(db, "SELECT v FROM search_sentences_config WHERE k = 'crisismerge'") ==

@@ -530,6 +530,18 @@ static void test_transcripts(sqlite3 *db, struct store *s)
     changes = sqlite3_total_changes(db);
     CHECK(store_put_transcripts(s, p, "2024-04-07T13:00:00Z", &c, &e) == ERR_OK);
     CHECK(sqlite3_total_changes(db) == changes);
+    /* a first load's: no filter written with the transcript (store_defer_grams); the
+     * backfill's store_put_grams writes the same row afterwards */
+    CHECK(sqlite3_exec(db, "DELETE FROM transcript_grams WHERE call_id = '" CALL1 "'", NULL, NULL,
+                       NULL) == SQLITE_OK);
+    store_defer_grams(s, 1);
+    changes = sqlite3_total_changes(db);
+    CHECK(store_put_transcripts(s, p, "2024-04-07T14:00:00Z", &c, &e) == ERR_OK);
+    CHECK(sqlite3_total_changes(db) == changes);
+    CHECK(q_int(db, "SELECT count(*) FROM transcript_grams WHERE call_id = '" CALL1 "'") == 0);
+    store_defer_grams(s, 0);
+    CHECK(store_put_grams(s, CALL1, p->items[0].text, p->items[0].text_len, &e) == ERR_OK);
+    CHECK(grams_row_is(db, CALL1, p->items[0].text, p->items[0].text_len));
     parse_transcripts_free(p);
     p = NULL;
     /* a changed transcript replaces the row */
