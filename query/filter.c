@@ -620,18 +620,22 @@ static int rep_term(struct buf *b, struct err *e)
                     e);
 }
 
+/* --participant's call lists, for participant_term and facts_participant: the calls of an
+ * internal party whose name or e-mail contains :f_part; the calls of a party that is a Gong
+ * user, whose condition (user_matches) and the parenthesis closing its IN come next. */
+#define INTERNAL_PARTY_CALLS                                                                       \
+    "SELECT p.call_id FROM parties p WHERE p.affiliation = 'Internal' COLLATE NOCASE AND "         \
+    "(instr(casefold(p.name), :f_part) > 0 OR instr(casefold(p.email), :f_part) > 0)"
+#define USER_PARTY_CALLS                                                                           \
+    "SELECT p.call_id FROM parties p WHERE p.user_id IN (SELECT u.id FROM users u WHERE "
+
 /* --participant: an internal party, the Gong user behind a party, or the primary user. */
 static int participant_term(struct buf *b, struct err *e)
 {
     int rc;
 
-    if ((rc = buf_puts(b,
-                       "(calls.id IN (SELECT p.call_id FROM parties p WHERE p.affiliation = "
-                       "'Internal' COLLATE NOCASE AND (instr(casefold(p.name), :f_part) > 0 OR "
-                       "instr(casefold(p.email), :f_part) > 0)) OR calls.id IN (SELECT "
-                       "p.call_id FROM parties p WHERE p.user_id IN (SELECT u.id FROM users u "
-                       "WHERE ",
-                       e)) ||
+    if ((rc = buf_puts(
+             b, "(calls.id IN (" INTERNAL_PARTY_CALLS ") OR calls.id IN (" USER_PARTY_CALLS, e)) ||
         (rc = buf_printf(b, e, user_matches, ":f_part", ":f_part")) ||
         (rc = buf_puts(b, ")) OR calls.primary_user_id IN (SELECT u.id FROM users u WHERE ", e)) ||
         (rc = buf_printf(b, e, user_matches, ":f_part", ":f_part")))
@@ -755,11 +759,7 @@ static int facts_participant(struct buf *b, struct err *e)
 {
     int rc;
 
-    if ((rc = buf_puts(b,
-                       "cf.call_id IN (SELECT p.call_id FROM parties p WHERE p.affiliation = "
-                       "'Internal' COLLATE NOCASE AND (instr(casefold(p.name), :f_part) > 0 OR "
-                       "instr(casefold(p.email), :f_part) > 0) UNION ALL SELECT p.call_id FROM "
-                       "parties p WHERE p.user_id IN (SELECT u.id FROM users u WHERE ",
+    if ((rc = buf_puts(b, "cf.call_id IN (" INTERNAL_PARTY_CALLS " UNION ALL " USER_PARTY_CALLS,
                        e)) ||
         (rc = buf_printf(b, e, user_matches, ":f_part", ":f_part")) ||
         (rc = buf_puts(b,
