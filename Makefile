@@ -175,8 +175,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@$(PYTHON) tools/bench.py $(if $(BIG),--big)
 
+# schema/casefold_table.h is generated (tools/gen_casefold.py): its layout is the generator's.
+FORMATTED := $(filter-out schema/casefold_table.h,\
+               $(wildcard schema/*.[ch] ingest/*.[ch] query/*.[ch] ext/*.[ch] tests/unit/*.c))
 check:
-	clang-format --dry-run --Werror schema/*.[ch] ingest/*.[ch] query/*.[ch] ext/*.[ch] tests/unit/*.c
+	clang-format --dry-run --Werror $(FORMATTED)
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
 	  --suppress=missingIncludeSystem -Ischema -Iext schema ingest query ext
 

@@ -37,8 +37,9 @@ static int has_index(sqlite3_stmt *st, const char *name, int *yes, struct err *e
     rc = sqlite3_step(st);
     *yes = rc == SQLITE_ROW;
     sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? ERR_OK : db_error(sqlite3_db_handle(st), e,
-                                                                     "read the schema");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE
+               ? ERR_OK
+               : db_error(sqlite3_db_handle(st), e, "read the schema");
 }
 
 static const char has_sql[] = "SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?1";
@@ -70,8 +71,7 @@ static int set_merge(sqlite3 *db, const char *key, int value, struct err *e)
     char sql[160];
 
     snprintf(sql, sizeof sql,
-             "INSERT INTO search_sentences(search_sentences, rank) VALUES ('%s', %d)", key,
-             value);
+             "INSERT INTO search_sentences(search_sentences, rank) VALUES ('%s', %d)", key, value);
     return db_exec(db, sql, e);
 }
 
@@ -96,9 +96,8 @@ static int restore_merges(sqlite3 *db, struct err *e)
 
     if ((rc = has_search(db, &yes, e)) || !yes)
         return rc;
-    if ((rc = db_prepare(db,
-                         "SELECT 1 FROM search_sentences_config WHERE k = 'automerge' AND v = 0",
-                         &st, e)))
+    if ((rc = db_prepare(
+             db, "SELECT 1 FROM search_sentences_config WHERE k = 'automerge' AND v = 0", &st, e)))
         return rc;
     rc = sqlite3_step(st);
     deferred = rc == SQLITE_ROW;
@@ -135,8 +134,8 @@ int bulk_defer(sqlite3 *db, int *dropped, struct err *e)
     if ((rc = facts_mark_rebuild(db, e)))
         goto done;
     /* and transcript_grams is written at its end, in call id order (backfill_grams) */
-    if ((rc = db_exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('grams', 'rebuild')",
-                      e)))
+    if ((rc =
+             db_exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('grams', 'rebuild')", e)))
         goto done;
     if ((rc = defer_merges(db, e)) || (rc = db_prepare(db, has_sql, &st, e)))
         goto done;
@@ -192,8 +191,7 @@ int bulk_build(sqlite3 *db, int *built, struct err *e)
      * rest of each sort going through a temporary file (peak RSS at 20,000 calls: 126 MiB
      * with the whole cache, 110 with half, 101 with a quarter, as at 3,000 calls; bytes
      * written +4 KB a call at 3,000, the same at 20,000) */
-    if ((rc = cache_size(db, &cache, e)) ||
-        (cache < 0 && (rc = set_cache_size(db, cache / 4, e))))
+    if ((rc = cache_size(db, &cache, e)) || (cache < 0 && (rc = set_cache_size(db, cache / 4, e))))
         return err_wrap(e, "build indexes");
     if ((rc = db_begin(db, e)))
         goto done;

@@ -12,8 +12,8 @@
 #include "db.h"
 #include "isotime.h"
 #include "oauth.h"
-#include "version.h"
 #include "suggest.h"
+#include "version.h"
 
 #include "banned.h"
 

@@ -82,8 +82,9 @@ void gong_free(struct gong_client *g);
  * final answer lands in out (reset first; owned by the caller). Returns ERR_OK for a 2xx
  * JSON answer and for the 404 "no ... found" answer (res->empty = 1); otherwise ERR_HTTP,
  * ERR_AUTH (401/403), ERR_CURSOR (expired cursor), ERR_BUDGET, ERR_INTERRUPT or ERR_NOMEM,
- * with a message naming the method and path and e->http_status the last status (0 if none). A body past out->max (0 = 64 MiB) is ERR_HTTP.
- * res may be NULL; res->status is the last attempt's status (0 if none arrived). */
+ * with a message naming the method and path and e->http_status the last status (0 if none). A body
+ * past out->max (0 = 64 MiB) is ERR_HTTP. res may be NULL; res->status is the last attempt's status
+ * (0 if none arrived). */
 int gong_get(struct gong_client *g, const char *path, const char *query, struct buf *out,
              struct gong_result *res, struct err *e);
 

@@ -112,8 +112,7 @@ static int try_lock(const char *path, const char *db_path, int *fd_out, struct e
     }
     /* the holder before us removes the file when it ends: a lock on that removed file
      * excludes nobody, so it must still be the file at path */
-    if (fstat(fd, &a) != 0 || stat(path, &b) != 0 || a.st_dev != b.st_dev ||
-        a.st_ino != b.st_ino) {
+    if (fstat(fd, &a) != 0 || stat(path, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
         close(fd);
         return 0;
     }

@@ -5,8 +5,8 @@
  * total, transcripts, requests per second and an ETA; in the transcript phase that
  * follows, transcripts asked for of those due. The ETA is the requests the run still needs
  * divided by this run's own request rate (the pace the server and --rate allow), so a
- * resumed run's ETA is its own and the transcript phase has its own. Messages print above the bar (the bar
- * is cleared, the message printed, the bar redrawn). Otherwise (a pipe, a log file, CI) a
+ * resumed run's ETA is its own and the transcript phase has its own. Messages print above the bar
+ * (the bar is cleared, the message printed, the bar redrawn). Otherwise (a pipe, a log file, CI) a
  * plain log line every few seconds. --quiet silences both; important messages still print. */
 #ifndef CALLMINE_PROGRESS_H
 #define CALLMINE_PROGRESS_H

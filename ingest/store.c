@@ -241,10 +241,10 @@ struct store {
     struct search_index *search;      /* the FTS5 sentence index (search_index.h) */
     unsigned char *deal_dup;          /* per deals row of the call being written: skipped */
     size_t deal_cap;
-    int facts_deferred; /* a first load: call_facts_stored is built at its end (facts.h) */
-    int grams_deferred; /* a first load: transcript_grams written at its end (backfill.h) */
-    int people_changed; /* temp.facts_people has rows: a user or CRM user changed */
-    int facts_batch;    /* a transcripts page is being stored: refresh at its end */
+    int facts_deferred;     /* a first load: call_facts_stored is built at its end (facts.h) */
+    int grams_deferred;     /* a first load: transcript_grams written at its end (backfill.h) */
+    int people_changed;     /* temp.facts_people has rows: a user or CRM user changed */
+    int facts_batch;        /* a transcripts page is being stored: refresh at its end */
     struct buf facts_later; /* those calls' ids, each ended by a NUL */
 };
 

@@ -46,14 +46,15 @@
 
 #include "banned.h"
 
-#define MALFORMED_RETRIES 3 /* a malformed or truncated-but-200 body is asked for again */
-#define CURSOR_RESTARTS 3   /* expired cursors tolerated per window before giving up */
+#define MALFORMED_RETRIES 3     /* a malformed or truncated-but-200 body is asked for again */
+#define CURSOR_RESTARTS 3       /* expired cursors tolerated per window before giving up */
 #define SYNC_WAL_PAGES "262144" /* WAL pages (1 GiB) before a checkpoint (default 1000) */
-#define SYNC_GROUP_FROM 1000   /* a first load groups its pages once this many calls are stored */
-#define SYNC_GROUP_PAGES 20    /* pages in one grouped transaction, at most (measured: 40
-                                * pages wrote 8% less at 20,000 calls, for twice the pages a
-                                * kill -9 fetches again) */
-#define SYNC_GROUP_MS 10000    /* ... and the work of this many ms, at most */
+/* A first load groups its pages once SYNC_GROUP_FROM calls are stored: one transaction holds
+ * SYNC_GROUP_PAGES pages or the work of SYNC_GROUP_MS, at most (measured: 40 pages wrote 8%
+ * less at 20,000 calls, for twice the pages a kill -9 fetches again). */
+#define SYNC_GROUP_FROM 1000
+#define SYNC_GROUP_PAGES 20
+#define SYNC_GROUP_MS 10000
 
 struct run {
     const struct config *c;
@@ -69,9 +70,9 @@ struct run {
     long budget_saved;    /* requests already added to request_budget */
     char today[16];       /* the UTC day the budget is counted against */
     struct progress_counts pc;
-    int deferred; /* indexes dropped for a first load, to build when its calls are stored */
-    int group;    /* a first load's calls phase: pages may share a transaction */
-    int open;     /* a page transaction is open: pages stored, not committed yet */
+    int deferred;    /* indexes dropped for a first load, to build when its calls are stored */
+    int group;       /* a first load's calls phase: pages may share a transaction */
+    int open;        /* a page transaction is open: pages stored, not committed yet */
     int open_pages;  /* pages stored in it */
     int64_t open_ms; /* when it began */
 };
@@ -135,8 +136,8 @@ static int page_end(struct run *r, int rc, struct err *e)
 /* 1 when the open transaction takes no more pages: not grouping, or the group is full. */
 static int group_full(const struct run *r)
 {
-    return !r->group || r->cp.calls_done < SYNC_GROUP_FROM ||
-           r->open_pages >= SYNC_GROUP_PAGES || isotime_now_ms() - r->open_ms >= SYNC_GROUP_MS;
+    return !r->group || r->cp.calls_done < SYNC_GROUP_FROM || r->open_pages >= SYNC_GROUP_PAGES ||
+           isotime_now_ms() - r->open_ms >= SYNC_GROUP_MS;
 }
 
 /* The one page transaction: BEGIN IMMEDIATE (unless a group is open), fn(r, arg) when fn

@@ -30,8 +30,8 @@ struct sync_summary {
     int resumed;              /* the run continued an open window */
     int64_t window_from;      /* the run's window [from, to) in ms; -1 before it is known */
     int64_t window_to;
-    char window[80];          /* "2024-01-01 .. 2024-03-01", for messages */
-    char left_out[256];       /* what a partial scope left out, and why */
+    char window[80];    /* "2024-01-01 .. 2024-03-01", for messages */
+    char left_out[256]; /* what a partial scope left out, and why */
 };
 
 /* Mirror the window config asks for into db through g. Returns ERR_OK when the window is
@@ -52,8 +52,8 @@ int sync_plan(const struct config *c, sqlite3 *db, struct gong_client *g, FILE *
  * in ms. *resume is 1 when it is cp's open window, whose end was fixed when it began: a
  * command line without --to, and with no --from or the same --from, continues it.
  * ERR_USAGE when a first run has no --from or the window is empty. */
-int sync_window(const struct config *c, const struct checkpoint *cp, int64_t now_ms,
-                int64_t *from, int64_t *to, int *resume, struct err *e);
+int sync_window(const struct config *c, const struct checkpoint *cp, int64_t now_ms, int64_t *from,
+                int64_t *to, int *resume, struct err *e);
 
 /* Requests the daily budget still allows today (UTC), counting earlier runs; -1 on error. */
 long sync_budget_left(const struct config *c, sqlite3 *db, struct err *e);

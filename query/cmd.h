@@ -136,8 +136,7 @@ static inline int cmd_open_db(const struct cmd_ctx *c, sqlite3 **db, struct err 
     /* reads through the page cache cost a system call each; a mapping costs none. TEMP
      * objects go to a file, never RAM, whatever the scope's size; set before any exists,
      * since changing temp_store drops them. */
-    sqlite3_exec(*db, "PRAGMA mmap_size = 2147418112; PRAGMA temp_store = FILE", NULL, NULL,
-                 NULL);
+    sqlite3_exec(*db, "PRAGMA mmap_size = 2147418112; PRAGMA temp_store = FILE", NULL, NULL, NULL);
     if (sqlite3_callmine_init(*db, NULL, NULL) != SQLITE_OK)
         rc = db_error(*db, e, "register SQL functions");
     else

@@ -13,8 +13,8 @@
 struct grep_out {
     struct grep *g;
     struct buf ob;
-    struct out *o; /* rows for --format */
-    size_t total;  /* hits printed */
+    struct out *o;               /* rows for --format */
+    size_t total;                /* hits printed */
     size_t n_sentences, n_calls; /* sentences and calls with printed hits */
     size_t counted_call;         /* the last call counted in n_calls */
     int more;                    /* --max-hits left out hits known to exist */

@@ -471,11 +471,9 @@ int html_table_as(struct buf *b, const struct html_rs *rs, const char *const *co
         char tmp[64];
 
         if ((rc = buf_puts(b, "<th>", e)) ||
-            (rc = html_escape_str(b,
-                                  group_label && strcmp(name, "group") == 0
-                                      ? group_label
-                                      : html_label(name, tmp),
-                                  e)) ||
+            (rc = html_escape_str(
+                 b, group_label && strcmp(name, "group") == 0 ? group_label : html_label(name, tmp),
+                 e)) ||
             (rc = buf_puts(b, "</th>", e)))
             return rc;
     }
@@ -497,9 +495,9 @@ int html_table_as(struct buf *b, const struct html_rs *rs, const char *const *co
                     rc = buf_puts(b, "</td>", e);
             } else {
                 rc = buf_puts(b,
-                              numeric               ? "<td class=\"n\">"
+                              numeric              ? "<td class=\"n\">"
                               : html_is_date(name) ? "<td class=\"d\">"
-                                                    : "<td><bdi>",
+                                                   : "<td><bdi>",
                               e);
                 if (!rc)
                     rc = html_value(b, name, v, e);

@@ -71,8 +71,8 @@ const char *html_label(const char *col, char out[64]);
 /* 1 when col holds a date or time shown as YYYY-MM-DD (never wrapped: class "d"). */
 int html_is_date(const char *col);
 
-/* Number formats of html_value, into out (32 bytes; "" for NaN): a share 0..1 as percent, seconds as
- * m:ss or h:mm:ss, an amount as $1.2M, a count with thousands separators. Return 0. */
+/* Number formats of html_value, into out (32 bytes; "" for NaN): a share 0..1 as percent, seconds
+ * as m:ss or h:mm:ss, an amount as $1.2M, a count with thousands separators. Return 0. */
 int html_fmt_percent(double v, char out[32]);
 int html_fmt_clock(double secs, char out[32]);
 int html_fmt_money(double v, char out[32]);

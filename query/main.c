@@ -13,8 +13,8 @@
 
 #include "cmd.h"
 #include "filter.h"
-#include "version.h"
 #include "suggest.h"
+#include "version.h"
 
 #include "banned.h"
 

@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "text.h"
 #include "cmd.h"
 #include "mcp_json.h"
 #include "mcp_rpc.h"
 #include "mcp_tools.h"
+#include "text.h"
 #include "version.h"
 
 #include "banned.h"

@@ -1,6 +1,6 @@
 /* mcp_json: the MCP server's JSON writer (see mcp_json.h). */
-#include "text.h"
 #include "mcp_json.h"
+#include "text.h"
 
 #include <math.h>
 #include <stdio.h>

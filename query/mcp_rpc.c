@@ -1,6 +1,6 @@
 /* mcp_rpc: JSON-RPC framing on stdio for the MCP server (see mcp_rpc.h). */
-#include "text.h"
 #include "mcp_rpc.h"
+#include "text.h"
 
 #include <math.h>
 #include <string.h>

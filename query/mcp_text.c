@@ -360,8 +360,7 @@ int mcp_tool_analysis(struct mcp_tools *t, const cJSON *args, struct mcp_json *j
     }
     if ((!t->stages_loaded && (rc = analysis_stages(t->db, NULL, e))) ||
         (rc = scope_build(t->db, &f, scope_reads_deals(a->text, p.by), e)) ||
-        (rc = scope_group(t->db, p.by, e)) ||
-        (rc = analysis_run(t->db, a, &p, &st, e))) {
+        (rc = scope_group(t->db, p.by, e)) || (rc = analysis_run(t->db, a, &p, &st, e))) {
         if (mcp_interrupted(t))
             rc = mcp_db_error(t, "run_analysis", e);
         goto done;

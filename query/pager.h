@@ -5,9 +5,9 @@
  * points file descriptor 1 at a pipe into it. It does nothing when stdout is not a terminal,
  * when PAGER is set to the empty string, or when the pager cannot be started (the output
  * then goes to the terminal as before). Ctrl-C or a termination signal closes the pipe and
- * waits for the pager before the process ends, so the terminal is left to the shell in order. While a pager runs SIGPIPE is ignored: a
- * write after the reader quit fails with EPIPE, which pager_finish() reports as the quiet
- * end it is rather than an error. */
+ * waits for the pager before the process ends, so the terminal is left to the shell in order. While
+ * a pager runs SIGPIPE is ignored: a write after the reader quit fails with EPIPE, which
+ * pager_finish() reports as the quiet end it is rather than an error. */
 #ifndef CALLMINE_PAGER_H
 #define CALLMINE_PAGER_H
 

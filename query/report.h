@@ -11,8 +11,8 @@
 
 #include "analysis.h"
 #include "buf.h"
-#include "html.h"
 #include "err.h"
+#include "html.h"
 
 struct report_pre;
 

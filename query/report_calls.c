@@ -210,9 +210,10 @@ int report_calls_reps(struct report *r, struct err *e)
 {
     /* the calls listed are read whole by their rowid; a rep's number of calls is activity's
      * (r->act_rep) */
-    static const char sql[] = "SELECT " CALL_COLS_TITLE("f") " FROM temp.scope_rows s "
-                              "LEFT JOIN temp.call_facts f ON f.call_id = s.call_id "
-                              "WHERE s.rowid = ?1";
+    static const char sql[] =
+        "SELECT " CALL_COLS_TITLE("f") " FROM temp.scope_rows s "
+                                       "LEFT JOIN temp.call_facts f ON f.call_id = s.call_id "
+                                       "WHERE s.rowid = ?1";
     struct pick *top = calloc(r->n_reps * REPORT_CALLS_PER_REP + 1, sizeof *top);
     size_t *n = calloc(r->n_reps + 1, sizeof *n);
     sqlite3_stmt *st = NULL;

@@ -56,9 +56,10 @@ static int quoted(struct report *r, const char *s, const char *match, struct err
     }
     if ((rc = html_escape(&r->h, s, at < cut ? at : cut, e)))
         return rc;
-    if (at < cut && ((rc = rpage_put(r, "<mark>", e)) || (rc = html_escape(&r->h, s + at, len, e)) ||
-                     (rc = rpage_put(r, "</mark>", e)) ||
-                     (rc = html_escape(&r->h, s + at + len, cut - at - len, e))))
+    if (at < cut &&
+        ((rc = rpage_put(r, "<mark>", e)) || (rc = html_escape(&r->h, s + at, len, e)) ||
+         (rc = rpage_put(r, "</mark>", e)) ||
+         (rc = html_escape(&r->h, s + at + len, cut - at - len, e))))
         return rc;
     return cut < n ? rpage_put(r, "\xE2\x80\xA6", e) : ERR_OK;
 }
@@ -83,8 +84,7 @@ static int quotes(struct report *r, const char *pattern, struct err *e)
         char at[32];
 
         sqlite3_reset(q);
-        sqlite3_bind_text(q, 1, (const char *)sqlite3_column_text(calls, 0), -1,
-                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(q, 1, (const char *)sqlite3_column_text(calls, 0), -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(q, 2, pattern, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 3, flags, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 4, r->speaker, -1, SQLITE_STATIC);
@@ -105,16 +105,14 @@ static int quotes(struct report *r, const char *pattern, struct err *e)
                                  ? (const char *)sqlite3_column_text(q, 3)
                                  : "unknown speaker",
                              e)) ||
-            (rc = buf_printf(&r->h, e, "</bdi> (%s), at %s in ",
-                             !sqlite3_column_text(q, 4) ? "side unknown"
-                             : sqlite3_stricmp((const char *)sqlite3_column_text(q, 4),
-                                               "Internal") == 0
-                                 ? "rep"
-                                 : sqlite3_stricmp((const char *)sqlite3_column_text(q, 4),
-                                                   "External") == 0
-                                     ? "customer"
-                                     : "side unknown",
-                             at)))
+            (rc = buf_printf(
+                 &r->h, e, "</bdi> (%s), at %s in ",
+                 !sqlite3_column_text(q, 4) ? "side unknown"
+                 : sqlite3_stricmp((const char *)sqlite3_column_text(q, 4), "Internal") == 0 ? "rep"
+                 : sqlite3_stricmp((const char *)sqlite3_column_text(q, 4), "External") == 0
+                     ? "customer"
+                     : "side unknown",
+                 at)))
             break;
         if (html_url_ok(url) && ((rc = rpage_put(r, "<a href=\"", e)) ||
                                  (rc = rpage_text(r, url, e)) || (rc = rpage_put(r, "\">", e))))
@@ -138,12 +136,10 @@ done:
 static int mention(struct report *r, size_t i, struct err *e)
 {
     static const char *const share_c[] = {"share"};
-    static const char *const rep_t[] = {"group", "calls", "calls_with_hit", "share", "hits",
-                                        NULL};
+    static const char *const rep_t[] = {"group", "calls", "calls_with_hit", "share", "hits", NULL};
     const char *pat = r->mentions[i];
-    struct svg_chart c = {.title = "Share of calls with a mention, by deal outcome",
-                          .percent = 1,
-                          .n_series = 1};
+    struct svg_chart c = {
+        .title = "Share of calls with a mention, by deal outcome", .percent = 1, .n_series = 1};
     struct html_rs rs;
     char a[32], b[32], f[32];
     int rc;
@@ -157,8 +153,8 @@ static int mention(struct report *r, size_t i, struct err *e)
         html_fmt_count((long long)html_rs_num(&rs, 0, html_rs_col(&rs, "calls")), b);
         html_fmt_percent(html_rs_num(&rs, 0, html_rs_col(&rs, "share")), f);
         rc = buf_printf(&r->h, e,
-                        "<p>Mentioned in <b>%s</b> of %s calls with a transcript (%s).</p>\n", a,
-                        b, f);
+                        "<p>Mentioned in <b>%s</b> of %s calls with a transcript (%s).</p>\n", a, b,
+                        f);
     } else {
         rc = rpage_put(r, "<p>No call here has a transcript to search.</p>\n", e);
     }
@@ -180,9 +176,8 @@ static int mention(struct report *r, size_t i, struct err *e)
                         "<b>%s</b>. Difference %s points (95%% interval %s to %s): %s.</p>\n",
                         w, l, strcmp(d, "-0") == 0 || strcmp(d, "+0") == 0 ? "0" : d,
                         strcmp(lo, "-0") == 0 ? "0" : lo, strcmp(hi, "-0") == 0 ? "0" : hi,
-                        sig && strcmp(sig, "yes") == 0
-                            ? "a real difference"
-                            : "not enough to tell the outcomes apart");
+                        sig && strcmp(sig, "yes") == 0 ? "a real difference"
+                                                       : "not enough to tell the outcomes apart");
     } else {
         rc = rpage_put(r, "<p>No won and lost deals here to compare.</p>\n", e);
     }
@@ -202,12 +197,11 @@ static int mention(struct report *r, size_t i, struct err *e)
 /* An analysis by outcome with one row per group and name (trackers, topics) as a chart of
  * its value column with one series per outcome and a table of the same. */
 static int by_outcome(struct report *r, const char *analysis, const char *name_col,
-                      const char *value_col, const char *title, const char *empty,
-                      struct err *e)
+                      const char *value_col, const char *title, const char *empty, struct err *e)
 {
     static const char *const outcomes[] = {"won", "lost", "open"};
-    struct svg_chart c = {.title = title, .percent = 1, .n_series = 3,
-                          .series = {"won", "lost", "open"}};
+    struct svg_chart c = {
+        .title = title, .percent = 1, .n_series = 3, .series = {"won", "lost", "open"}};
     const char *labels[RPAGE_MAX_BARS];
     double v[RPAGE_MAX_BARS * 3];
     struct html_rs rs;
@@ -276,15 +270,18 @@ int report_talk(struct report *r, struct err *e)
         return rc;
     for (size_t i = 0; i < r->n_mentions && !rc; i++)
         rc = mention(r, i, e);
-    if (rc || (rc = rpage_put(r, "<h3 id=\"topics\">Topics</h3>\n<p class=\"def\">Share of "
-                                 "the topic time Gong measured in the calls of won, lost "
-                                 "and open deals.</p>\n",
-                              e)) ||
+    if (rc ||
+        (rc = rpage_put(r,
+                        "<h3 id=\"topics\">Topics</h3>\n<p class=\"def\">Share of "
+                        "the topic time Gong measured in the calls of won, lost "
+                        "and open deals.</p>\n",
+                        e)) ||
         (rc = by_outcome(r, "topics", "topic", "share_of_time", "Share of topic time by outcome",
                          "<p>No topic data in these calls.</p>\n", e)) ||
-        (rc = rpage_put(r, "<h3 id=\"trackers\">Trackers</h3>\n<p class=\"def\">Share of "
-                           "calls where each of Gong's trackers fired, by the deal's "
-                           "outcome.</p>\n",
+        (rc = rpage_put(r,
+                        "<h3 id=\"trackers\">Trackers</h3>\n<p class=\"def\">Share of "
+                        "calls where each of Gong's trackers fired, by the deal's "
+                        "outcome.</p>\n",
                         e)))
         return rc;
     return by_outcome(r, "trackers", "tracker", "share", "Share of calls where each tracker fired",

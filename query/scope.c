@@ -29,6 +29,8 @@ static int exec(sqlite3 *db, const char *sql, struct err *e)
 
 /* Drop what an earlier scope on this connection left; make the table of ids and the Gong
  * users with their labels: the name, with " <e-mail>" when two users share it. */
+/* SQL around macros, laid out as SQL: */
+/* clang-format off */
 static const char start_sql[] =
     "DROP VIEW IF EXISTS temp.scope; DROP VIEW IF EXISTS temp.conv; "
     "DROP VIEW IF EXISTS temp.conv_speakers; DROP VIEW IF EXISTS temp.scope_calls; "
@@ -48,6 +50,7 @@ static const char start_sql[] =
     "UPDATE scope_people SET label = name || ' <' || coalesce(email, id) || '>' "
     "WHERE lower(name) IN (SELECT lower(name) FROM scope_people WHERE name IS NOT NULL "
     "GROUP BY lower(name) HAVING count(*) > 1);";
+/* clang-format on */
 
 /* Every scope walks temp.scope_ids in call id order, the order of every per-call table it
  * reads (the stored facts, call_metrics, interaction_stats, parties, topics, trackers are
@@ -137,8 +140,8 @@ static int bands(struct buf *q, const char *size, struct err *e)
  * call_facts has them. */
 static int deal_columns(struct buf *q, const struct deal_src *d, struct err *e)
 {
-    static const char *const deal_cols[] = {"deal_id", "deal_name", "stage", "amount",
-                                            "company_name", "company_size"};
+    static const char *const deal_cols[] = {"deal_id", "deal_name",    "stage",
+                                            "amount",  "company_name", "company_size"};
     int rc;
 
     if (!d->call_timing)
@@ -188,6 +191,8 @@ static int base_view(struct buf *q, const struct deal_src *d, struct err *e)
 {
     int rc;
 
+    /* SQL around macros, laid out as SQL: */
+    /* clang-format off */
     if ((rc = buf_puts(
              q,
              "CREATE TEMP VIEW scope_base AS SELECT s.call_id AS call_id, f.title AS title, "
@@ -213,6 +218,7 @@ static int base_view(struct buf *q, const struct deal_src *d, struct err *e)
              e)) ||
         (rc = deal_columns(q, d, e)))
         return rc;
+    /* clang-format on */
     if ((rc = buf_puts(
              q,
              ", substr(f.started, 1, 7) AS month, date(f.started, '-6 days', 'weekday 1') AS week, "
@@ -312,8 +318,7 @@ int scope_build(sqlite3 *db, const struct filter *f, int deals, struct err *e)
     sqlite3_finalize(st);
     st = NULL;
     buf_reset(&q);
-    if ((rc = base_view(&q, &d, e)) ||
-        (rc = calls_view(&q, e)) ||
+    if ((rc = base_view(&q, &d, e)) || (rc = calls_view(&q, e)) ||
         (rc = buf_puts(&q, compat_sql, e)) || (rc = exec(db, q.data, e)) ||
         (rc = scope_group(db, "all", e)))
         goto done;
@@ -471,8 +476,8 @@ int scope_group(sqlite3 *db, const char *by, struct err *e)
 
 int scope_reads_deals(const char *sql, const char *by)
 {
-    static const char *const words[] = {"deal", "stage", "amount", "company", "owner",
-                                        "close_date", "outcome", "size_band"};
+    static const char *const words[] = {"deal",  "stage",      "amount",  "company",
+                                        "owner", "close_date", "outcome", "size_band"};
 
     if (strcmp(by, "stage") == 0 || strcmp(by, "outcome") == 0 || strcmp(by, "company-size") == 0)
         return 1;

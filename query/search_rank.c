@@ -44,8 +44,8 @@ static void tf_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context
 }
 
 /* callmine_longest_phrase(search_sentences): the most tokens in one phrase of the query. */
-static void longest_phrase_fn(const Fts5ExtensionApi *api, Fts5Context *fts,
-                              sqlite3_context *ctx, int argc, sqlite3_value **argv)
+static void longest_phrase_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+                              int argc, sqlite3_value **argv)
 {
     int np = api->xPhraseCount(fts), longest = 0;
 

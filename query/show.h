@@ -52,16 +52,16 @@ struct show {
     sqlite3 *db;
     const char *id;
     const char *db_path;
-    int v2;              /* the file has the semantic layer (call_facts, deals.ord) */
-    sqlite3_stmt *call;  /* stepped onto the call's row */
+    int v2;             /* the file has the semantic layer (call_facts, deals.ord) */
+    sqlite3_stmt *call; /* stepped onto the call's row */
     struct show_party *parties;
     size_t n_parties;
     struct buf ob;
-    struct buf line;     /* text: a sentence before wrapping */
-    struct out *rows;    /* table-like formats: the transcript's rows */
-    int color;           /* text: bold headings */
-    int width;           /* text: wrap prose at this many columns (0: no wrapping) */
-    int n_lines;         /* sentences written so far */
+    struct buf line;  /* text: a sentence before wrapping */
+    struct out *rows; /* table-like formats: the transcript's rows */
+    int color;        /* text: bold headings */
+    int width;        /* text: wrap prose at this many columns (0: no wrapping) */
+    int n_lines;      /* sentences written so far */
     /* cmd_show_json: the object stays in ob, the transcript in pages */
     int to_buf;
     size_t first, max_lines, max_bytes; /* the page: from line first, at most this much */

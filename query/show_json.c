@@ -73,6 +73,7 @@ static int head(struct show *s, struct err *e)
         const char *name;
         int col;
     } m[] = {
+        /* clang-format off */
         {"id", SHOW_C_ID},
         {"title", SHOW_C_TITLE},
         {"started", SHOW_C_STARTED},
@@ -85,6 +86,7 @@ static int head(struct show *s, struct err *e)
         {"rep_source", SHOW_C_REP_SOURCE},
         {"outcome", SHOW_C_OUTCOME},
         {"brief", SHOW_C_BRIEF},
+        /* clang-format on */
     };
     sqlite3_stmt *c = s->call;
     int rc = buf_putc(&s->ob, '{', e);
@@ -156,12 +158,11 @@ int show_json(struct show *s, struct err *e)
 {
     static const char *const party_cols[] = {"speaker_id", "user_id", "name", "email",
                                              "affiliation"};
-    static const char *const deal_cols[] = {"timing",       "deal_id",      "deal_name",
-                                            "stage",        "amount",       "owner",
-                                            "company_name", "company_size", "close_date",
-                                            "owner_name"};
-    static const char *const item_cols[] = {"=start_ms", "=end_ms", "speaker_id",
-                                            "speaker_name", "text"};
+    static const char *const deal_cols[] = {
+        "timing", "deal_id",      "deal_name",    "stage",      "amount",
+        "owner",  "company_name", "company_size", "close_date", "owner_name"};
+    static const char *const item_cols[] = {"=start_ms", "=end_ms", "speaker_id", "speaker_name",
+                                            "text"};
     static const char *const tracker_cols[] = {"name", "type", "count"};
     static const char *const topic_cols[] = {"name", "duration"};
     struct buf q;
@@ -190,8 +191,7 @@ int show_json(struct show *s, struct err *e)
         sqlite3_stmt *st = NULL;
         int step = SQLITE_DONE, n = 0;
 
-        rc = show_prepare(s, "SELECT text FROM key_points WHERE call_id = ?1 ORDER BY ord", &st,
-                          e);
+        rc = show_prepare(s, "SELECT text FROM key_points WHERE call_id = ?1 ORDER BY ord", &st, e);
         while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
             rc = buf_puts(&s->ob, n++ ? "," : "", e) || jcol(&s->ob, st, 0, e);
         if (!rc && step != SQLITE_DONE)

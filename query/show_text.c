@@ -145,11 +145,11 @@ static int header(struct show *s, struct err *e)
                       e);
     rc = rc || buf_puts(b, "\nOutcome: ", e) ||
          buf_puts(b,
-                  !outcome                         ? "no deal"
-                  : strcmp(outcome, "won") == 0    ? "won (the deal is closed won)"
-                  : strcmp(outcome, "lost") == 0   ? "lost (the deal is closed lost)"
+                  !outcome                       ? "no deal"
+                  : strcmp(outcome, "won") == 0  ? "won (the deal is closed won)"
+                  : strcmp(outcome, "lost") == 0 ? "lost (the deal is closed lost)"
                   : strcmp(outcome, "open") == 0 ? "open (the deal is not closed)"
-                                                   : outcome,
+                                                 : outcome,
                   e);
     if (!rc && sqlite3_column_type(c, SHOW_C_CALL_OUTCOME) != SQLITE_NULL) {
         rc = buf_puts(b, " · Gong call outcome: ", e) || safe_col(b, c, SHOW_C_CALL_OUTCOME, "", e);
@@ -169,7 +169,11 @@ static int header(struct show *s, struct err *e)
             rc = buf_puts(&p, i ? ", " : "", e) ||
                  (q->name ? out_safe_text(&p, q->name, strlen(q->name), e)
                           : buf_puts(&p, "(no name)", e)) ||
-                 buf_puts(&p, q->aff == 1 ? " (rep)" : q->aff == 2 ? " (customer)" : "", e);
+                 buf_puts(&p,
+                          q->aff == 1   ? " (rep)"
+                          : q->aff == 2 ? " (customer)"
+                                        : "",
+                          e);
         }
         rc = rc || buf_puts(b, "Participants: ", e) ||
              wrap(s, p.data ? p.data : "", p.len, 14, 2, e);
@@ -203,8 +207,7 @@ static int field(sqlite3_stmt *st, int base, int row, struct buf *t, struct err 
         return buf_puts(t, num, e);
     case ROW_CLOSE:
         name = sqlite3_column_text(st, base + SHOW_D_CLOSE_DATE);
-        return name ? out_safe_text(t, (const char *)name,
-                                    strnlen((const char *)name, 10), e)
+        return name ? out_safe_text(t, (const char *)name, strnlen((const char *)name, 10), e)
                     : buf_puts(t, "-", e);
     case ROW_OWNER:
         if (sqlite3_column_type(st, base + SHOW_D_OWNER_NAME) != SQLITE_NULL)
@@ -240,8 +243,8 @@ static int deal_table(struct show *s, sqlite3_stmt *st, struct err *e)
         wl = wl > cap ? cap : wl;
     }
     rc = rc || pad(&s->ob, LABEL_W, e) ||
-         buf_printf(&s->ob, e, "%s%-*s%s   %sNow%s\n", s->color ? BOLD : "", (int)wl,
-                    "At the call", s->color ? OFF : "", s->color ? BOLD : "", s->color ? OFF : "");
+         buf_printf(&s->ob, e, "%s%-*s%s   %sNow%s\n", s->color ? BOLD : "", (int)wl, "At the call",
+                    s->color ? OFF : "", s->color ? BOLD : "", s->color ? OFF : "");
     for (int r = 0; r < N_ROWS && !rc; r++) {
         rc = field(st, 0, r, &cell[0], e) || field(st, SHOW_D_N, r, &cell[1], e);
         for (int k = 0; k < 2 && !rc; k++) {
@@ -301,9 +304,8 @@ static int brief_and_points(struct show *s, struct err *e)
         rc = buf_puts(&s->ob, "\n", e) || heading(s, "Brief", e) || pad(&s->ob, 2, e) ||
              wrap_raw(s, (const char *)sqlite3_column_text(c, SHOW_C_BRIEF),
                       (size_t)sqlite3_column_bytes(c, SHOW_C_BRIEF), 2, 2, e);
-    if (rc ||
-        (rc = show_prepare(s, "SELECT text FROM key_points WHERE call_id = ?1 ORDER BY ord", &st,
-                           e)))
+    if (rc || (rc = show_prepare(s, "SELECT text FROM key_points WHERE call_id = ?1 ORDER BY ord",
+                                 &st, e)))
         return rc;
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
         if (!n++)

@@ -261,16 +261,14 @@ static int create_view(sqlite3 *db, int override, struct err *e)
     sqlite3_finalize(st);
     st = NULL;
     if ((rc = buf_puts(&q, "CREATE TEMP VIEW call_facts_builtin AS ", e)) ||
-        (rc = builtin_select(&q, e)) || (rc = exec(db, q.data, e)) ||
-        (rc = source_view(db, e)))
+        (rc = builtin_select(&q, e)) || (rc = exec(db, q.data, e)) || (rc = source_view(db, e)))
         goto done;
     rc = override ? column_view(db, "call_facts", "temp.call_facts_src",
                                 "CASE WHEN f.outcome IS NULL THEN NULL ELSE coalesce((SELECT "
                                 "so.outcome FROM temp.stage_outcomes so WHERE so.stage = "
                                 "f.stage), f.outcome) END",
                                 e)
-                  : exec(db, "CREATE TEMP VIEW call_facts AS SELECT * FROM temp.call_facts_src",
-                         e);
+                  : exec(db, "CREATE TEMP VIEW call_facts AS SELECT * FROM temp.call_facts_src", e);
 done:
     sqlite3_finalize(st);
     buf_release(&q);

@@ -82,11 +82,12 @@ static int open_svg(struct buf *b, const struct svg_chart *c, double h, struct e
 {
     int rc;
 
-    if ((rc = buf_printf(b, e,
-                         "<div class=\"tw\"><svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
-                         "viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
-                         "role=\"img\" aria-label=\"",
-                         W, h, W, h)) ||
+    if ((rc = buf_printf(
+             b, e,
+             "<div class=\"tw\"><svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
+             "viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
+             "role=\"img\" aria-label=\"",
+             W, h, W, h)) ||
         (rc = html_escape_str(b, c->title, e)) || (rc = buf_puts(b, "\"><title>", e)) ||
         (rc = html_escape_str(b, c->title, e)))
         return rc;

@@ -27,8 +27,7 @@ static int parses(const char *name, const char *text, const char *summary, const
     ok = strcmp(a.summary, summary) == 0 && strcmp(a.by, by) == 0 && a.needs_pattern == pattern &&
          strcmp(a.name, name) == 0;
     if (!ok)
-        fprintf(stderr, "  %s: summary '%s' by '%s' %d\n", name, a.summary, a.by,
-                a.needs_pattern);
+        fprintf(stderr, "  %s: summary '%s' by '%s' %d\n", name, a.summary, a.by, a.needs_pattern);
     analysis_release(&a);
     return ok;
 }

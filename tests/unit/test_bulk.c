@@ -53,8 +53,8 @@ static int has_index(sqlite3 *db, const char *name)
 {
     char sql[200];
 
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = '%s'",
-             name);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = '%s'", name);
     return q_int(db, sql) == 1;
 }
 
@@ -79,7 +79,8 @@ int main(void)
     for (unsigned i = 0; i < bulk_n_deferred; i++) {
         sqlite3_stmt *st = NULL;
 
-        CHECK(sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?1",
+        CHECK(sqlite3_prepare_v2(db,
+                                 "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?1",
                                  -1, &st, NULL) == SQLITE_OK);
         sqlite3_bind_text(st, 1, bulk_deferred[i].name, -1, SQLITE_STATIC);
         CHECK(sqlite3_step(st) == SQLITE_ROW);
@@ -165,12 +166,14 @@ int main(void)
     CHECK(q_int(db, "SELECT count(*) FROM key_points INDEXED BY key_points_call "
                     "WHERE call_id = 'c2'") == 1);
     /* deals_key is unique again */
-    CHECK(db_exec(db, "INSERT INTO deals(call_id, timing, deal_id, ord) VALUES ('c1', 'Now', '', 2)",
+    CHECK(db_exec(db,
+                  "INSERT INTO deals(call_id, timing, deal_id, ord) VALUES ('c1', 'Now', '', 2)",
                   &e) != ERR_OK);
 
     /* a build that fails (a duplicate deals_key would refuse) changes nothing and says why */
-    CHECK(db_exec(db, "DROP INDEX deals_key; DROP INDEX speakers_call;"
-                      "INSERT INTO deals(call_id, timing, deal_id, ord) VALUES ('c1', 'Now', '', 2)",
+    CHECK(db_exec(db,
+                  "DROP INDEX deals_key; DROP INDEX speakers_call;"
+                  "INSERT INTO deals(call_id, timing, deal_id, ord) VALUES ('c1', 'Now', '', 2)",
                   &e) == ERR_OK);
     memset(&e, 0, sizeof e);
     CHECK(bulk_build(db, &n, &e) != ERR_OK && n == 0);

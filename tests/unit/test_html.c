@@ -108,7 +108,8 @@ int main(void)
           isnan(html_rs_num(&rs, 0, 0)) && isnan(html_rs_num(&rs, 0, -1)));
     buf_init(&b, 0);
     CHECK(html_table(&b, &rs, NULL, &e) == ERR_OK);
-    CHECK(strstr(b.data, "<th>Group</th><th>Calls</th><th>Share of calls</th><th>Link</th>") != NULL);
+    CHECK(strstr(b.data, "<th>Group</th><th>Calls</th><th>Share of calls</th><th>Link</th>") !=
+          NULL);
     CHECK(strstr(b.data,
                  "<td><bdi>A&lt;1&gt;</bdi></td><td class=\"n\">3</td>"
                  "<td class=\"n\">50%</td>"
@@ -136,8 +137,7 @@ int main(void)
               big.more == 990 && html_rs_num(&big, 9, 0) == 10);
         html_rs_free(&big);
         sqlite3_reset(st);
-        CHECK(html_rs_load_max(&big, st, 10, 0, &e) == ERR_OK && big.nrow == 10 &&
-              big.more == 1);
+        CHECK(html_rs_load_max(&big, st, 10, 0, &e) == ERR_OK && big.nrow == 10 && big.more == 1);
         html_rs_free(&big);
         sqlite3_reset(st);
         CHECK(html_rs_load_max(&big, st, 5000, 1, &e) == ERR_OK && big.nrow == 1000 &&
