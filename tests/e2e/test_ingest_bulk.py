@@ -144,7 +144,7 @@ def test_requests_are_only_reordered(fakegong, tmp_path):
 
 
 # 1,600 calls: 16 extensive pages; groups begin at the page that reaches 1,000 calls and
-# hold up to 20 pages (SYNC_GROUP_FROM, SYNC_GROUP_PAGES in ingest/sync.c), so the last
+# hold up to 60 pages (SYNC_GROUP_FROM, SYNC_GROUP_PAGES in ingest/sync.c), so the last
 # seven calls pages and their transcripts are one transaction
 GROUPED = dict(calls=1600, seed=3, start="2024-01-01", days=120)
 GROUP_FROM = 1000
