@@ -52,8 +52,9 @@
 /* A first load groups its pages once SYNC_GROUP_FROM calls are stored: one transaction holds
  * SYNC_GROUP_PAGES pages or the work of SYNC_GROUP_MS, at most. Fewer commits write a page of
  * the random-keyed b-trees fewer times; a kill -9 fetches the open group again. Measured (KB
- * written a call at 3,000 / 20,000 / 100,000 calls): 20 pages and 10 s 102.1 / 115.2 / 182.7,
- * 60 pages and 30 s 99.6 / 105.3 / 151.7, for a WAL of up to 2.5 GB at 100,000 (1.6 with 20).
+ * written a call at 3,000 / 20,000 / 100,000 calls, medians of 3): 20 pages and 10 s 102.1 /
+ * 115.0 / 182.6, 60 pages and 30 s 99.6 / 102.3 / 158.9, for a WAL of up to 2.5 GB at 100,000
+ * (1.6 with 20).
  * 120 pages and 60 s wrote more at 100,000 than 60 did in the same conditions (173.5 against
  * 165.2, two loads side by side): where the search index's merges fall moves more than the
  * larger groups save. */
