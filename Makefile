@@ -143,8 +143,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 test: deps npm-deps
 	@$(MAKE) --no-print-directory test-all
 
+# test_upgrade.py loads the plain extension into the stock sqlite3 shell (an ASan-built one
+# needs the ASan runtime loaded first), so a sanitizer run builds bin/callmine.so too.
+PLAIN_EXT := $(if $(SANITIZE),plain-ext)
+.PHONY: plain-ext
+plain-ext:
+	@$(MAKE) --no-print-directory SANITIZE= bin/callmine.so
+
 .PHONY: test-all
-test-all: all $(UNIT_BIN)
+test-all: all $(UNIT_BIN) $(PLAIN_EXT)
 	@$(MAKE) --no-print-directory test-unit test-sql test-fuzz-regress
 	@CALLMINE_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
 
