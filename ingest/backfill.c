@@ -9,6 +9,7 @@
 #include "backfill.h"
 #include "bulk.h"
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -224,49 +225,54 @@ done:
     return rc;
 }
 
-int backfill_run(sqlite3 *db, struct progress *p, volatile int *stop, struct backfill_summary *s,
-                 struct err *e)
+/* If meta holds key: run the n passes of pv in order over one store, keep in *s the
+ * transcripts given rows (each pass reads the same ones), then delete key (s->ran: it was
+ * there). The one runner of the migration's passes and a first load's n-gram filters. */
+static int run_marked(sqlite3 *db, const char *key, const struct backfill_pass *pv, size_t n,
+                      struct progress *p, volatile int *stop, struct backfill_summary *s,
+                      struct err *e)
 {
     struct pass_ctx x = {0};
-    double t0 = now_s();
+    char sql[64];
     int present, rc;
 
-    memset(s, 0, sizeof *s);
-    if ((rc = pending(db, "backfill", &present, e)) || !present)
+    if ((rc = pending(db, key, &present, e)) || !present)
         return rc;
     s->ran = 1;
     if ((rc = store_open(db, &x.st, e)))
         return err_wrap(e, "backfill");
-    for (size_t i = 0; i < sizeof passes / sizeof passes[0] && !rc; i++) {
+    for (size_t i = 0; i < n && !rc; i++) {
         struct backfill_summary one = {0};
 
-        rc = run_pass(db, &passes[i], &x, p, stop, &one, e);
-        /* the transcripts given their rows: each pass reads the same ones */
+        rc = run_pass(db, &pv[i], &x, p, stop, &one, e);
         s->filled = one.filled > s->filled ? one.filled : s->filled;
         s->skipped = one.skipped > s->skipped ? one.skipped : s->skipped;
     }
     store_free(x.st);
-    if (!rc && (rc = db_exec(db, "DELETE FROM meta WHERE key = 'backfill'", e)))
+    snprintf(sql, sizeof sql, "DELETE FROM meta WHERE key = '%s'", key);
+    if (!rc && (rc = db_exec(db, sql, e)))
         err_wrap(e, "backfill: finish");
-    s->seconds = now_s() - t0;
+    return rc;
+}
+
+int backfill_run(sqlite3 *db, struct progress *p, volatile int *stop, struct backfill_summary *s,
+                 struct err *e)
+{
+    double t0 = now_s();
+    int rc;
+
+    memset(s, 0, sizeof *s);
+    rc = run_marked(db, "backfill", passes, sizeof passes / sizeof passes[0], p, stop, s, e);
+    if (s->ran)
+        s->seconds = now_s() - t0;
     return rc;
 }
 
 int backfill_grams(sqlite3 *db, struct progress *p, volatile int *stop, struct err *e)
 {
     struct backfill_summary s = {0};
-    struct pass_ctx x = {0};
-    int present, rc;
 
-    if ((rc = pending(db, "grams", &present, e)) || !present)
-        return rc;
-    if ((rc = store_open(db, &x.st, e)))
-        return err_wrap(e, "backfill");
-    rc = run_pass(db, &grams_pass, &x, p, stop, &s, e);
-    store_free(x.st);
-    if (!rc && (rc = db_exec(db, "DELETE FROM meta WHERE key = 'grams'", e)))
-        err_wrap(e, "backfill: finish");
-    return rc;
+    return run_marked(db, "grams", &grams_pass, 1, p, stop, &s, e);
 }
 
 /* The schema version of the file at path, before any migration (0 for a new file). */
