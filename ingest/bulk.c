@@ -23,6 +23,10 @@ const struct bulk_index bulk_deferred[] = {
     {"action_items_call", "CREATE INDEX action_items_call ON action_items(call_id)"},
     {"call_structure_call", "CREATE INDEX call_structure_call ON call_structure(call_id)"},
     {"speakers_call", "CREATE INDEX speakers_call ON speakers(call_id)"},
+    {"topics_call", "CREATE INDEX topics_call ON topics(call_id, name, duration)"},
+    {"trackers_call", "CREATE INDEX trackers_call ON trackers(call_id, name, count)"},
+    {"interaction_stats_call",
+     "CREATE INDEX interaction_stats_call ON interaction_stats(call_id, name, value)"},
     {"tracker_occurrences_call",
      "CREATE UNIQUE INDEX tracker_occurrences_call ON tracker_occurrences(call_id, ord)"},
 };
@@ -65,8 +69,8 @@ static int has_search(sqlite3 *db, int *yes, struct err *e)
     return rc;
 }
 
-/* Set one of the search index's merge settings (persistent, in search_sentences_config). */
-static int set_merge(sqlite3 *db, const char *key, int value, struct err *e)
+/* Set one of the search index's settings (persistent, in search_sentences_config). */
+static int set_search(sqlite3 *db, const char *key, int value, struct err *e)
 {
     char sql[160];
 
@@ -75,20 +79,23 @@ static int set_merge(sqlite3 *db, const char *key, int value, struct err *e)
     return db_exec(db, sql, e);
 }
 
-/* A first load: the search index merges its segments only when BULK_FTS_CRISISMERGE of them
- * wait at one level (see bulk.h). */
+/* A first load: the search index writes its pending entries only at a transaction's end
+ * (BULK_FTS_HASHSIZE) and merges its segments only when BULK_FTS_CRISISMERGE of them wait at
+ * one level (see bulk.h). */
 static int defer_merges(sqlite3 *db, struct err *e)
 {
     int rc, yes;
 
     if ((rc = has_search(db, &yes, e)) || !yes)
         return rc;
-    if ((rc = set_merge(db, "automerge", 0, e)))
+    if ((rc = set_search(db, "automerge", 0, e)) ||
+        (rc = set_search(db, "hashsize", BULK_FTS_HASHSIZE, e)))
         return rc;
-    return set_merge(db, "crisismerge", BULK_FTS_CRISISMERGE, e);
+    return set_search(db, "crisismerge", BULK_FTS_CRISISMERGE, e);
 }
 
-/* After a first load (automerge still 0): automerge on again; crisismerge stays (bulk.h). */
+/* After a first load (automerge still 0): the schema's hashsize and automerge again;
+ * crisismerge stays (bulk.h). */
 static int restore_merges(sqlite3 *db, struct err *e)
 {
     sqlite3_stmt *st = NULL;
@@ -108,7 +115,9 @@ static int restore_merges(sqlite3 *db, struct err *e)
     sqlite3_finalize(st);
     if (rc || !deferred)
         return rc;
-    return set_merge(db, "automerge", BULK_FTS_AUTOMERGE, e);
+    if ((rc = set_search(db, "hashsize", BULK_FTS_HASHSIZE_AFTER, e)))
+        return rc;
+    return set_search(db, "automerge", BULK_FTS_AUTOMERGE, e);
 }
 
 int bulk_defer(sqlite3 *db, int *dropped, struct err *e)

@@ -36,6 +36,7 @@ static const char start_sql[] =
     "DROP VIEW IF EXISTS temp.conv_speakers; DROP VIEW IF EXISTS temp.scope_calls; "
     "DROP VIEW IF EXISTS temp.scope_base; DROP TABLE IF EXISTS temp.scope_rows; "
     "DROP TABLE IF EXISTS temp.scope_ids; DROP TABLE IF EXISTS temp.mention_hits; "
+    "DROP TABLE IF EXISTS temp.scope_stats; "
     "DROP TABLE IF EXISTS temp.scope_people; DROP TABLE IF EXISTS temp.mention_scans; "
     "CREATE TEMP TABLE scope_ids(call_id TEXT PRIMARY KEY, rid INTEGER NOT NULL, "
     "primary_user_id TEXT, discovery INTEGER, gong_questions INTEGER) WITHOUT ROWID; "
@@ -90,6 +91,62 @@ static const struct gong_stat {
     {"Interactivity", "gong_interactivity"},
 };
 #define N_GONG_STATS (sizeof gong_stats / sizeof gong_stats[0])
+
+/* Where the scope reads Gong's stats, call by call: interaction_stats through its index
+ * interaction_stats_call. A first load builds that index only at its end (ingest/bulk.h):
+ * while the mirror lacks it (the load still running, or killed), each lookup would scan the
+ * whole table, so scope_build copies the five stats into temp.scope_stats with the same
+ * index instead, in the read transaction that lists the scope's ids. */
+#define STATS_INDEXED "main.interaction_stats"
+#define STATS_COPY "temp.scope_stats"
+
+/* Make temp.scope_stats when the mirror has no interaction_stats_call. */
+static int copy_stats_if_unindexed(sqlite3 *db, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    struct buf q;
+    int rc, indexed;
+
+    if (sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM main.sqlite_schema WHERE type = 'index' AND "
+                           "name = 'interaction_stats_call'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return err_set(e, ERR_DB, "build the scope: %s", sqlite3_errmsg(db));
+    rc = sqlite3_step(st);
+    indexed = rc == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return err_set(e, ERR_DB, "build the scope: %s", sqlite3_errmsg(db));
+    if (indexed)
+        return ERR_OK;
+    buf_init(&q, 0);
+    rc = buf_puts(&q,
+                  "CREATE TEMP TABLE scope_stats AS SELECT call_id, name, value FROM "
+                  "main.interaction_stats WHERE name IN (",
+                  e);
+    for (size_t i = 0; i < N_GONG_STATS && !rc; i++)
+        rc = buf_printf(&q, e, "%s'%s'", i ? ", " : "", gong_stats[i].name);
+    if (!rc && !(rc = buf_puts(&q,
+                               "); CREATE INDEX temp.scope_stats_call ON "
+                               "scope_stats(call_id, name, value);",
+                               e)))
+        rc = exec(db, q.data, e);
+    buf_release(&q);
+    return rc;
+}
+
+/* STATS_COPY when scope_build made it, else STATS_INDEXED. */
+static const char *stats_table(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int copy = 0;
+
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM temp.sqlite_schema WHERE name = 'scope_stats'", -1,
+                           &st, NULL) == SQLITE_OK)
+        copy = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return copy ? STATS_COPY : STATS_INDEXED;
+}
 
 /* How the view reads the call's deal with --deal-timing call: its deal rows joined once per
  * call (the report, and a question that reads deal columns), or looked up in a subquery per
@@ -248,15 +305,15 @@ static int base_view(struct buf *q, const struct deal_src *d, struct err *e)
 
 /* The view scope_calls: scope_base and Gong's stats, each looked up only when a query reads
  * it. */
-static int calls_view(struct buf *q, struct err *e)
+static int calls_view(struct buf *q, const char *stats, struct err *e)
 {
     int rc = buf_puts(q, "CREATE TEMP VIEW scope_calls AS SELECT b.*", e);
 
     for (size_t i = 0; i < N_GONG_STATS && !rc; i++)
         rc = buf_printf(q, e,
-                        ", (SELECT g.value FROM interaction_stats g WHERE g.call_id = b.call_id "
+                        ", (SELECT g.value FROM %s g WHERE g.call_id = b.call_id "
                         "AND g.name = '%s' LIMIT 1) AS %s",
-                        gong_stats[i].name, gong_stats[i].col);
+                        stats, gong_stats[i].name, gong_stats[i].col);
     return rc ? rc : buf_puts(q, " FROM scope_base b;", e);
 }
 
@@ -318,9 +375,9 @@ int scope_build(sqlite3 *db, const struct filter *f, int deals, struct err *e)
     sqlite3_finalize(st);
     st = NULL;
     buf_reset(&q);
-    if ((rc = base_view(&q, &d, e)) || (rc = calls_view(&q, e)) ||
-        (rc = buf_puts(&q, compat_sql, e)) || (rc = exec(db, q.data, e)) ||
-        (rc = scope_group(db, "all", e)))
+    if ((rc = copy_stats_if_unindexed(db, e)) || (rc = base_view(&q, &d, e)) ||
+        (rc = calls_view(&q, stats_table(db), e)) || (rc = buf_puts(&q, compat_sql, e)) ||
+        (rc = exec(db, q.data, e)) || (rc = scope_group(db, "all", e)))
         goto done;
     rc = exec(db, "COMMIT", e);
 done:
@@ -356,7 +413,8 @@ static const struct derived {
 
 /* How scope_calls reads col back (a derived column's expression, or with lazy_stats one of
  * Gong's stats as scope_calls' own lookup), into b; 0 when col is a column of the table. */
-static int derived_expr(const char *col, int lazy_stats, struct buf *b, struct err *e, int *rc)
+static int derived_expr(const char *col, int lazy_stats, const char *stats, struct buf *b,
+                        struct err *e, int *rc)
 {
     for (size_t i = 0; i < N_DERIVED; i++)
         if (strcmp(derived[i].col, col) == 0)
@@ -364,9 +422,9 @@ static int derived_expr(const char *col, int lazy_stats, struct buf *b, struct e
     for (size_t i = 0; lazy_stats && i < N_GONG_STATS; i++)
         if (strcmp(gong_stats[i].col, col) == 0)
             return (*rc = buf_printf(b, e,
-                                     "(SELECT g.value FROM interaction_stats g WHERE g.call_id "
+                                     "(SELECT g.value FROM %s g WHERE g.call_id "
                                      "= r.call_id AND g.name = '%s' LIMIT 1)",
-                                     gong_stats[i].name)),
+                                     stats, gong_stats[i].name)),
                    1;
     return 0;
 }
@@ -380,6 +438,7 @@ int scope_materialize(sqlite3 *db, int lazy_stats, struct err *e)
 {
     struct buf cols, view, table;
     sqlite3_stmt *st = NULL;
+    const char *stats = stats_table(db);
     int rc = ERR_OK, n = 0, step = SQLITE_DONE;
 
     buf_init(&cols, 0);
@@ -398,7 +457,7 @@ int scope_materialize(sqlite3 *db, int lazy_stats, struct err *e)
             continue;
         if ((rc = buf_puts(&view, n++ ? ", " : "", e)))
             break;
-        if (derived_expr(col, lazy_stats, &view, e, &rc)) {
+        if (derived_expr(col, lazy_stats, stats, &view, e, &rc)) {
             if (!rc)
                 rc = buf_printf(&view, e, " AS %s", col);
             continue;

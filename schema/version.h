@@ -4,6 +4,6 @@
 #ifndef CALLMINE_VERSION_H
 #define CALLMINE_VERSION_H
 
-#define CALLMINE_VERSION "0.4.3"
+#define CALLMINE_VERSION "0.4.4"
 
 #endif

@@ -350,7 +350,7 @@ def test_usage_and_configuration_errors_change_nothing(fakegong, small_mirror, t
 
 def test_version():
     p = subprocess.run([INGEST, "--version"], capture_output=True, text=True)
-    assert p.returncode == 0 and p.stdout == "callmine-ingest 0.4.3 (schema 4)\n"
+    assert p.returncode == 0 and p.stdout == "callmine-ingest 0.4.4 (schema 4)\n"
 
 
 def test_connection_refused_later_in_a_run_keeps_its_retries(fakegong, tmp_path):

@@ -166,6 +166,25 @@ static long long count(const char *q)
     return n;
 }
 
+/* Whether a line of q's query plan contains detail. */
+static int plan_has(const char *q, const char *detail)
+{
+    sqlite3_stmt *st = NULL;
+    char sql[512];
+    int found = 0;
+
+    snprintf(sql, sizeof sql, "EXPLAIN QUERY PLAN %s", q);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fprintf(stderr, "plan: %s\n", sqlite3_errmsg(db));
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        const char *d = (const char *)sqlite3_column_text(st, 3);
+
+        found |= d && strstr(d, detail) != NULL;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
 int main(void)
 {
     struct filter f;
@@ -220,6 +239,27 @@ int main(void)
     CHECK(count("SELECT count(*) FROM pragma_table_info('scope_rows', 'temp') WHERE name = "
                 "'gong_talk_ratio'") == 0);
     CHECK(count("SELECT count(*) FROM temp.scope_calls WHERE gong_talk_ratio = 0.61") == 1);
+    CHECK(count("SELECT count(*) FROM temp.sqlite_schema WHERE name = 'scope_stats'") == 0);
+
+    /* a mirror without interaction_stats_call (a first load's, ingest/bulk.h): the same
+     * scope every way, Gong's stats read from an indexed copy, looked up on its index */
+    {
+        char *with = NULL, *without = NULL;
+
+        CHECK(scope_build(db, &f, 1, &e) == 0 && (with = dump_scope()) != NULL);
+        CHECK(sqlite3_exec(db, "DROP INDEX interaction_stats_call", NULL, NULL, NULL) == SQLITE_OK);
+        CHECK(same_every_way(0, NULL, &rows) && rows == 4);
+        CHECK(same_every_way(FILTER_OPT_REP, "lee chen", &rows) && rows == 2);
+        CHECK(scope_build(db, &f, 1, &e) == 0 && (without = dump_scope()) != NULL);
+        CHECK(with && without && strcmp(with, without) == 0);
+        CHECK(count("SELECT count(*) FROM temp.scope_stats") == 5);
+        CHECK(plan_has("SELECT gong_talk_ratio FROM temp.scope_calls",
+                       "SEARCH g USING COVERING INDEX scope_stats_call"));
+        CHECK(scope_build(db, &f, 1, &e) == 0 && scope_materialize(db, 1, &e) == 0);
+        CHECK(count("SELECT count(*) FROM temp.scope_calls WHERE gong_talk_ratio = 0.61") == 1);
+        free(with);
+        free(without);
+    }
     filter_release(&f);
     sqlite3_close(db);
     return CHECK_DONE("test_scope");
