@@ -1,5 +1,6 @@
 /* bulk: dropping the secondary indexes a first load does not read, and building them once
- * its calls are stored; holding back the search index's merges meanwhile (see bulk.h).
+ * its calls are stored; holding back the search index's merges and segments meanwhile (see
+ * bulk.h).
  * Nothing here remembers what was dropped: an index of the list that is missing from
  * sqlite_schema is one to build, and an automerge of 0 in the search index's settings is a
  * first load's, so a load killed at any point is repaired by the next bulk_build(). */
@@ -48,7 +49,7 @@ static int has_index(sqlite3_stmt *st, const char *name, int *yes, struct err *e
 
 static const char has_sql[] = "SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?1";
 
-/* ---- the search index's merges ------------------------------------------------------------ */
+/* ---- the search index during a first load ------------------------------------------------- */
 
 /* *yes: the mirror has the FTS5 search index (a version 1 file that is not upgraded yet has
  * none). */
@@ -82,7 +83,7 @@ static int set_search(sqlite3 *db, const char *key, int value, struct err *e)
 /* A first load: the search index writes its pending entries only at a transaction's end
  * (BULK_FTS_HASHSIZE) and merges its segments only when BULK_FTS_CRISISMERGE of them wait at
  * one level (see bulk.h). */
-static int defer_merges(sqlite3 *db, struct err *e)
+static int search_for_load(sqlite3 *db, struct err *e)
 {
     int rc, yes;
 
@@ -96,7 +97,7 @@ static int defer_merges(sqlite3 *db, struct err *e)
 
 /* After a first load (automerge still 0): the schema's hashsize and automerge again;
  * crisismerge stays (bulk.h). */
-static int restore_merges(sqlite3 *db, struct err *e)
+static int search_after_load(sqlite3 *db, struct err *e)
 {
     sqlite3_stmt *st = NULL;
     int rc, yes, deferred;
@@ -146,7 +147,7 @@ int bulk_defer(sqlite3 *db, int *dropped, struct err *e)
     if ((rc =
              db_exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('grams', 'rebuild')", e)))
         goto done;
-    if ((rc = defer_merges(db, e)) || (rc = db_prepare(db, has_sql, &st, e)))
+    if ((rc = search_for_load(db, e)) || (rc = db_prepare(db, has_sql, &st, e)))
         goto done;
     for (unsigned i = 0; i < bulk_n_deferred && !rc; i++) {
         if ((rc = has_index(st, bulk_deferred[i].name, &yes, e)) || !yes)
@@ -206,7 +207,7 @@ int bulk_build(sqlite3 *db, int *built, struct err *e)
         goto done;
     if ((rc = facts_pending(db, &facts, e)) || (facts && (rc = facts_rebuild(db, e))))
         goto done;
-    if ((rc = restore_merges(db, e)) ||
+    if ((rc = search_after_load(db, e)) ||
         (rc = db_prepare(db, "SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'", &st, e)))
         goto done;
     stats = sqlite3_step(st) == SQLITE_ROW;
