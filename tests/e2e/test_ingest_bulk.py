@@ -123,13 +123,14 @@ def test_killed_first_load_is_queried_then_repaired(fakegong, tmp_path):
     # the topics and trackers analyses answer as over a copy of the file with the indexes
     # built, and one that reads Gong's stats runs on their copy (query/scope.c; no call has
     # a transcript yet, so it has no row: test_scope compares the stats themselves)
+    want = migrated_indexes()
     indexed = tmp_path / "indexed.db"
     con = connect(db)
     con.execute("VACUUM INTO ?", (str(indexed),))
     con.close()
     con = sqlite3.connect(indexed)
     for name in ("interaction_stats_call", "topics_call", "trackers_call"):
-        con.execute(migrated_indexes()[name])
+        con.execute(want[name])
     con.commit()
     con.close()
     for a in ("topics", "trackers", "talk-ratio"):
@@ -141,7 +142,7 @@ def test_killed_first_load_is_queried_then_repaired(fakegong, tmp_path):
     # the next ingest builds them first, then finishes the exact mirror
     p = run_ingest(db, server=srv, check=0)
     assert "built 14 indexes an earlier first load went without" in p.stderr, p.stderr
-    assert indexes(db) == migrated_indexes()
+    assert indexes(db) == want
     assert content_digest(db) == reference
     assert count(db, "SELECT count(*) FROM meta WHERE key = 'grams'") == 0
     assert count(db, "SELECT count(*) FROM transcript_grams") == \
